@@ -1,0 +1,205 @@
+"""Validation problems with stable codes: the one vocabulary of everything that can be wrong with data.
+
+Every error a schema reports is a :class:`Problem`: a ``str`` (so marshmallow stores and merges it
+like any message) that also carries a stable ``code`` and the parameters of its message. The
+English text below is the gettext message id; the service translates it through its babel
+catalogs (``service/translations``), so Latvian lives in ``messages.po``, not in code.
+
+>>> p = problem("text.too_long", max=200)
+>>> p.code, str(p)
+('text.too_long', 'Must be at most 200 characters long.')
+>>> p.template
+'Must be at most {max} characters long.'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from marshmallow import ValidationError
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction by ``pybabel extract`` without translating it here."""
+    return message
+
+
+#: Every error code and its English message (the gettext msgid). Parameters in braces.
+MESSAGES: dict[str, str] = {
+    # Generic, from marshmallow's own field and schema checks.
+    "required": N_("This field is required."),
+    "null": N_("This field may not be empty (null)."),
+    "invalid": N_("The value is not valid."),
+    "unknown_field": N_("Unknown field: it is not part of this document."),
+    "type.object": N_("Expected an object."),
+    "type.list": N_("Expected a list."),
+    "type.string": N_("Expected a text string."),
+    "type.integer": N_("Expected a whole number."),
+    "type.boolean": N_("Expected true or false."),
+    "type.number": N_("Expected a number written as a string or number, e.g. \"12.50\"."),
+    "choice": N_("Must be one of: {choices}."),
+    "list.too_short": N_("Must have at least {min} item(s)."),
+    "list.too_long": N_("Must have at most {max} items."),
+    "list.duplicate": N_("The value {value} is repeated."),
+    # Text.
+    "text.empty": N_("May not be empty."),
+    "text.too_long": N_("Must be at most {max} characters long."),
+    "text.control_character": N_("Contains a control character (code {char}) that a document cannot hold."),
+    "text.surrogate": N_("Contains an invalid (unpaired surrogate) character."),
+    "text.line_break": N_("May not contain line breaks."),
+    # Numbers and money.
+    "number.special": N_("NaN and infinity are not numbers."),
+    "number.not_positive": N_("Must be greater than zero."),
+    "number.negative": N_("May not be negative."),
+    "number.too_large": N_("Must be at most {max}."),
+    "number.too_many_places": N_("May have at most {places} decimal places."),
+    "number.step": N_("Must be a multiple of {step}."),
+    # Dates and periods.
+    "date.invalid": N_("Expected a date in the form YYYY-MM-DD."),
+    "date.out_of_range": N_("The date must be between {min} and {max}."),
+    "period.invalid": N_("Expected a period: an object with start and end, or a month YYYY-MM."),
+    "period.reversed": N_("The start ({start}) is after the end ({end})."),
+    # Identifiers.
+    "personal_code.format": N_("A personal code has 11 digits, optionally with a hyphen after the sixth."),
+    "personal_code.date": N_("The first six digits of an old-format personal code must be a real date (DDMMYY)."),
+    "personal_code.century": N_("The seventh digit of an old-format personal code must be 0, 1 or 2."),
+    "personal_code.future": N_("The birth date in the personal code is in the future."),
+    "personal_code.checksum": N_("The check digit of the personal code is wrong."),
+    "personal_code.new_format": N_("A new-format personal code starts with 3 and a digit 2-9."),
+    "registration_number.format": N_("A registration number has 11 digits."),
+    "registration_number.checksum": N_("The registration number's check digit is wrong."),
+    "registration_number.first_digit": N_("A company registration number starts with a digit 4-9."),
+    "iban.format": N_("Not a valid IBAN."),
+    "iban.checksum": N_("The IBAN's check digits are wrong."),
+    "iban.country": N_("Only Latvian IBANs (LV, 21 characters) are accepted."),
+    "email.invalid": N_("Not a valid e-mail address."),
+    "phone.invalid": N_("Not a valid phone number (digits, spaces, +, -, parentheses)."),
+    # Plan rules.
+    "birth_date.required": N_("A new-format personal code carries no birth date: give the birth date."),
+    "birth_date.mismatch": N_("The birth date does not match the personal code ({expected})."),
+    "representative.required_minor": N_(
+        "The client is a minor on {date}: a representative (parent, guardian or foster family) is required."
+    ),
+    "representative.role_minor": N_(
+        "A minor is represented by a parent, guardian (aizbildnis) or foster family, not by a {role}."
+    ),
+    "representative.required_restricted": N_(
+        "The client's legal capacity is restricted: a trustee (aizgādnis) is required."
+    ),
+    "representative.role_restricted": N_(
+        "A person with restricted capacity is represented by a trustee (aizgādnis), not by a {role}."
+    ),
+    "representative.orphan_court_decision": N_(
+        "A trustee needs the orphan's court (bāriņtiesa) decision reference."
+    ),
+    "legal_capacity.court_ruling": N_("Restricted capacity needs the court ruling's number and date."),
+    "target_group.age_child": N_("The client is {age} on {date}: children's services are for persons under 18."),
+    "target_group.age_adult": N_("The client is {age} on {date}: this target group is for adults (18 or older)."),
+    "review_date.outside_period": N_("The review date must fall inside the plan period ({start} - {end})."),
+    "service.unknown_code": N_("Unknown service code {code}: it is not in the service catalogue."),
+    "service.unit_mismatch": N_("Service {code} is measured in \"{expected}\", not \"{unit}\"."),
+    "service.no_tariff": N_("Service {code} has no tariff in force on {date}."),
+    "service.price_above_tariff": N_("The unit price {price} is above the tariff {tariff} in force on {date}."),
+    "service.outside_period": N_("The service dates must fall inside the plan period ({start} - {end})."),
+    "service.unknown_goal": N_("No short-term goal has the identifier {goal}."),
+    "budget.monthly_exceeded": N_(
+        "The planned monthly total {total} exceeds the individual monthly budget {budget}."
+    ),
+    "goal.duplicate_id": N_("The goal identifier {goal} is used more than once."),
+    "goal.deadline_outside_period": N_("The deadline must fall inside the plan period ({start} - {end})."),
+    "signature.representative_missing": N_("The plan has a representative: the representative signs it."),
+}
+
+
+class Problem(str):
+    """An error message with a stable ``code``; its ``str`` value is the English text."""
+
+    code: str
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, code: str, **params: Any) -> Problem:
+        template = MESSAGES[code]
+        self = super().__new__(cls, template.format(**params))
+        self.code = code
+        self.template = template
+        self.params = params
+        return self
+
+    def __reduce__(self):  # keep the code when pickled (multiprocessing, job queues)
+        return (_rebuild, (self.code, self.params))
+
+
+def _rebuild(code: str, params: dict[str, Any]) -> Problem:
+    return Problem(code, **params)
+
+
+def problem(code: str, **params: Any) -> Problem:
+    """The problem ``code`` with the parameters its message names."""
+    return Problem(code, **params)
+
+
+Path = tuple[str | int, ...]
+
+
+class ErrorCollector:
+    """Collects problems at nested paths and raises them together as one ``ValidationError``.
+
+    Cross-field rules use it so that every broken rule is reported at once.
+
+    >>> errors = ErrorCollector()
+    >>> errors.add(("services", 2, "unit"), problem("required"))
+    >>> errors.add(("review_date",), problem("required"))
+    >>> try:
+    ...     errors.raise_if_any()
+    ... except ValidationError as exc:
+    ...     sorted(exc.messages)
+    ['review_date', 'services']
+    """
+
+    def __init__(self) -> None:
+        self._messages: dict[Any, Any] = {}
+
+    def add(self, path: Iterable[str | int], message: Problem) -> None:
+        node = self._messages
+        *parents, leaf = tuple(path)
+        for key in parents:
+            node = node.setdefault(key, {})
+        node.setdefault(leaf, []).append(message)
+
+    def __bool__(self) -> bool:
+        return bool(self._messages)
+
+    def raise_if_any(self) -> None:
+        if self._messages:
+            raise ValidationError(self._messages)
+
+
+def flatten(messages: Any, path: Path = ()) -> list[tuple[Path, str]]:
+    """Turn marshmallow's nested messages into ``(path, message)`` pairs, schema errors at the parent.
+
+    >>> flatten({"client": {"name": ["a"]}, "services": {0: {"_schema": ["b"]}}, "_schema": ["c"]})
+    [(('client', 'name'), 'a'), (('services', 0), 'b'), ((), 'c')]
+    """
+    if isinstance(messages, Mapping):
+        pairs: list[tuple[Path, str]] = []
+        for key, value in messages.items():
+            pairs.extend(flatten(value, path if key == "_schema" else (*path, key)))
+        return pairs
+    if isinstance(messages, str):
+        return [(path, messages)]
+    return [pair for item in messages for pair in flatten(item, path)]
+
+
+def json_pointer(path: Path) -> str:
+    """RFC 6901 pointer for a path.
+
+    >>> json_pointer(("lines", 17, "units"))
+    '/lines/17/units'
+    >>> json_pointer(("a/b", "c~d"))
+    '/a~1b/c~0d'
+    >>> json_pointer(())
+    ''
+    """
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
