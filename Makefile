@@ -8,7 +8,7 @@ MO    := $(PO:.po=.mo)
 HOST  ?= 127.0.0.1
 PORT  ?= 8000
 
-.PHONY: run test lint lang bench system clean
+.PHONY: run test lint lang messages bench system clean
 
 run: $(READY) lang ## serve on http://$(HOST):$(PORT) with the samples
 	@$(BIN)/veidlapas serve --host $(HOST) --port $(PORT)
@@ -25,8 +25,14 @@ bench: $(READY) lang ## benchmarks; figures go into bench/README.md
 
 lang: $(MO) ## compile the message catalogs
 
+messages: $(READY) ## after changing messages in code: refresh messages.pot and merge it into each .po
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --sort-output \
+		-o service/translations/messages.pot .
+	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations \
+		--no-fuzzy-matching --ignore-obsolete -w 100
+
 %.mo: %.po $(READY)
-	@$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ -l $(word 3,$(subst /, ,$<)) >/dev/null
+	@$(BIN)/pybabel -q compile -i $< -o $@ -l $(word 3,$(subst /, ,$<))
 
 system: ## Debian packages the service needs (root only; quiet when present)
 	@scripts/install-system-packages

@@ -27,7 +27,7 @@ from pathlib import Path
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from schemas.errors import flatten, json_pointer, problem
-from schemas.fields import Choice, List, Money, Nested, Number, Text
+from schemas.fields import List, Money, Nested, Number, Text
 
 BUNDLED = Path(__file__).parent / "data" / "catalogue.toml"
 

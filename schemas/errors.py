@@ -37,11 +37,19 @@ MESSAGES: dict[str, str] = {
     "type.string": N_("Expected a text string."),
     "type.integer": N_("Expected a whole number."),
     "type.boolean": N_("Expected true or false."),
-    "type.number": N_("Expected a number written as a string or number, e.g. \"12.50\"."),
+    "type.number": N_('Expected a number written as a string or number, e.g. "12.50".'),
     "choice": N_("Must be one of: {choices}."),
     "list.too_short": N_("Must have at least {min} item(s)."),
     "list.too_long": N_("Must have at most {max} items."),
     "list.duplicate": N_("The value {value} is repeated."),
+    # The request body itself.
+    "body.media_type": N_("Send the data as JSON (Content-Type: application/json)."),
+    "body.encoding": N_("The data are not valid UTF-8 text."),
+    "body.json": N_("The data are not valid JSON: {reason} (line {line}, column {column})."),
+    "body.duplicate_key": N_('The key "{key}" appears twice in one object.'),
+    "body.constant": N_("{constant} is not allowed in JSON data."),
+    "body.too_deep": N_("The data is nested more than {max} levels deep."),
+    "body.empty": N_("The body is empty: send the document's data as JSON."),
     # Text.
     "text.empty": N_("May not be empty."),
     "text.too_long": N_("Must be at most {max} characters long."),
@@ -54,7 +62,7 @@ MESSAGES: dict[str, str] = {
     "number.negative": N_("May not be negative."),
     "number.too_large": N_("Must be at most {max}."),
     "number.too_many_places": N_("May have at most {places} decimal places."),
-    "number.step": N_("Must be a multiple of {step}."),
+    "number.step": N_("Must be given in steps of {step}."),
     # Dates and periods.
     "date.invalid": N_("Expected a date in the form YYYY-MM-DD."),
     "date.out_of_range": N_("The date must be between {min} and {max}."),
@@ -62,7 +70,9 @@ MESSAGES: dict[str, str] = {
     "period.reversed": N_("The start ({start}) is after the end ({end})."),
     # Identifiers.
     "personal_code.format": N_("A personal code has 11 digits, optionally with a hyphen after the sixth."),
-    "personal_code.date": N_("The first six digits of an old-format personal code must be a real date (DDMMYY)."),
+    "personal_code.date": N_(
+        "The first six digits of an old-format personal code must be a real date (DDMMYY)."
+    ),
     "personal_code.century": N_("The seventh digit of an old-format personal code must be 0, 1 or 2."),
     "personal_code.future": N_("The birth date in the personal code is in the future."),
     "personal_code.checksum": N_("The check digit of the personal code is wrong."),
@@ -94,13 +104,19 @@ MESSAGES: dict[str, str] = {
         "A trustee needs the orphan's court (bāriņtiesa) decision reference."
     ),
     "legal_capacity.court_ruling": N_("Restricted capacity needs the court ruling's number and date."),
-    "target_group.age_child": N_("The client is {age} on {date}: children's services are for persons under 18."),
-    "target_group.age_adult": N_("The client is {age} on {date}: this target group is for adults (18 or older)."),
+    "target_group.age_child": N_(
+        "The client is {age} on {date}: children's services are for persons under 18."
+    ),
+    "target_group.age_adult": N_(
+        "The client is {age} on {date}: this target group is for adults (18 or older)."
+    ),
     "review_date.outside_period": N_("The review date must fall inside the plan period ({start} - {end})."),
     "service.unknown_code": N_("Unknown service code {code}: it is not in the service catalogue."),
-    "service.unit_mismatch": N_("Service {code} is measured in \"{expected}\", not \"{unit}\"."),
+    "service.unit_mismatch": N_('Service {code} is measured in "{expected}", not "{unit}".'),
     "service.no_tariff": N_("Service {code} has no tariff in force on {date}."),
-    "service.price_above_tariff": N_("The unit price {price} is above the tariff {tariff} in force on {date}."),
+    "service.price_above_tariff": N_(
+        "The unit price {price} is above the tariff {tariff} in force on {date}."
+    ),
     "service.outside_period": N_("The service dates must fall inside the plan period ({start} - {end})."),
     "service.unknown_goal": N_("No short-term goal has the identifier {goal}."),
     "budget.monthly_exceeded": N_(
@@ -108,7 +124,6 @@ MESSAGES: dict[str, str] = {
     ),
     "goal.duplicate_id": N_("The goal identifier {goal} is used more than once."),
     "goal.deadline_outside_period": N_("The deadline must fall inside the plan period ({start} - {end})."),
-    "signature.representative_missing": N_("The plan has a representative: the representative signs it."),
 }
 
 
@@ -119,7 +134,7 @@ class Problem(str):
     template: str
     params: dict[str, Any]
 
-    def __new__(cls, code: str, **params: Any) -> Problem:
+    def __new__(cls, code: str, /, **params: Any) -> Problem:
         template = MESSAGES[code]
         self = super().__new__(cls, template.format(**params))
         self.code = code
@@ -135,7 +150,7 @@ def _rebuild(code: str, params: dict[str, Any]) -> Problem:
     return Problem(code, **params)
 
 
-def problem(code: str, **params: Any) -> Problem:
+def problem(code: str, /, **params: Any) -> Problem:
     """The problem ``code`` with the parameters its message names."""
     return Problem(code, **params)
 

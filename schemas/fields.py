@@ -9,7 +9,7 @@ Decimal('1234.57')
 >>> Text(max_length=5).deserialize("Līga\\x07")
 Traceback (most recent call last):
     ...
-marshmallow.exceptions.ValidationError: Contains a control character (code U+0007) that a document cannot hold.
+marshmallow.exceptions.ValidationError: Contains a control character (code U+0007) that a document...
 """
 
 from __future__ import annotations
@@ -175,9 +175,7 @@ class Number(Coded, fields.Decimal):
 
     error_codes = {"invalid": "type.number", "special": "number.special"}
 
-    def __init__(
-        self, *, places: int = 2, maximum: Decimal = Decimal("1000000"), positive=False, **kwargs
-    ):
+    def __init__(self, *, places: int = 2, maximum: Decimal = Decimal("1000000"), positive=False, **kwargs):
         super().__init__(as_string=True, **kwargs)
         self.max_places = places
         self.maximum = maximum
@@ -301,9 +299,7 @@ class PeriodField(Coded, fields.Field):
         if errors:
             raise ValidationError(errors)
         if ends["start"] > ends["end"]:
-            raise ValidationError(
-                {"end": [problem("period.reversed", start=ends["start"], end=ends["end"])]}
-            )
+            raise ValidationError({"end": [problem("period.reversed", start=ends["start"], end=ends["end"])]})
         return Period(ends["start"], ends["end"])
 
     def _serialize(self, value: Period | None, attr, obj, **kwargs):

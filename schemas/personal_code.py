@@ -27,7 +27,7 @@ schemas.personal_code.InvalidChecksum: The check digit of the personal code is w
 >>> validate('310280-11116')
 Traceback (most recent call last):
     ...
-schemas.personal_code.InvalidDate: The first six digits of an old-format personal code must be a real date (DDMMYY).
+schemas.personal_code.InvalidDate: The first six digits of an old-format personal code must be a real date...
 >>> validate('010180-31112')
 Traceback (most recent call last):
     ...
@@ -144,7 +144,7 @@ def is_valid(number: str) -> bool:
     return True
 
 
-def format(number: str) -> str:  # noqa: A001 - the stdnum verb
+def format(number: str) -> str:
     """Display form DDMMYY-NNNNN.
 
     >>> format('32123456789')

@@ -41,12 +41,12 @@ MINOR_REPRESENTATIVES = ("parent", "guardian", "foster_family")
 TRUSTEE = "trustee"
 
 
-def Paragraph(**kwargs) -> Text:  # noqa: N802 - reads like the field classes
+def Paragraph(**kwargs) -> Text:
     """Free text of a few lines (assessments, goals, measures)."""
     return Text(max_length=kwargs.pop("max_length", 2000), multiline=True, **kwargs)
 
 
-def Name(**kwargs) -> Text:  # noqa: N802
+def Name(**kwargs) -> Text:
     """A person's or an organisation's name."""
     return Text(max_length=120, **kwargs)
 
@@ -181,7 +181,9 @@ class ServiceLineSchema(Strict):
             elif data.get("unit_price", Decimal(0)) > tariff:
                 errors.add(
                     ("unit_price",),
-                    problem("service.price_above_tariff", price=data["unit_price"], tariff=tariff, date=start),
+                    problem(
+                        "service.price_above_tariff", price=data["unit_price"], tariff=tariff, date=start
+                    ),
                 )
         errors.raise_if_any()
 
@@ -345,7 +347,9 @@ def _check_dates(data: dict[str, Any], period, errors: ErrorCollector) -> None:
         for s, short in enumerate(goal.get("short_term") or []):
             if "id" in short:
                 if short["id"] in goal_ids:
-                    errors.add(("goals", g, "short_term", s, "id"), problem("goal.duplicate_id", goal=short["id"]))
+                    errors.add(
+                        ("goals", g, "short_term", s, "id"), problem("goal.duplicate_id", goal=short["id"])
+                    )
                 goal_ids.add(short["id"])
             deadline = short.get("deadline")
             if deadline and not period.contains(deadline):

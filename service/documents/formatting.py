@@ -263,9 +263,7 @@ def amount_in_words(amount: Decimal | int | str) -> str:
     if value < 0:
         raise ValueError(f"negative amount: {amount!r}")
     # Always a Decimal: num2words reads an int as cents (1 -> "nulle euro un 01 cents").
-    text = num2words(
-        value, lang="lv", to="currency", currency="EUR_LEGAL", cents=False, separator=" un"
-    )
+    text = num2words(value, lang="lv", to="currency", currency="EUR_LEGAL", cents=False, separator=" un")
     # num2words 0.5.14 alone is not grammatical Latvian here:
     # - for a group equal to exactly 1 it writes the bare scale word ("tūkstotis euro" for
     #   1000, "miljons tūkstotis euro" for 1 001 000); legal texts write "viens tūkstotis".

@@ -1,0 +1,38 @@
+"""Veidlapas: Latvian case documents for community-based social services.
+
+``create_app()`` builds the Flask application; nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from schemas import catalogue
+from service import api, i18n
+from service.config import from_environment
+from service.documents import Templates
+from service.logs import configure_logging
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The application, configured from the environment and then from ``config``.
+
+    The catalogue, the message catalogs and every template are loaded and checked here, so a
+    broken data file, missing catalog or broken template stops start-up with a clear message instead of failing a request later.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(from_environment())
+    app.config.update(config or {})
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    configure_logging(app)
+    catalogue.default()
+    i18n.check_catalogs()
+    templates = Templates(app.config["TEMPLATES_DIR"])
+    templates.load_all()
+    app.extensions["veidlapas.templates"] = templates
+    api.init_app(app)
+    return app

@@ -1,0 +1,51 @@
+"""The HTTP API: flask-smorest blueprints under /api/v1, OpenAPI at /openapi.json, Swagger UI at /docs."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, send_from_directory
+from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
+
+from service.api import documents, health, problems
+from service.api.schemas import ProblemSchema
+
+OPENAPI_SETTINGS = {
+    "API_TITLE": "Veidlapas",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
+    "API_SPEC_OPTIONS": {
+        "info": {
+            "description": "Latvian case documents for community-based social services: "
+            "individual support plans and the documents that follow from them. "
+            "Errors are application/problem+json, in Latvian unless Accept-Language asks for English."
+        }
+    },
+}
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api with our problem+json errors in place of its own error payload."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        problems.register(self._app)
+
+
+def init_app(app: Flask) -> None:
+    """Attach the API, its documentation and the offline Swagger UI assets to ``app``."""
+    for key, value in OPENAPI_SETTINGS.items():
+        app.config.setdefault(key, value)
+    api = ProblemApi(app)
+    api.register_blueprint(health.blp)
+    api.register_blueprint(documents.blp)
+    app.add_url_rule(
+        "/docs/static/<path:filename>",
+        "swagger_ui_static",
+        lambda filename: send_from_directory(swagger_ui_path, filename),
+    )
+    app.add_url_rule("/", "index", lambda: redirect("/docs"))

@@ -1,0 +1,28 @@
+"""Reading a JSON request body: right media type, size bounded, UTF-8, then ``service.jsondata``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+
+from schemas.errors import problem
+from service.api.problems import RequestProblem
+from service.jsondata import InvalidJson, parse_json
+
+
+def json_body() -> Any:
+    """The request's JSON body, or a 415/400/413 problem."""
+    if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+        raise RequestProblem(415, problem("body.media_type"))
+    raw = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH: larger is 413
+    if not raw.strip():
+        raise RequestProblem(400, problem("body.empty"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestProblem(400, problem("body.encoding")) from None
+    try:
+        return parse_json(text, current_app.config["MAX_JSON_DEPTH"])
+    except InvalidJson as exc:
+        raise RequestProblem(400, exc.problem) from None

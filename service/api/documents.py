@@ -1,0 +1,103 @@
+"""POST /api/v1/documents/{kind} renders a document; POST /api/v1/validate/{kind} only checks the data."""
+
+from __future__ import annotations
+
+import io
+
+from flask import current_app, send_file
+from flask_smorest import Blueprint
+
+from service.api.body import json_body
+from service.api.problems import PROBLEM_JSON
+from service.api.schemas import ProblemSchema
+from service.documents import KINDS, DocumentKind
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+blp = Blueprint(
+    "documents",
+    __name__,
+    url_prefix="/api/v1",
+    description="Render documents from case data, or check the data without rendering.",
+)
+
+
+def _problem(description: str) -> dict:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": ProblemSchema}}}
+
+
+def _load(kind: DocumentKind) -> dict:
+    """The request body loaded by the kind's schema (a 4xx problem otherwise)."""
+    return kind.schema().load(json_body())
+
+
+def _render_view(kind: DocumentKind):
+    def render():
+        values = _load(kind)
+        document = current_app.extensions["veidlapas.templates"].render(kind, values)
+        return send_file(
+            io.BytesIO(document),
+            mimetype=DOCX,
+            as_attachment=True,
+            download_name=f"{kind.file_name(values)}.docx",
+        )
+
+    render.__doc__ = f"{kind.title}: DOCX from the case data."
+    return render
+
+
+def _validate_view(kind: DocumentKind):
+    def validate():
+        schema = kind.schema()
+        return {"valid": True, "kind": kind.name, "document": schema.dump(_load(kind))}
+
+    validate.__doc__ = f"{kind.title}: check the data; 200 with the derived figures, or 422."
+    return validate
+
+
+def _register(kind: DocumentKind) -> None:
+    request_body = {"required": True, "content": {"application/json": {"schema": kind.schema}}}
+    errors = {
+        400: _problem("The body is not well-formed JSON"),
+        413: _problem("The body is too large"),
+        415: _problem("The body is not JSON"),
+        422: _problem("The data break the schema or its rules; every problem is listed"),
+    }
+    blp.route(f"/documents/{kind.name}", methods=["POST"], endpoint=f"render_{kind.context}")(
+        blp.doc(
+            operationId=f"render_{kind.context}",
+            requestBody=request_body,
+            responses={
+                200: {
+                    "description": "The DOCX document",
+                    "content": {DOCX: {"schema": {"type": "string", "format": "binary"}}},
+                },
+                **errors,
+            },
+        )(_render_view(kind))
+    )
+    report = {
+        "type": "object",
+        "properties": {
+            "valid": {"type": "boolean"},
+            "kind": {"type": "string"},
+            "document": kind.schema,
+        },
+    }
+    blp.route(f"/validate/{kind.name}", methods=["POST"], endpoint=f"validate_{kind.context}")(
+        blp.doc(
+            operationId=f"validate_{kind.context}",
+            requestBody=request_body,
+            responses={
+                200: {
+                    "description": "The data are valid",
+                    "content": {"application/json": {"schema": report}},
+                },
+                **errors,
+            },
+        )(_validate_view(kind))
+    )
+
+
+for _kind in KINDS.values():
+    _register(_kind)

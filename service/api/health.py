@@ -1,0 +1,19 @@
+"""GET /api/v1/health: is the service up, and which documents can it make."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from flask_smorest import Blueprint
+
+from service.api.schemas import HealthSchema
+from service.documents import KINDS
+
+blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Service health")
+
+
+@blp.route("/health", methods=["GET"])
+@blp.response(200, HealthSchema)
+def health():
+    """The service is up; lists the document kinds it serves."""
+    return {"status": "ok", "version": version("veidlapas"), "documents": sorted(KINDS)}

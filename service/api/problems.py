@@ -1,0 +1,125 @@
+"""One error shape for every failure: RFC 9457 ``application/problem+json``.
+
+Validation failures list every problem as ``{path, code, message}`` with JSON-pointer paths; titles
+and messages are in the request's language (Latvian unless ``Accept-Language`` prefers English).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from flask import Flask, Response, json, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from schemas.errors import N_, Problem, flatten, json_pointer
+from service.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, translate
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+TITLES = {
+    400: N_("The request is malformed"),
+    401: N_("Authentication is required"),
+    403: N_("Access is not allowed"),
+    404: N_("Not found"),
+    405: N_("This method is not allowed here"),
+    406: N_("The requested format is not available"),
+    413: N_("The request is too large"),
+    415: N_("Unsupported content type"),
+    422: N_("The data are not valid"),
+    500: N_("Internal server error"),
+}
+DETAILS = {
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not accept this method."),
+    413: N_("The request body is larger than the service accepts."),
+    422: N_("Correct the fields listed in errors and send the data again."),
+    500: N_("The service failed to handle this request. It has been logged; try again later."),
+}
+
+
+class RequestProblem(Exception):
+    """A request the service refuses, with its HTTP status and coded problems."""
+
+    def __init__(self, status: int, *problems: Problem, path: tuple = ()) -> None:
+        super().__init__(*problems)
+        self.status = status
+        self.problems = [(path, p) for p in problems]
+
+
+def language() -> str:
+    """The response language: the best of ``Accept-Language`` among lv and en, else Latvian."""
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+
+
+def problem_response(
+    status: int,
+    *,
+    errors: list[tuple[tuple, str]] = (),
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A problem+json response in the request's language.
+
+    ``detail`` is the status's standard explanation, or the first problem's message when the
+    request failed for one reason only.
+    """
+    lang = language()
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": gettext(TITLES.get(status, TITLES[500 if status >= 500 else 400]), lang),
+        "status": status,
+        "instance": request.path,
+    }
+    listed = [
+        {"path": json_pointer(path), "code": code, "message": message}
+        for path, raw in errors
+        for code, message in [translate(raw, lang)]
+    ]
+    if status in DETAILS:
+        body["detail"] = gettext(DETAILS[status], lang)
+    elif len(listed) == 1:
+        body["detail"] = listed[0]["message"]
+    if listed:
+        body["errors"] = listed
+    response = Response(json.dumps(body, ensure_ascii=False), status, mimetype=PROBLEM_JSON)
+    response.headers["Content-Language"] = lang
+    response.headers.extend(headers or {})
+    return response
+
+
+def validation_response(error: ValidationError) -> Response:
+    """422 listing every problem of a failed schema load."""
+    return problem_response(422, errors=flatten(error.messages))
+
+
+def _http_error(error: HTTPException) -> Response:
+    if isinstance(error, InternalServerError):
+        return _unexpected(error.original_exception or error)
+    headers = {"Allow": error.valid_methods} if getattr(error, "valid_methods", None) else {}
+    if headers:
+        headers["Allow"] = ", ".join(headers["Allow"])
+    return problem_response(error.code or 500, headers=headers)
+
+
+def _request_problem(error: RequestProblem) -> Response:
+    return problem_response(error.status, errors=error.problems)
+
+
+def _unexpected(error: BaseException) -> Response:
+    # Only the type and where it happened: exception messages may quote personal data.
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f"{frame.filename}:{frame.lineno} in {frame.name}" if frame else "unknown place"
+    log.error("unhandled %s at %s", type(error).__name__, where)
+    return problem_response(500)
+
+
+def register(app: Flask) -> None:
+    """Route every error of ``app`` to a problem+json response."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(RequestProblem, _request_problem)
+    app.register_error_handler(ValidationError, validation_response)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,136 @@
+"""The ``veidlapas`` command line: serve the API, render or validate a document from a JSON file.
+
+Errors are the same coded, translated problems the API returns; invalid data exits with status 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from marshmallow import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from schemas.catalogue import CatalogueError
+from schemas.errors import flatten, json_pointer
+from service.config import from_environment
+from service.documents import KINDS, DocumentKind, Templates
+from service.documents.docx import TemplateDefect
+from service.documents.labels import LabelError
+from service.i18n import LANGUAGES, MissingCatalog, translate
+from service.jsondata import InvalidJson, parse_json
+
+EXIT_INVALID = 1
+EXIT_SETUP = 2
+MAX_FILE_BYTES = 10_000_000
+
+kind_argument = click.argument("kind", type=click.Choice(sorted(KINDS)))
+file_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+lang_option = click.option(
+    "--lang", type=click.Choice(LANGUAGES), default="lv", show_default=True, help="Message language."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Veidlapas: Latvian case documents for community-based social services."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the API (waitress)."""
+    from waitress import serve as waitress_serve
+
+    from service import create_app
+
+    app = _setup(create_app)
+    base = f"http://{host}:{port}"
+    sample = Path(__file__).resolve().parent.parent / "samples" / "support-plan-adult-support-person.json"
+    click.echo(f"Veidlapas listens on {base}  (API docs: {base}/docs)")
+    click.echo("Try:")
+    click.echo(
+        f"  curl -sS -X POST {base}/api/v1/documents/support-plan -H 'Content-Type: application/json' \\\n"
+        f"       --data-binary @{sample} -o plan.docx"
+    )
+    waitress_serve(app, host=host, port=port, threads=threads, ident="veidlapas")
+
+
+@main.command()
+@kind_argument
+@file_argument
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The DOCX to write.")
+@lang_option
+def render(kind: str, file: Path, output: Path | None, lang: str) -> None:
+    """Render KIND from the case data in FILE (JSON) to a DOCX."""
+    document_kind = KINDS[kind]
+    values = _load(document_kind, file, lang)
+    templates = _setup(lambda: Templates(from_environment()["TEMPLATES_DIR"]))
+    document = templates.render(document_kind, values)
+    target = output or Path(f"{document_kind.file_name(values)}.docx")
+    _write_atomically(target, document)
+    click.echo(f"{target} ({len(document):,} B)")
+
+
+@main.command()
+@kind_argument
+@file_argument
+@lang_option
+def validate(kind: str, file: Path, lang: str) -> None:
+    """Check the case data in FILE (JSON) against KIND's schema and rules."""
+    _load(KINDS[kind], file, lang)
+    click.echo("Dati ir derīgi." if lang == "lv" else "The data are valid.")
+
+
+def _load(kind: DocumentKind, file: Path, lang: str) -> dict:
+    """The file's data loaded by the kind's schema; prints every problem and exits 1 otherwise."""
+    errors = Console(stderr=True, highlight=False)
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise click.ClickException(f"{file} is larger than {MAX_FILE_BYTES:,} bytes")
+        values = kind.schema().load(parse_json(file.read_bytes().decode("utf-8"), max_depth=20))
+    except UnicodeDecodeError:
+        errors.print(f"{file}: not UTF-8 text")
+        sys.exit(EXIT_INVALID)
+    except InvalidJson as exc:
+        errors.print(f"{file}: {translate(exc.problem, lang)[1]}")
+        sys.exit(EXIT_INVALID)
+    except ValidationError as exc:
+        problems = flatten(exc.messages)
+        table = Table(title=str(file), title_justify="left")
+        for header in ("path", "code", "message"):
+            table.add_column(header, overflow="fold")
+        for path, message in problems:
+            code, text = translate(message, lang)
+            table.add_row(json_pointer(path) or "/", code, text)
+        errors.print(table)
+        sys.exit(EXIT_INVALID)
+    return values
+
+
+def _setup(factory):
+    """Run a start-up step; a broken catalogue, labels file or template exits 2 with its message."""
+    try:
+        return factory()
+    except (CatalogueError, TemplateDefect, LabelError, MissingCatalog) as exc:
+        click.echo(f"Cannot start: {exc}", err=True)
+        sys.exit(EXIT_SETUP)
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` via a temporary file and a rename: never a half-written file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise

@@ -1,0 +1,47 @@
+"""Settings from environment variables, each with an embedded default that works on one machine."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, not {value}")
+    return value
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Flask configuration from ``VEIDLAPAS_*`` variables.
+
+    >>> settings = from_environment({"VEIDLAPAS_MAX_REQUEST_BYTES": "2048"})
+    >>> settings["MAX_CONTENT_LENGTH"], settings["TEMPLATES_DIR"].name
+    (2048, 'templates_lv')
+    """
+    environ = os.environ if environ is None else environ
+    return {
+        # Largest request body accepted (bytes); bigger ones get 413.
+        "MAX_CONTENT_LENGTH": _integer(environ, "VEIDLAPAS_MAX_REQUEST_BYTES", 1_000_000),
+        # Where the Latvian DOCX templates live.
+        "TEMPLATES_DIR": Path(environ.get("VEIDLAPAS_TEMPLATES") or ROOT / "templates_lv"),
+        # Deepest JSON nesting accepted in a request body.
+        "MAX_JSON_DEPTH": _integer(environ, "VEIDLAPAS_MAX_JSON_DEPTH", 20),
+        # "json" for one JSON object per log line, anything else for plain text.
+        "LOG_FORMAT": environ.get("VEIDLAPAS_LOG_FORMAT", "text"),
+    }

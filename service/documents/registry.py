@@ -1,0 +1,54 @@
+"""The document kinds: the one place that says which schema, template and file name make a document."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import Schema
+
+from schemas.plan import SupportPlanSchema
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """One kind of document.
+
+    ``context`` is the name the template knows the data by (``plan``); ``file_name`` builds the
+    download name (without extension) from the loaded data.
+    """
+
+    name: str
+    title: str
+    schema: type[Schema]
+    template: str
+    context: str
+    file_name: Callable[[dict[str, Any]], str]
+
+
+def safe_file_name(text: str) -> str:
+    """A file name part without path separators or control characters.
+
+    >>> safe_file_name('IAP-2020/014 "x"')
+    'IAP-2020-014 x'
+    """
+    text = re.sub(r"[\\/]+", "-", text)
+    text = re.sub(r'[:*?"<>|\x00-\x1f\x7f]+', "", text)
+    return " ".join(text.split()).strip(" .-")[:80] or "dokuments"
+
+
+KINDS: dict[str, DocumentKind] = {
+    kind.name: kind
+    for kind in (
+        DocumentKind(
+            name="support-plan",
+            title="Individuālais atbalsta plāns",
+            schema=SupportPlanSchema,
+            template="support-plan.docx",
+            context="plan",
+            file_name=lambda plan: f"Atbalsta plāns {safe_file_name(plan['number'])}",
+        ),
+    )
+}
