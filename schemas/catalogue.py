@@ -27,7 +27,7 @@ from pathlib import Path
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from schemas.errors import flatten, json_pointer, problem
-from schemas.fields import List, Money, Nested, Number, Text
+from schemas.fields import Keyed, List, Money, Nested, Number, Text
 
 BUNDLED = Path(__file__).parent / "data" / "catalogue.toml"
 
@@ -110,7 +110,7 @@ class _ServiceSchema(Schema):
 
 
 class _CatalogueSchema(Schema):
-    units = fields.Dict(keys=Text(max_length=40), values=Nested(_UnitSchema), required=True)
+    units = Keyed(keys=Text(max_length=40), values=Nested(_UnitSchema), required=True)
     services = List(Nested(_ServiceSchema), required=True, min_length=1, max_length=500)
 
     @validates_schema
@@ -160,7 +160,3 @@ def default() -> Catalogue:
     """The catalogue in use: ``VEIDLAPAS_CATALOGUE`` or the bundled file, loaded once."""
     return load(Path(os.environ.get("VEIDLAPAS_CATALOGUE") or BUNDLED))
 
-
-def unit_choices() -> tuple[str, ...]:
-    """Names of the units, for schema documentation."""
-    return tuple(default().units)

@@ -390,6 +390,22 @@ class Nested(Coded, fields.Nested):
     error_codes = {"type": "type.object"}
 
 
+class Keyed(Coded, fields.Dict):
+    """An object with free keys (e.g. units by name); a value's errors sit at ``/<key>``."""
+
+    error_codes = {"invalid": "type.object"}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dict:
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError as exc:
+            if not isinstance(exc.messages, dict):
+                raise
+            raise ValidationError(
+                {key: errors.get("value", errors) for key, errors in exc.messages.items()}
+            ) from None
+
+
 class List(Coded, fields.List):
     """A list with a length limit (and a minimum, e.g. at least one service)."""
 

@@ -21,7 +21,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The application, configured from the environment and then from ``config``.
 
     The catalogue, the message catalogs and every template are loaded and checked here, so a
-    broken data file, missing catalog or broken template stops start-up with a clear message instead of failing a request later.
+    broken data file, a missing catalog or a broken template stops start-up with a clear message
+    instead of failing a request later.
     """
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(from_environment())

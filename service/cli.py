@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas.catalogue import CatalogueError
-from schemas.errors import flatten, json_pointer
+from schemas.errors import flatten, json_pointer, problem
 from service.config import from_environment
 from service.documents import KINDS, DocumentKind, Templates
 from service.documents.docx import TemplateDefect
@@ -90,16 +90,16 @@ def validate(kind: str, file: Path, lang: str) -> None:
 
 def _load(kind: DocumentKind, file: Path, lang: str) -> dict:
     """The file's data loaded by the kind's schema; prints every problem and exits 1 otherwise."""
-    errors = Console(stderr=True, highlight=False)
+    errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
             raise click.ClickException(f"{file} is larger than {MAX_FILE_BYTES:,} bytes")
         values = kind.schema().load(parse_json(file.read_bytes().decode("utf-8"), max_depth=20))
     except UnicodeDecodeError:
-        errors.print(f"{file}: not UTF-8 text")
+        click.echo(f"{file}: {translate(problem('body.encoding'), lang)[1]}", err=True)
         sys.exit(EXIT_INVALID)
     except InvalidJson as exc:
-        errors.print(f"{file}: {translate(exc.problem, lang)[1]}")
+        click.echo(f"{file}: {translate(exc.problem, lang)[1]}", err=True)
         sys.exit(EXIT_INVALID)
     except ValidationError as exc:
         problems = flatten(exc.messages)

@@ -1,0 +1,66 @@
+"""The command line: render and validate, with the API's messages and non-zero exits."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from docx import Document
+
+from service.cli import main
+from tests.helpers import ADULT_TRUSTEE, SAMPLES, load_sample
+
+
+def test_render_writes_the_docx(tmp_path):
+    target = tmp_path / "out" / "plan.docx"
+    result = CliRunner().invoke(
+        main, ["render", "support-plan", str(SAMPLES / f"{ADULT_TRUSTEE}.json"), "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    text = "\n".join(p.text for p in Document(target).paragraphs)
+    assert load_sample(ADULT_TRUSTEE)["number"] in text
+    assert [p.name for p in target.parent.iterdir()] == ["plan.docx"]
+
+
+def test_validate_accepts_a_sample():
+    result = CliRunner().invoke(main, ["validate", "support-plan", str(SAMPLES / f"{ADULT_TRUSTEE}.json")])
+    assert result.exit_code == 0
+    assert "Dati ir derīgi." in result.output
+
+
+def test_invalid_data_prints_every_problem_and_exits_1(tmp_path):
+    data = load_sample(ADULT_TRUSTEE)
+    data["client"]["personal_code"] = "12"
+    data["period"] = {"start": "2021-01-01", "end": "2020-01-01"}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    target = tmp_path / "plan.docx"
+    result = CliRunner().invoke(main, ["render", "support-plan", str(bad), "-o", str(target), "--lang", "en"])
+    assert result.exit_code == 1
+    assert "/client/personal_code" in result.output and "personal_code.format" in result.output
+    assert "/period/end" in result.output and "period.reversed" in result.output
+    assert not target.exists()
+
+
+def test_broken_json_exits_1_with_the_place(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"number": ', encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", "support-plan", str(bad)])
+    assert result.exit_code == 1
+    assert "Dati nav derīgā JSON formātā (1. rinda, 12. kolonna)." in result.output
+
+
+def test_broken_catalogue_stops_with_a_message(tmp_path, monkeypatch):
+    from schemas import catalogue
+
+    broken = tmp_path / "catalogue.toml"
+    broken.write_text('[units.stunda]\none = "stunda"\n', encoding="utf-8")
+    monkeypatch.setenv("VEIDLAPAS_CATALOGUE", str(broken))
+    catalogue.default.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["serve", "--port", "0"])
+    finally:
+        monkeypatch.delenv("VEIDLAPAS_CATALOGUE")
+        catalogue.default.cache_clear()
+    assert result.exit_code == 2
+    assert "Cannot start" in result.output and "/units/stunda/other" in result.output
