@@ -3,7 +3,7 @@
 ``SupportPlanSchema().load(data)`` checks every field group of DOMAIN.md §1 and the cross-field rules
 that apply to a plan, and returns plain dicts with the derived figures filled in: each service line's
 name, unit price (the tariff in force when none is given), unit forms and amount; the client's birth
-date; and ``totals`` (monthly total and budget left). Templates only format these values.
+date; the signing date (the plan's date unless given); and ``totals`` (monthly total and budget left). Templates only format these values.
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ class SocialWorkerSchema(Strict):
 
 
 class SignaturesSchema(Strict):
-    date = Date(metadata={"description": "Signing date; the plan date when empty."})
+    date = Date(metadata={"description": "Signing date; the plan's date when not given."})
     social_worker = Nested(SocialWorkerSchema, required=True)
 
 
@@ -278,6 +278,7 @@ class SupportPlanSchema(Strict):
         data["client"]["birth_date"] = data["client"].get("birth_date") or personal_code.birth_date(
             data["client"]["personal_code"]
         )
+        data["signatures"].setdefault("date", data["date"])
         monthly = sum((line["amount"] for line in data["services"]), Decimal("0.00"))
         data["totals"] = {"monthly": monthly, "budget_left": data["budget"]["monthly"] - monthly}
         return data
