@@ -43,7 +43,7 @@ def test_a_broken_tag_names_its_paragraph(tmp_path):
 
 def test_an_unclosed_block_is_a_defect(tmp_path):
     templates = templates_with(tmp_path, "{% if plan.representative %}", "Pārstāvis")
-    with pytest.raises(TemplateDefect, match="support-plan.docx"):
+    with pytest.raises(TemplateDefect, match=r"support-plan\.docx"):
         templates.load_all()
 
 
