@@ -40,8 +40,10 @@ system: ## Debian packages the service needs (root only; quiet when present)
 $(READY): pyproject.toml scripts/install-system-packages scripts/debian-packages.txt
 	@scripts/install-system-packages
 	@test -x $(BIN)/python || python3 -m venv $(VENV)
-	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	@echo "Installing Veidlapas and its dependencies into $(VENV) (log: $(VENV)/install.log)"
+	@{ $(BIN)/python -m pip install --disable-pip-version-check --upgrade pip && \
+	   $(BIN)/python -m pip install --disable-pip-version-check -e '.[test]'; } > $(VENV)/install.log 2>&1 \
+	   || { tail -30 $(VENV)/install.log; exit 1; }
 	@touch $@
 
 clean:

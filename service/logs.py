@@ -31,10 +31,10 @@ def configure_logging(app: Flask) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("service")
-    if not root.handlers:
+    root = logging.getLogger()
+    if not root.handlers:  # leave a host's own set-up (gunicorn, pytest) alone
         root.addHandler(handler)
-        root.setLevel(logging.INFO)
+    logging.getLogger("service").setLevel(logging.INFO)
 
     requests = logging.getLogger("service.requests")
 
