@@ -159,4 +159,3 @@ def load(path: Path) -> Catalogue:
 def default() -> Catalogue:
     """The catalogue in use: ``VEIDLAPAS_CATALOGUE`` or the bundled file, loaded once."""
     return load(Path(os.environ.get("VEIDLAPAS_CATALOGUE") or BUNDLED))
-

@@ -120,7 +120,7 @@ MESSAGES: dict[str, str] = {
     "service.outside_period": N_("The service dates must fall inside the plan period ({start} - {end})."),
     "service.unknown_goal": N_("No short-term goal has the identifier {goal}."),
     "budget.monthly_exceeded": N_(
-        "The planned monthly total {total} exceeds the individual monthly budget {budget}."
+        "The planned total for {month}, {total}, exceeds the individual monthly budget {budget}."
     ),
     "goal.duplicate_id": N_("The goal identifier {goal} is used more than once."),
     "goal.deadline_outside_period": N_("The deadline must fall inside the plan period ({start} - {end})."),

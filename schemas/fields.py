@@ -149,13 +149,22 @@ class Email(Coded, fields.Email):
             raise ValidationError(problem("text.too_long", max=254))
         return super()._deserialize(value, attr, data, **kwargs)
 
+    def _validate(self, value) -> None:
+        try:
+            super()._validate(value)
+        except ValidationError:
+            raise ValidationError(problem("email.invalid")) from None
+
 
 class Boolean(Coded, fields.Boolean):
-    """true or false (JSON booleans only; no "yes"/1 guessing)."""
+    """true or false: JSON booleans only (no guessing from 1, "yes" or "jā")."""
 
     error_codes = {"invalid": "type.boolean"}
-    truthy = {True}
-    falsy = {False}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid")
 
 
 class Integer(Coded, fields.Integer):
@@ -194,15 +203,18 @@ class Number(Coded, fields.Decimal):
             raise ValidationError(problem("number.special"))
         if number < 0:
             raise ValidationError(problem("number.negative"))
-        if self.positive and number == 0:
-            raise ValidationError(problem("number.not_positive"))
         if number > self.maximum:
             raise ValidationError(problem("number.too_large", max=str(self.maximum)))
-        return self._round(number)
+        number = self._round(number).copy_abs()  # no "-0" and no exponent form such as 1E+2
+        if self.positive and number == 0:
+            raise ValidationError(problem("number.not_positive"))
+        return number
 
     def _round(self, number: Decimal) -> Decimal:
         exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > self.max_places:
+        if exponent > 0:
+            return number.quantize(Decimal(1))
+        if -exponent > self.max_places:
             raise ValidationError(problem("number.too_many_places", places=self.max_places))
         return number
 
@@ -230,8 +242,10 @@ class Date(Coded, fields.Date):
 
     error_codes = {"invalid": "date.invalid", "format": "date.invalid"}
 
+    _shape = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
     def _deserialize(self, value, attr, data, **kwargs) -> dt.date:
-        if not isinstance(value, str) or len(value) != 10:
+        if not isinstance(value, str) or not self._shape.match(value):
             raise ValidationError(problem("date.invalid"))
         day = super()._deserialize(value, attr, data, **kwargs)
         if not EARLIEST <= day <= LATEST:
@@ -279,7 +293,7 @@ class PeriodField(Coded, fields.Field):
     marshmallow.exceptions.ValidationError: {'end': ['The start (2021-01-01) is after the end (2020-12-31).']}
     """
 
-    _month = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+    _month = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])\Z")
 
     def _deserialize(self, value, attr, data, **kwargs) -> Period:
         if isinstance(value, str) and (match := self._month.match(value)):

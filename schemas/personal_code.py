@@ -43,7 +43,7 @@ import re
 
 from schemas.errors import MESSAGES
 
-_SHAPE = re.compile(r"^(\d{6})-?(\d{5})$")
+_SHAPE = re.compile(r"^([0-9]{6})-?([0-9]{5})\Z")  # ASCII digits only; no trailing newline
 _WEIGHTS = (1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CENTURIES = {"0": 1800, "1": 1900, "2": 2000}
 

@@ -3,7 +3,8 @@
 ``SupportPlanSchema().load(data)`` checks every field group of DOMAIN.md §1 and the cross-field rules
 that apply to a plan, and returns plain dicts with the derived figures filled in: each service line's
 name, unit price (the tariff in force when none is given), unit forms and amount; the client's birth
-date; the signing date (the plan's date unless given); and ``totals`` (monthly total and budget left). Templates only format these values.
+date; the signing date (the plan's date unless given); and ``totals``: the planned total of the
+busiest calendar month (see :func:`peak_month`) and the budget left in it. Templates only format.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from schemas.fields import (
     Money,
     Nested,
     Number,
+    Period,
     PeriodField,
     PersonalCode,
     Phone,
@@ -266,11 +268,13 @@ class SupportPlanSchema(Strict):
             _check_representation(data, born, period.start, errors)
         if period:
             _check_dates(data, period, errors)
-        if not errors and period and _all_lines_loaded(data):
-            total = sum((line["amount"] for line in data["services"]), Decimal("0.00"))
-            budget = data.get("budget", {}).get("monthly")
-            if budget is not None and total > budget:
-                errors.add(("services",), problem("budget.monthly_exceeded", total=total, budget=budget))
+        budget = (data.get("budget") or {}).get("monthly")
+        if period and budget is not None and _all_lines_loaded(data):
+            month, total = peak_month(data["services"], period)
+            if total > budget:
+                errors.add(
+                    ("services",), problem("budget.monthly_exceeded", month=month, total=total, budget=budget)
+                )
         errors.raise_if_any()
 
     @post_load
@@ -279,9 +283,34 @@ class SupportPlanSchema(Strict):
             data["client"]["personal_code"]
         )
         data["signatures"].setdefault("date", data["date"])
-        monthly = sum((line["amount"] for line in data["services"]), Decimal("0.00"))
+        _, monthly = peak_month(data["services"], data["period"])
         data["totals"] = {"monthly": monthly, "budget_left": data["budget"]["monthly"] - monthly}
         return data
+
+
+def peak_month(lines: list[dict[str, Any]], period: Period) -> tuple[str, Decimal]:
+    """The calendar month of the period with the largest planned total, and that total.
+
+    A line counts in every month its dates touch, so two consecutive lines of one service (a price
+    change mid-year) are not added up as if they ran at the same time.
+
+    >>> def line(start, end, amount):
+    ...     return {"start": dt.date(*start), "end": dt.date(*end), "amount": Decimal(amount)}
+    >>> lines = [line((2020, 1, 1), (2020, 6, 30), "100.00"), line((2020, 7, 1), (2020, 12, 31), "120.00"),
+    ...          line((2020, 1, 1), (2020, 12, 31), "50.00")]
+    >>> peak_month(lines, Period(dt.date(2020, 1, 1), dt.date(2020, 12, 31)))
+    ('2020-07', Decimal('170.00'))
+    """
+    best_month, best = "", Decimal("0.00")
+    year, month = period.start.year, period.start.month
+    while dt.date(year, month, 1) <= period.end:
+        days = Period.month(year, month)
+        active = (line["amount"] for line in lines if line["start"] <= days.end and line["end"] >= days.start)
+        total = sum(active, Decimal("0.00"))
+        if total > best or not best_month:
+            best_month, best = f"{year}-{month:02d}", total
+        year, month = year + month // 12, month % 12 + 1
+    return best_month, best
 
 
 def age_on(born: dt.date, day: dt.date) -> int:
@@ -338,7 +367,7 @@ def _check_representation(data: dict[str, Any], born: dt.date, day: dt.date, err
             )
 
 
-def _check_dates(data: dict[str, Any], period, errors: ErrorCollector) -> None:
+def _check_dates(data: dict[str, Any], period: Period, errors: ErrorCollector) -> None:
     bounds = {"start": period.start, "end": period.end}
     review = data.get("review_date")
     if review and not period.contains(review):
@@ -358,8 +387,12 @@ def _check_dates(data: dict[str, Any], period, errors: ErrorCollector) -> None:
                     ("goals", g, "short_term", s, "deadline"),
                     problem("goal.deadline_outside_period", **bounds),
                 )
+    goals_loaded = isinstance(data.get("goals"), list) and all(
+        isinstance(goal.get("short_term"), list) and all("id" in short for short in goal["short_term"])
+        for goal in data["goals"]
+    )
     for index, line in enumerate(data.get("services") or []):
-        if line.get("goal") and line["goal"] not in goal_ids:
+        if goals_loaded and line.get("goal") and line["goal"] not in goal_ids:
             errors.add(("services", index, "goal"), problem("service.unknown_goal", goal=line["goal"]))
         for end in ("start", "end"):
             if line.get(end) and not period.contains(line[end]):

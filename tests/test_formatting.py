@@ -323,9 +323,7 @@ def test_amount_in_words_properties(amount):
     assert match, text
     cents = int(amount * 100) % 100
     assert int(match["cents"]) == cents
-    expected_unit = (
-        "centu" if cents == 0 else "cents" if cents % 10 == 1 and cents != 11 else "centi"
-    )
+    expected_unit = "centu" if cents == 0 else "cents" if cents % 10 == 1 and cents != 11 else "centi"
     assert match["unit"] == expected_unit
     assert words_to_int(match["euro"]) == int(amount)
 

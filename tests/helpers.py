@@ -1,0 +1,92 @@
+"""Plain helpers shared by the schema tests: fresh copies of the samples, errors as codes by path.
+
+Tests assert on stable error *codes* at JSON pointers, never on English text, so a reworded message
+or a new translation breaks nothing. A message that carries no code (a bare marshmallow string that
+escaped :class:`schemas.errors.Problem`) shows up as ``"UNCODED: <text>"`` and fails the comparison.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+from schemas.errors import flatten, json_pointer
+from schemas.plan import SupportPlanSchema
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+ADULT_SUPPORT_PERSON = "support-plan-adult-support-person"
+CHILD_PARENT = "support-plan-child-parent"
+ADULT_TRUSTEE = "support-plan-adult-trustee"
+PLAN_SAMPLES = (ADULT_SUPPORT_PERSON, CHILD_PARENT, ADULT_TRUSTEE)
+
+
+@cache
+def _sample_text(name: str) -> str:
+    return (SAMPLES / f"{name}.json").read_text(encoding="utf-8")
+
+
+def sample_text(name: str) -> str:
+    """The raw JSON text of ``samples/<name>.json``."""
+    return _sample_text(name)
+
+
+def load_sample(name: str) -> dict[str, Any]:
+    """A fresh deep copy of the sample's JSON data, free to modify."""
+    return copy.deepcopy(json.loads(_sample_text(name)))
+
+
+def code_of(message: Any) -> str:
+    """The stable code of one message, or a visible marker when it has none."""
+    return getattr(message, "code", None) or f"UNCODED: {message}"
+
+
+def error_codes(messages: Any) -> dict[str, list[str]]:
+    """marshmallow's nested messages as ``{json pointer: [codes]}`` (``""`` is the root).
+
+    >>> from schemas.errors import problem
+    >>> error_codes({"client": {"nickname": [problem("unknown_field")]}, "_schema": ["x"]})
+    {'/client/nickname': ['unknown_field'], '': ['UNCODED: x']}
+    """
+    result: dict[str, list[str]] = {}
+    for path, message in flatten(messages):
+        result.setdefault(json_pointer(path), []).append(code_of(message))
+    return result
+
+
+def plan_errors(data: Any) -> dict[str, list[str]]:
+    """The codes ``SupportPlanSchema().load(data)`` reports, by pointer; ``{}`` when it loads."""
+    try:
+        SupportPlanSchema().load(data)
+    except ValidationError as exc:
+        return error_codes(exc.messages)
+    return {}
+
+
+def load_plan(data: Any) -> dict[str, Any]:
+    """Load a plan that must be valid; a failure names every code and pointer."""
+    try:
+        return SupportPlanSchema().load(data)
+    except ValidationError as exc:
+        raise AssertionError(f"the plan did not load: {error_codes(exc.messages)}") from None
+
+
+def field_errors(field: fields.Field, value: Any) -> dict[str, list[str]]:
+    """The codes ``field.deserialize(value)`` reports, by pointer; ``{}`` when it loads."""
+    try:
+        field.deserialize(value)
+    except ValidationError as exc:
+        return error_codes(exc.messages)
+    return {}
+
+
+def field_codes(field: fields.Field, value: Any) -> list[str]:
+    """The codes of a field that reports at its own level (not inside nested keys)."""
+    errors = field_errors(field, value)
+    assert set(errors) <= {""}, f"expected errors at the field itself, got {errors}"
+    return errors.get("", [])
