@@ -82,7 +82,8 @@ def main() -> None:
         assert response.status_code == 200
         return response.data
 
-    print(f"Support plan with {len(raw['services'])} service rows; {len(templates.render(kind, values)):,} B DOCX")
+    size = len(templates.render(kind, values))
+    print(f"Support plan with {len(raw['services'])} service rows; {size:,} B DOCX")
     measure("validate (schema load + rules)", args.runs, lambda: SupportPlanSchema().load(raw))
     measure("render (compiled template)", args.runs, lambda: templates.render(kind, values))
     measure("render, plain docxtpl (for comparison)", max(args.runs // 3, 50), naive_docxtpl)
