@@ -186,6 +186,9 @@ class Number(Coded, fields.Decimal):
 
     def __init__(self, *, places: int = 2, maximum: Decimal = Decimal("1000000"), positive=False, **kwargs):
         super().__init__(as_string=True, **kwargs)
+        # On the wire: a decimal string ("12.50"); JSON numbers are accepted too.
+        self.metadata.setdefault("type", "string")
+        self.metadata.setdefault("pattern", r"^[0-9]+(\.[0-9]+)?$")
         self.max_places = places
         self.maximum = maximum
         self.positive = positive
@@ -238,7 +241,15 @@ class Money(Number):
 
 
 class Date(Coded, fields.Date):
-    """An ISO date (YYYY-MM-DD) between 1900 and 2100."""
+    """An ISO date (YYYY-MM-DD) between 1900 and 2100.
+
+    >>> Date().deserialize("2020-08-01")
+    datetime.date(2020, 8, 1)
+    >>> Date().deserialize("2020-W01-1")
+    Traceback (most recent call last):
+        ...
+    marshmallow.exceptions.ValidationError: Expected a date in the form YYYY-MM-DD.
+    """
 
     error_codes = {"invalid": "date.invalid", "format": "date.invalid"}
 
@@ -295,6 +306,24 @@ class PeriodField(Coded, fields.Field):
 
     _month = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])\Z")
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.metadata.setdefault(
+            "oneOf",
+            [
+                {
+                    "type": "object",
+                    "properties": {
+                        "start": {"type": "string", "format": "date"},
+                        "end": {"type": "string", "format": "date"},
+                    },
+                    "required": ["start", "end"],
+                    "additionalProperties": False,
+                },
+                {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"},
+            ],
+        )
+
     def _deserialize(self, value, attr, data, **kwargs) -> Period:
         if isinstance(value, str) and (match := self._month.match(value)):
             return Period.month(int(match.group(1)), int(match.group(2)))
@@ -333,7 +362,7 @@ class PersonalCode(Coded, fields.String):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.metadata.setdefault("pattern", r"^\d{6}-?\d{5}$")
+        self.metadata.setdefault("pattern", r"^[0-9]{6}-?[0-9]{5}$")
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -354,7 +383,7 @@ class RegistrationNumber(Coded, fields.String):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.metadata.setdefault("pattern", r"^[4-9]\d{10}$")
+        self.metadata.setdefault("pattern", r"^[4-9][0-9]{10}$")
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)

@@ -11,8 +11,9 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from schemas.plan import SupportPlanSchema
 from service.config import ROOT
 from service.documents import KINDS, Templates
-from service.documents.contract import missing_paths
+from service.documents.contract import missing_paths, template_paths
 from service.documents.docx import TemplateDefect
+from service.documents.formatting import FILTERS
 from tests.docx_text import docx_text
 from tests.helpers import ADULT_SUPPORT_PERSON, load_sample
 
@@ -94,3 +95,14 @@ def test_the_contract_catches_a_variable_the_schema_lacks(tmp_path):
         "plan.client.nickname",
         "plan.services[].colour",
     ]
+
+
+def test_the_templates_readme_lists_every_variable_and_filter(app):
+    readme = (ROOT / "templates_lv" / "README.md").read_text(encoding="utf-8")
+    templates = app.extensions["veidlapas.templates"]
+    for kind in KINDS.values():
+        for tree in templates.get(kind).asts.values():
+            for path in template_paths(tree, kind.context):
+                assert f"`{path}`" in readme, path
+    for name in templates.environment.filters.keys() & {*FILTERS, "label"}:
+        assert f"`{name}" in readme, name
