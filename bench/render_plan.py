@@ -1,7 +1,8 @@
 """Benchmark: a support plan with 20 service rows — validate, render, and both through the HTTP API.
 
 Prints the median and 95th percentile per document over N runs (default 300) and the process's peak
-RSS; for comparison, the same template rendered the plain docxtpl way (parse, compile, save each time).
+RSS; then, for comparison, the same template rendered the plain docxtpl way (parse, compile, save
+each time).
 Run with `make bench`; record the figures in bench/README.md.
 """
 
@@ -86,10 +87,15 @@ def main() -> None:
     print(f"Support plan with {len(raw['services'])} service rows; {size:,} B DOCX")
     measure("validate (schema load + rules)", args.runs, lambda: SupportPlanSchema().load(raw))
     measure("render (compiled template)", args.runs, lambda: templates.render(kind, values))
-    measure("render, plain docxtpl (for comparison)", max(args.runs // 3, 50), naive_docxtpl)
     measure("POST /api/v1/documents/support-plan", args.runs, through_api)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of the whole benchmark process: {peak:.0f} MiB")
+    print(f"peak RSS so far (service code only): {peak_rss_mib():.0f} MiB")
+    measure("render, plain docxtpl (for comparison)", max(args.runs // 3, 50), naive_docxtpl)
+    print(f"peak RSS after the docxtpl comparison: {peak_rss_mib():.0f} MiB")
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":
