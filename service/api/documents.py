@@ -56,47 +56,43 @@ def _validate_view(kind: DocumentKind):
 
 
 def _register(kind: DocumentKind) -> None:
-    request_body = {"required": True, "content": {"application/json": {"schema": kind.schema}}}
-    errors = {
-        400: _problem("The body is not well-formed JSON"),
-        413: _problem("The body is too large"),
-        415: _problem("The body is not JSON"),
-        422: _problem("The data break the schema or its rules; every problem is listed"),
+    """The two routes of one document kind, documented with its schema."""
+    docx = {
+        "description": "The DOCX document",
+        "content": {DOCX: {"schema": {"type": "string", "format": "binary"}}},
     }
-    blp.route(f"/documents/{kind.name}", methods=["POST"], endpoint=f"render_{kind.context}")(
-        blp.doc(
-            operationId=f"render_{kind.context}",
-            requestBody=request_body,
-            responses={
-                200: {
-                    "description": "The DOCX document",
-                    "content": {DOCX: {"schema": {"type": "string", "format": "binary"}}},
-                },
-                **errors,
-            },
-        )(_render_view(kind))
-    )
     report = {
-        "type": "object",
-        "properties": {
-            "valid": {"type": "boolean"},
-            "kind": {"type": "string"},
-            "document": kind.schema,
+        "description": "The data are valid; the document with its derived figures",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "valid": {"type": "boolean"},
+                        "kind": {"type": "string"},
+                        "document": kind.schema,
+                    },
+                }
+            }
         },
     }
-    blp.route(f"/validate/{kind.name}", methods=["POST"], endpoint=f"validate_{kind.context}")(
-        blp.doc(
-            operationId=f"validate_{kind.context}",
-            requestBody=request_body,
+    for action, path, view, success in (
+        ("render", f"/documents/{kind.name}", _render_view(kind), docx),
+        ("validate", f"/validate/{kind.name}", _validate_view(kind), report),
+    ):
+        endpoint = f"{action}_{kind.context}"
+        documented = blp.doc(
+            operationId=endpoint,
+            requestBody={"required": True, "content": {"application/json": {"schema": kind.schema}}},
             responses={
-                200: {
-                    "description": "The data are valid",
-                    "content": {"application/json": {"schema": report}},
-                },
-                **errors,
+                200: success,
+                400: _problem("The body is not well-formed JSON"),
+                413: _problem("The body is too large"),
+                415: _problem("The body is not JSON"),
+                422: _problem("The data break the schema or its rules; every problem is listed"),
             },
-        )(_validate_view(kind))
-    )
+        )(view)
+        blp.route(path, methods=["POST"], endpoint=endpoint)(documented)
 
 
 for _kind in KINDS.values():
