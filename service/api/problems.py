@@ -45,10 +45,10 @@ DETAILS = {
 class RequestProblem(Exception):
     """A request the service refuses, with its HTTP status and coded problems."""
 
-    def __init__(self, status: int, *problems: Problem, path: tuple = ()) -> None:
+    def __init__(self, status: int, *problems: Problem) -> None:
         super().__init__(*problems)
         self.status = status
-        self.problems = [(path, p) for p in problems]
+        self.problems = [((), p) for p in problems]
 
 
 def language() -> str:
@@ -99,10 +99,8 @@ def validation_response(error: ValidationError) -> Response:
 def _http_error(error: HTTPException) -> Response:
     if isinstance(error, InternalServerError):
         return _unexpected(error.original_exception or error)
-    headers = {"Allow": error.valid_methods} if getattr(error, "valid_methods", None) else {}
-    if headers:
-        headers["Allow"] = ", ".join(headers["Allow"])
-    return problem_response(error.code or 500, headers=headers)
+    allowed = getattr(error, "valid_methods", None)
+    return problem_response(error.code or 500, headers={"Allow": ", ".join(allowed)} if allowed else None)
 
 
 def _request_problem(error: RequestProblem) -> Response:
