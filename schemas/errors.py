@@ -118,6 +118,7 @@ MESSAGES: dict[str, str] = {
         "The unit price {price} is above the tariff {tariff} in force on {date}."
     ),
     "service.outside_period": N_("The service dates must fall inside the plan period ({start} - {end})."),
+    "service.wrong_target_group": N_("Service {code} is not provided for the target group {group}."),
     "service.unknown_goal": N_("No short-term goal has the identifier {goal}."),
     "budget.monthly_exceeded": N_(
         "The planned total for {month}, {total}, exceeds the individual monthly budget {budget}."

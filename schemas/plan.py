@@ -13,70 +13,29 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import fields, post_load, validates_schema
+from marshmallow import post_load, validates_schema
 
-from schemas import catalogue, personal_code
+from schemas import personal_code
 from schemas.base import Strict
 from schemas.errors import ErrorCollector, problem
-from schemas.fields import (
-    Boolean,
-    Choice,
-    Date,
-    Email,
-    Iban,
-    List,
-    Money,
-    Nested,
-    Number,
-    Period,
-    PeriodField,
-    PersonalCode,
-    Phone,
-    RegistrationNumber,
-    Text,
-    to_money,
+from schemas.fields import Boolean, Choice, Date, Email, List, Money, Nested, Period, PeriodField, Phone, Text
+from schemas.lines import ServiceLineSchema, check_service_group
+from schemas.parties import (
+    ClientSchema,
+    Name,
+    OfficialSchema,
+    Paragraph,
+    RepresentativeSchema,
+    SocialServiceSchema,
+    birth_date,
+    check_age,
+    check_representation,
 )
-
-ADULT_AGE = 18
-TARGET_GROUPS = ("adult_grt", "child_ft")
-MINOR_REPRESENTATIVES = ("parent", "guardian", "foster_family")
-TRUSTEE = "trustee"
-
-
-def Paragraph(**kwargs) -> Text:
-    """Free text of a few lines (assessments, goals, measures)."""
-    return Text(max_length=kwargs.pop("max_length", 2000), multiline=True, **kwargs)
-
-
-def Name(**kwargs) -> Text:
-    """A person's or an organisation's name."""
-    return Text(max_length=120, **kwargs)
-
-
-class SocialServiceSchema(Strict):
-    name = Text(required=True, max_length=160, metadata={"description": "Sociālais dienests"})
-    municipality = Text(required=True, max_length=80)
-    registration_number = RegistrationNumber(required=True)
-    address = Text(required=True, max_length=200)
-    phone = Phone()
-    email = Email()
-    iban = Iban()
 
 
 class ProjectSchema(Strict):
     name = Text(required=True, max_length=200)
     number = Text(required=True, max_length=40)
-
-
-class ClientSchema(Strict):
-    name = Name(required=True)
-    personal_code = PersonalCode(required=True)
-    birth_date = Date(metadata={"description": "Required for a new-format personal code."})
-    declared_address = Text(required=True, max_length=200)
-    actual_address = Text(max_length=200)
-    phone = Phone()
-    email = Email()
-    target_group = Choice(TARGET_GROUPS, required=True)
 
 
 class DisabilitySchema(Strict):
@@ -92,17 +51,6 @@ class LegalCapacitySchema(Strict):
     court_ruling_number = Text(max_length=40)
     court_ruling_date = Date()
     scope = Paragraph(max_length=1000)
-
-
-class RepresentativeSchema(Strict):
-    role = Choice((*MINOR_REPRESENTATIVES, TRUSTEE), required=True)
-    name = Name(required=True)
-    personal_code = PersonalCode(required=True)
-    birth_date = Date()
-    basis_document = Text(required=True, max_length=200)
-    orphan_court_decision = Text(max_length=200, metadata={"description": "Bāriņtiesas lēmums"})
-    phone = Phone()
-    email = Email()
 
 
 class SupportPersonSchema(Strict):
@@ -145,58 +93,11 @@ class GoalSchema(Strict):
     short_term = List(Nested(ShortTermGoalSchema), required=True, min_length=1, max_length=20)
 
 
-class ServiceLineSchema(Strict):
-    """One row of the services table; name, unit forms and amount come from the catalogue."""
+class PlanServiceLineSchema(ServiceLineSchema):
+    """One row of the services table: a catalogue service for a short-term goal, from a provider."""
 
-    code = Text(required=True, max_length=20)
     goal = Text(required=True, max_length=10, metadata={"description": "A short-term goal id."})
     provider = Text(required=True, max_length=160)
-    unit = Text(required=True, max_length=40)
-    quantity = Number(required=True, positive=True, maximum=Decimal("744"))
-    unit_price = Money(positive=True, metadata={"description": "Defaults to the tariff in force."})
-    start = Date(required=True)
-    end = Date(required=True)
-    name = Text(dump_only=True)
-    unit_forms = fields.Dict(keys=fields.String(), values=fields.String(), dump_only=True)
-    amount = Money(dump_only=True)
-
-    @validates_schema(skip_on_field_errors=False)
-    def _check_against_catalogue(self, data: dict[str, Any], **kwargs) -> None:
-        errors = ErrorCollector()
-        code, start = data.get("code"), data.get("start")
-        service = catalogue.default().service(code) if code else None
-        if code and service is None:
-            errors.add(("code",), problem("service.unknown_code", code=code))
-        if service and data.get("unit") not in (None, service.unit.name):
-            errors.add(
-                ("unit",),
-                problem("service.unit_mismatch", code=code, expected=service.unit.name, unit=data["unit"]),
-            )
-        if service and "quantity" in data and data["quantity"] % service.unit.step:
-            errors.add(("quantity",), problem("number.step", step=service.unit.step))
-        if start and data.get("end") and start > data["end"]:
-            errors.add(("end",), problem("period.reversed", start=start, end=data["end"]))
-        if service and start:
-            tariff = service.tariff(start)
-            if tariff is None:
-                errors.add(("start",), problem("service.no_tariff", code=code, date=start))
-            elif data.get("unit_price", Decimal(0)) > tariff:
-                errors.add(
-                    ("unit_price",),
-                    problem(
-                        "service.price_above_tariff", price=data["unit_price"], tariff=tariff, date=start
-                    ),
-                )
-        errors.raise_if_any()
-
-    @post_load
-    def _derive(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
-        service = catalogue.default().services[data["code"]]
-        data["name"] = service.name
-        data["unit_forms"] = dict(service.unit.forms)
-        data.setdefault("unit_price", service.tariff(data["start"]))
-        data["amount"] = to_money(data["quantity"] * data["unit_price"])
-        return data
 
 
 class SupportNetworkSchema(Strict):
@@ -210,16 +111,9 @@ class RiskSchema(Strict):
     measures = Paragraph(required=True, max_length=1000)
 
 
-class SocialWorkerSchema(Strict):
-    name = Name(required=True)
-    position = Text(required=True, max_length=120)
-    phone = Phone()
-    email = Email()
-
-
 class SignaturesSchema(Strict):
     date = Date(metadata={"description": "Signing date; the plan's date when not given."})
-    social_worker = Nested(SocialWorkerSchema, required=True)
+    social_worker = Nested(OfficialSchema, required=True)
 
 
 class TotalsSchema(Strict):
@@ -244,7 +138,7 @@ class SupportPlanSchema(Strict):
     needs_assessment = Nested(NeedsAssessmentSchema, required=True)
     budget = Nested(BudgetSchema, required=True)
     goals = List(Nested(GoalSchema), required=True, min_length=1, max_length=20)
-    services = List(Nested(ServiceLineSchema), required=True, min_length=1, max_length=60)
+    services = List(Nested(PlanServiceLineSchema), required=True, min_length=1, max_length=60)
     support_network = List(Nested(SupportNetworkSchema), load_default=list, max_length=30)
     risks = List(Nested(RiskSchema), load_default=list, max_length=30)
     commitments = List(Paragraph(max_length=1000), load_default=list, max_length=30)
@@ -258,16 +152,19 @@ class SupportPlanSchema(Strict):
         errors = ErrorCollector()
         period = data.get("period")
         client = data.get("client")
-        born = _birth_date(client, ("client",), errors) if client else None
+        born = birth_date(client, ("client",), errors) if client else None
         representative = data.get("representative")
         if representative:
-            _birth_date(representative, ("representative",), errors)
+            birth_date(representative, ("representative",), errors)
         if born and period and client.get("target_group"):
-            _check_age(client["target_group"], born, period.start, errors)
+            check_age(client["target_group"], born, period.start, ("client", "target_group"), errors)
         if born and period:
-            _check_representation(data, born, period.start, errors)
+            check_representation(data, born, period.start, errors)
         if period:
             _check_dates(data, period, errors)
+        group = (client or {}).get("target_group")
+        for index, line in enumerate(data.get("services") or []):
+            check_service_group(line.get("code"), group, ("services", index, "code"), errors)
         budget = (data.get("budget") or {}).get("monthly")
         if period and budget is not None and _all_lines_loaded(data):
             month, total = peak_month(data["services"], period)
@@ -311,60 +208,6 @@ def peak_month(lines: list[dict[str, Any]], period: Period) -> tuple[str, Decima
             best_month, best = f"{year}-{month:02d}", total
         year, month = year + month // 12, month % 12 + 1
     return best_month, best
-
-
-def age_on(born: dt.date, day: dt.date) -> int:
-    """Full years of age on ``day``.
-
-    >>> age_on(dt.date(2002, 8, 2), dt.date(2020, 8, 1)), age_on(dt.date(2002, 8, 1), dt.date(2020, 8, 1))
-    (17, 18)
-    """
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-def _birth_date(person: dict[str, Any], path: tuple, errors: ErrorCollector) -> dt.date | None:
-    """The person's birth date from the code or the field; a new-format code needs the field."""
-    code = person.get("personal_code")
-    given = person.get("birth_date")
-    if code is None:
-        return given
-    from_code = personal_code.birth_date(code)
-    if from_code is None and given is None:
-        errors.add((*path, "birth_date"), problem("birth_date.required"))
-    if from_code and given and from_code != given:
-        errors.add((*path, "birth_date"), problem("birth_date.mismatch", expected=from_code))
-    return from_code or given
-
-
-def _check_age(group: str, born: dt.date, day: dt.date, errors: ErrorCollector) -> None:
-    age = age_on(born, day)
-    if group == "child_ft" and age >= ADULT_AGE:
-        errors.add(("client", "target_group"), problem("target_group.age_child", age=age, date=day))
-    if group == "adult_grt" and age < ADULT_AGE:
-        errors.add(("client", "target_group"), problem("target_group.age_adult", age=age, date=day))
-
-
-def _check_representation(data: dict[str, Any], born: dt.date, day: dt.date, errors: ErrorCollector) -> None:
-    representative = data.get("representative")
-    role = representative.get("role") if representative else None
-    capacity = data.get("legal_capacity") or {}
-    if age_on(born, day) < ADULT_AGE:
-        if representative is None:
-            errors.add(("representative",), problem("representative.required_minor", date=day))
-        elif role and role not in MINOR_REPRESENTATIVES:
-            errors.add(("representative", "role"), problem("representative.role_minor", role=role))
-    elif capacity.get("status") == "restricted":
-        if not (capacity.get("court_ruling_number") and capacity.get("court_ruling_date")):
-            errors.add(("legal_capacity",), problem("legal_capacity.court_ruling"))
-        if representative is None:
-            errors.add(("representative",), problem("representative.required_restricted"))
-        elif role and role != TRUSTEE:
-            errors.add(("representative", "role"), problem("representative.role_restricted", role=role))
-        elif role and not representative.get("orphan_court_decision"):
-            errors.add(
-                ("representative", "orphan_court_decision"),
-                problem("representative.orphan_court_decision"),
-            )
 
 
 def _check_dates(data: dict[str, Any], period: Period, errors: ErrorCollector) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from schemas import catalogue
+from schemas import catalogue, projects
 from service import api, i18n
 from service.config import from_environment
 from service.documents import Templates
@@ -20,7 +20,7 @@ from service.logs import configure_logging
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The application, configured from the environment and then from ``config``.
 
-    The catalogue, the message catalogs and every template are loaded and checked here, so a
+    The catalogue, the projects, the message catalogs and every template are loaded and checked here, so a
     broken data file, a missing catalog or a broken template stops start-up with a clear message
     instead of failing a request later.
     """
@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     configure_logging(app)
     catalogue.default()
+    projects.default()
     i18n.check_catalogs()
     templates = Templates(app.config["TEMPLATES_DIR"])
     templates.load_all()

@@ -286,13 +286,33 @@ def test_adult_with_full_capacity_needs_no_representative():
 def test_child_target_group_for_an_adult():
     plan = load_sample(ADULT_TRUSTEE)
     plan["client"]["target_group"] = "child_ft"
-    assert plan_errors(plan) == {"/client/target_group": ["target_group.age_child"]}
+    errors = plan_errors(plan)
+    assert errors.pop("/client/target_group") == ["target_group.age_child"]
+    # the group home (GRM) is an adults' service as well
+    assert errors == wrong_group_errors(plan, "child_ft")
 
 
 def test_adult_target_group_for_a_minor():
     plan = load_sample(CHILD_PARENT)
     plan["client"]["target_group"] = "adult_grt"
-    assert plan_errors(plan) == {"/client/target_group": ["target_group.age_adult"]}
+    errors = plan_errors(plan)
+    assert errors.pop("/client/target_group") == ["target_group.age_adult"]
+    assert errors == wrong_group_errors(plan, "adult_grt")
+
+
+def wrong_group_errors(plan, group):
+    """The errors expected for every service line the catalogue does not offer to ``group``."""
+    return {
+        f"/services/{i}/code": ["service.wrong_target_group"]
+        for i, line in enumerate(plan["services"])
+        if group not in SERVICES[line["code"]]["groups"]
+    }
+
+
+def test_a_service_for_another_target_group_is_refused():
+    plan = load_sample(ADULT_SUPPORT_PERSON)
+    plan["services"][0]["code"] = "APRB"  # care for a child, in an adult's plan
+    assert plan_errors(plan) == {"/services/0/code": ["service.wrong_target_group"]}
 
 
 def test_age_is_counted_on_the_first_day_of_the_plan_period():
@@ -562,7 +582,7 @@ def test_several_broken_rules_are_all_reported_at_once():
     plan["services"][2]["end"] = "2020-12-31"  # outside the period
     plan["services"][3]["goal"] = "G4.1"  # no such goal
     plan["social_service"]["email"] = 5  # wrong type
-    assert plan_errors(plan) == {
+    assert plan_errors(plan) == wrong_group_errors(plan, "adult_grt") | {
         "/nickname": ["unknown_field"],
         "/social_service/email": ["email.invalid"],
         "/services/0/quantity": ["number.step"],
@@ -602,7 +622,7 @@ MOST_PER_MONTH = {
 @st.composite
 def service_lines(draw):
     """A valid raw service line and the amount it must load with."""
-    code = draw(st.sampled_from(sorted(SERVICES)))
+    code = draw(st.sampled_from(sorted(c for c, s in SERVICES.items() if "child_ft" in s["groups"])))
     unit = SERVICES[code]["unit"]
     step = Decimal(CATALOGUE["units"][unit]["step"])
     quantity = step * draw(st.integers(min_value=1, max_value=int(MOST_PER_MONTH[unit] / step)))

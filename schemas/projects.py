@@ -1,0 +1,112 @@
+"""The projects that reimburse services: name, number, ESF share (the state pays the rest), window.
+
+Loaded from ``schemas/data/projects.toml`` (or ``VEIDLAPAS_PROJECTS``) and checked when loaded.
+
+>>> project = default()["ZEMGALE-DI"]
+>>> project.esf_share, project.state_share
+(Decimal('86.69'), Decimal('13.31'))
+>>> project.split(Decimal("1000.01"))
+(Decimal('866.91'), Decimal('133.10'))
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from marshmallow import Schema, ValidationError, validates_schema
+
+from schemas.catalogue import CatalogueError, TomlDate
+from schemas.errors import flatten, json_pointer, problem
+from schemas.fields import List, Nested, Number, Period, RegistrationNumber, Text, to_money
+
+BUNDLED = Path(__file__).parent / "data" / "projects.toml"
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project and its funding split."""
+
+    code: str
+    name: str
+    number: str
+    esf_share: Decimal
+    window: Period
+    recipient: str
+    recipient_registration_number: str
+    recipient_address: str
+
+    @property
+    def state_share(self) -> Decimal:
+        return HUNDRED - self.esf_share
+
+    def split(self, total: Decimal) -> tuple[Decimal, Decimal]:
+        """``(esf, state)`` parts of ``total``: ESF rounded half up to cents, the state the remainder."""
+        esf = to_money(total * self.esf_share / HUNDRED)
+        return esf, total - esf
+
+
+class _ProjectSchema(Schema):
+    code = Text(required=True, max_length=20)
+    name = Text(required=True, max_length=200)
+    number = Text(required=True, max_length=40)
+    esf_share = Number(required=True, places=2, maximum=HUNDRED)
+    start = TomlDate(required=True)
+    end = TomlDate(required=True)
+    recipient = Text(required=True, max_length=160)
+    recipient_registration_number = RegistrationNumber(required=True)
+    recipient_address = Text(required=True, max_length=200)
+
+    @validates_schema
+    def _window(self, data, **kwargs):
+        if data["start"] > data["end"]:
+            raise ValidationError(problem("period.reversed", start=data["start"], end=data["end"]), "end")
+
+
+class _ProjectsSchema(Schema):
+    projects = List(Nested(_ProjectSchema), required=True, min_length=1, max_length=100)
+
+    @validates_schema
+    def _unique(self, data, **kwargs):
+        codes = [p["code"] for p in data["projects"]]
+        for index, code in enumerate(codes):
+            if code in codes[:index]:
+                raise ValidationError(
+                    {"projects": {index: {"code": [problem("list.duplicate", value=code)]}}}
+                )
+
+
+def load(path: Path) -> dict[str, Project]:
+    """Read and check a projects file; problems raise CatalogueError with their places."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = _ProjectsSchema().load(raw)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"{path}: {exc}") from None
+    except ValidationError as exc:
+        lines = [f"  {json_pointer(p) or '/'}: {m}" for p, m in flatten(exc.messages)]
+        raise CatalogueError(f"{path}: the projects file has errors:\n" + "\n".join(lines)) from None
+    return {
+        p["code"]: Project(
+            p["code"],
+            p["name"],
+            p["number"],
+            p["esf_share"],
+            Period(p["start"], p["end"]),
+            p["recipient"],
+            p["recipient_registration_number"],
+            p["recipient_address"],
+        )
+        for p in data["projects"]
+    }
+
+
+@cache
+def default() -> dict[str, Project]:
+    """The projects in use: ``VEIDLAPAS_PROJECTS`` or the bundled file, loaded once."""
+    return load(Path(os.environ.get("VEIDLAPAS_PROJECTS") or BUNDLED))
