@@ -63,6 +63,7 @@ MESSAGES: dict[str, str] = {
     "number.too_large": N_("Must be at most {max}."),
     "number.too_many_places": N_("May have at most {places} decimal places."),
     "number.step": N_("Must be given in steps of {step}."),
+    "number.range": N_("Must be between {min} and {max}."),
     # Dates and periods.
     "date.invalid": N_("Expected a date in the form YYYY-MM-DD."),
     "date.out_of_range": N_("The date must be between {min} and {max}."),
@@ -123,6 +124,17 @@ MESSAGES: dict[str, str] = {
     "budget.monthly_exceeded": N_(
         "The planned total for {month}, {total}, exceeds the individual monthly budget {budget}."
     ),
+    # Projects, references, terms and limits.
+    "project.unknown": N_("Unknown project {code}: see the list of projects."),
+    "project.outside_window": N_("The dates must fall inside the project's period ({start} - {end})."),
+    "reference.after_document": N_("The referenced document must be dated on or before {date}."),
+    "service.outside_term": N_("The service dates must fall inside the agreement's term ({start} - {end})."),
+    "limit.days_in_month": N_("At most {max} days a month."),
+    "limit.aplp_level": N_("With APLP services give the APLP support level: one of {levels}."),
+    "limit.aplp_hours": N_("APLP support level {level} allows at most {max} hours a month."),
+    "limit.child_care_hours": N_("A child aged {age} may receive at most {max} hours of care a month."),
+    "limit.respite_days": N_("Respite care in {year} adds up to {days} days; at most {max} a year."),
+    "agreement.no_plan_line": N_("The plan has no service line number {index}."),
     "goal.duplicate_id": N_("The goal identifier {goal} is used more than once."),
     "goal.deadline_outside_period": N_("The deadline must fall inside the plan period ({start} - {end})."),
 }

@@ -1,0 +1,302 @@
+"""Līgums par sociālā pakalpojuma sniegšanu: the service agreement, its rules and derived figures.
+
+An agreement is sent whole, or made from a support plan: ``{"from_plan": {"plan": …, "lines": […]}}``
+plus what a plan does not know (number, date, provider, the municipality's signatory, the decision).
+The plan is validated like any plan; the chosen lines become the agreement's services and the plan's
+client, representative, social service and number fill the fields left out.
+
+Loading derives, per service, the amount a month, the months it runs and its total; and for the
+agreement the monthly total, the total for the term and its ESF and state parts (``funding``).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError, fields, post_load, pre_load, validates_schema
+
+from schemas import catalogue, projects
+from schemas.base import Strict
+from schemas.errors import ErrorCollector, problem
+from schemas.fields import (
+    Choice,
+    Date,
+    Email,
+    Iban,
+    Integer,
+    List,
+    Money,
+    Nested,
+    PeriodField,
+    Phone,
+    RegistrationNumber,
+    Text,
+)
+from schemas.lines import ServiceLineSchema, check_service_group, months_touched
+from schemas.parties import (
+    ClientSchema,
+    MunicipalityPartySchema,
+    Name,
+    OfficialSchema,
+    RepresentativeSchema,
+    age_on,
+    birth_date,
+    check_age,
+    check_representation,
+)
+from schemas.plan import SupportPlanSchema
+
+SIGNING = ("paper", "e-signature")
+CLIENT_FIELDS = ("name", "personal_code", "birth_date", "declared_address", "actual_address", "target_group")
+
+
+class ProviderSchema(Strict):
+    name = Name(required=True)
+    registration_number = RegistrationNumber(required=True)
+    register_number = Text(
+        required=True, max_length=40, metadata={"description": "Sociālo pakalpojumu sniedzēju reģistra Nr."}
+    )
+    address = Text(required=True, max_length=200)
+    representative = Nested(OfficialSchema, required=True)
+    bank = Text(required=True, max_length=80)
+    iban = Iban(required=True)
+    phone = Phone()
+    email = Email()
+
+
+class ReferenceSchema(Strict):
+    """A document referred to by its number and date."""
+
+    number = Text(required=True, max_length=40)
+    date = Date(required=True)
+
+
+class AgreementServiceSchema(ServiceLineSchema):
+    """A service the provider delivers: quantity a month, where and when."""
+
+    place = Text(required=True, max_length=200)
+    schedule = Text(required=True, max_length=200)
+    months = Integer(dump_only=True)
+    total = Money(dump_only=True)
+
+    @post_load
+    def _total(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
+        data["months"] = months_touched(data["start"], data["end"])
+        data["total"] = data["amount"] * data["months"]
+        return data
+
+
+class PaymentSchema(Strict):
+    act_due_day = Integer(
+        load_default=5, metadata={"description": "The act is due by this day of the next month."}
+    )
+    payment_days = Integer(load_default=30, metadata={"description": "Days to pay after the invoice."})
+
+    @validates_schema(skip_on_field_errors=True)
+    def _ranges(self, data: dict[str, Any], **kwargs) -> None:
+        errors = ErrorCollector()
+        if not 1 <= data["act_due_day"] <= 28:
+            errors.add(("act_due_day",), problem("number.range", min=1, max=28))
+        if not 1 <= data["payment_days"] <= 90:
+            errors.add(("payment_days",), problem("number.range", min=1, max=90))
+        errors.raise_if_any()
+
+
+class FundingSchema(Strict):
+    project_name = Text(dump_only=True)
+    project_number = Text(dump_only=True)
+    esf_share = Money(dump_only=True)
+    state_share = Money(dump_only=True)
+
+
+class AgreementTotalsSchema(Strict):
+    monthly = Money(dump_only=True)
+    total = Money(dump_only=True)
+    esf = Money(dump_only=True)
+    state = Money(dump_only=True)
+
+
+class LineChoiceSchema(Strict):
+    """A line of the plan to contract, with what the plan does not say about it."""
+
+    index = Integer(required=True, metadata={"description": "Position in the plan's services, from 0"})
+    place = Text(required=True, max_length=200)
+    schedule = Text(required=True, max_length=200)
+
+
+class FromPlanSchema(Strict):
+    plan = fields.Raw(
+        required=True, metadata={"description": "A support plan, as for /documents/support-plan"}
+    )
+    lines = List(Nested(LineChoiceSchema), required=True, min_length=1, max_length=30)
+
+
+class AgreementSchema(Strict):
+    """The whole service agreement (or a plan and choices to make it from: ``from_plan``)."""
+
+    number = Text(required=True, max_length=40)
+    date = Date(required=True)
+    place = Text(required=True, max_length=80)
+    project = Text(required=True, max_length=20, metadata={"description": "A project code of /projects"})
+    municipality = Nested(MunicipalityPartySchema, required=True)
+    provider = Nested(ProviderSchema, required=True)
+    client = Nested(ClientSchema, required=True)
+    representative = Nested(RepresentativeSchema)
+    decision = Nested(ReferenceSchema, required=True, metadata={"description": "Sociālā dienesta lēmums"})
+    plan = Nested(ReferenceSchema, required=True, metadata={"description": "Individuālais atbalsta plāns"})
+    aplp_level = Text(max_length=10, metadata={"description": "APLP support level; needed with APLP"})
+    services = List(Nested(AgreementServiceSchema), required=True, min_length=1, max_length=30)
+    co_payment = Money(load_default=Decimal("0.00"), metadata={"description": "Client's co-payment a month"})
+    payment = Nested(PaymentSchema, load_default=lambda: {"act_due_day": 5, "payment_days": 30})
+    term = PeriodField(required=True)
+    signing = Choice(SIGNING, required=True)
+    copies = Integer(load_default=2, metadata={"description": "Paper copies (signing: paper)"})
+    from_plan = Nested(FromPlanSchema, load_only=True)
+    funding = Nested(FundingSchema, dump_only=True)
+    totals = Nested(AgreementTotalsSchema, dump_only=True)
+
+    @pre_load
+    def _from_plan(self, data: Any, **kwargs) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("from_plan"), dict):
+            return data
+        return merge_plan(data)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _check_rules(self, data: dict[str, Any], **kwargs) -> None:
+        errors = ErrorCollector()
+        term = data.get("term")
+        project = projects.default().get(data.get("project", ""))
+        if "project" in data and project is None:
+            errors.add(("project",), problem("project.unknown", code=data["project"]))
+        if term and project and not project.window.covers(term):
+            errors.add(
+                ("term",),
+                problem("project.outside_window", start=project.window.start, end=project.window.end),
+            )
+        client = data.get("client")
+        born = birth_date(client, ("client",), errors) if client else None
+        if data.get("representative"):
+            birth_date(data["representative"], ("representative",), errors)
+        if born and term:
+            if client.get("target_group"):
+                check_age(client["target_group"], born, term.start, ("client", "target_group"), errors)
+            check_representation(data, born, term.start, errors)
+        for key in ("decision", "plan"):
+            reference = data.get(key)
+            if reference and data.get("date") and reference["date"] > data["date"]:
+                errors.add((key, "date"), problem("reference.after_document", date=data["date"]))
+        if data.get("signing") == "paper" and not 2 <= data.get("copies", 2) <= 4:
+            errors.add(("copies",), problem("number.range", min=2, max=4))
+        _check_services(data, term, born, errors)
+        errors.raise_if_any()
+
+    @post_load
+    def _derive(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
+        project = projects.default()[data["project"]]
+        data.pop("from_plan", None)
+        monthly = sum((line["amount"] for line in data["services"]), Decimal("0.00"))
+        total = sum((line["total"] for line in data["services"]), Decimal("0.00"))
+        esf, state = project.split(total)
+        data["funding"] = {
+            "project_name": project.name,
+            "project_number": project.number,
+            "esf_share": project.esf_share,
+            "state_share": project.state_share,
+        }
+        data["totals"] = {"monthly": monthly, "total": total, "esf": esf, "state": state}
+        return data
+
+
+def _check_services(data: dict[str, Any], term, born, errors: ErrorCollector) -> None:
+    """Dates inside the term, the target group, and the limits of DOMAIN.md for each service."""
+    limits = catalogue.default().limits
+    group = (data.get("client") or {}).get("target_group")
+    lines = data.get("services") or []
+    for index, line in enumerate(lines):
+        path = ("services", index)
+        check_service_group(line.get("code"), group, (*path, "code"), errors)
+        for end in ("start", "end"):
+            if term and line.get(end) and not term.contains(line[end]):
+                errors.add((*path, end), problem("service.outside_term", start=term.start, end=term.end))
+        if "quantity" not in line or "start" not in line:
+            continue
+        code, quantity, start = line.get("code"), line["quantity"], line["start"]
+        service = catalogue.default().service(code)
+        if service and service.unit.step >= 1 and quantity > 31:
+            errors.add((*path, "quantity"), problem("limit.days_in_month", max=31))
+        if code == limits.aplp_service:
+            level = data.get("aplp_level")
+            hours = limits.aplp_hours(level, start) if level else None
+            if hours is None:
+                levels = ", ".join(limits.aplp_levels(start))
+                errors.add(("aplp_level",), problem("limit.aplp_level", levels=levels))
+            elif quantity > hours:
+                errors.add((*path, "quantity"), problem("limit.aplp_hours", level=level, max=hours))
+        if code == limits.child_care_service and born:
+            age = age_on(born, start)
+            hours = limits.child_care_hours(age, start)
+            if hours is not None and quantity > hours:
+                errors.add((*path, "quantity"), problem("limit.child_care_hours", age=age, max=hours))
+    _check_respite(lines, errors)
+
+
+def _check_respite(lines: list[dict[str, Any]], errors: ErrorCollector) -> None:
+    """Respite days planned in any calendar year stay within that year's limit."""
+    limits = catalogue.default().limits
+    per_year: dict[int, Decimal] = {}
+    for line in lines:
+        if line.get("code") != limits.respite_service or not {"quantity", "start", "end"} <= line.keys():
+            continue
+        for year in range(line["start"].year, line["end"].year + 1):
+            first = max(line["start"], dt.date(year, 1, 1))
+            last = min(line["end"], dt.date(year, 12, 31))
+            per_year[year] = per_year.get(year, Decimal(0)) + line["quantity"] * months_touched(first, last)
+    for year, days in sorted(per_year.items()):
+        allowed = limits.respite_days(dt.date(year, 1, 1))
+        if allowed is not None and days > allowed:
+            errors.add(("services",), problem("limit.respite_days", year=year, days=days, max=allowed))
+
+
+def merge_plan(data: dict[str, Any]) -> dict[str, Any]:
+    """The agreement fields a plan provides, under the ones the request gives itself."""
+    request = copy.copy(data)
+    source = request.pop("from_plan")
+    try:
+        plan = SupportPlanSchema().load(source.get("plan"))
+    except ValidationError as exc:
+        raise ValidationError({"from_plan": {"plan": exc.messages}}) from None
+    raw = SupportPlanSchema().dump(plan)
+    try:
+        choices = FromPlanSchema().load(source)["lines"]
+    except ValidationError as exc:
+        raise ValidationError({"from_plan": exc.messages}) from None
+    services, errors = [], ErrorCollector()
+    for position, choice in enumerate(choices):
+        if not 0 <= choice["index"] < len(raw["services"]):
+            errors.add(
+                ("from_plan", "lines", position, "index"),
+                problem("agreement.no_plan_line", index=choice["index"]),
+            )
+            continue
+        line = raw["services"][choice["index"]]
+        services.append(
+            {key: line[key] for key in ("code", "unit", "quantity", "unit_price", "start", "end")}
+            | {"place": choice["place"], "schedule": choice["schedule"]}
+        )
+    errors.raise_if_any()
+    request.setdefault("client", {k: raw["client"][k] for k in CLIENT_FIELDS if raw["client"].get(k)})
+    if raw.get("representative"):
+        request.setdefault("representative", raw["representative"])
+    request["municipality"] = raw["social_service"] | (request.get("municipality") or {})
+    request.setdefault("plan", {"number": raw["number"], "date": raw["date"]})
+    request.setdefault("services", services)
+    request.setdefault(
+        "term", {"start": min(s["start"] for s in services), "end": max(s["end"] for s in services)}
+    )
+    by_number = {p.number: code for code, p in projects.default().items()}
+    if raw["project"]["number"] in by_number:
+        request.setdefault("project", by_number[raw["project"]["number"]])
+    return request
