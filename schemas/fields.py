@@ -351,6 +351,50 @@ class PeriodField(Coded, fields.Field):
         return {"start": value.start.isoformat(), "end": value.end.isoformat()}
 
 
+class Month(PeriodField):
+    """One calendar month, written YYYY-MM, loaded as its Period.
+
+    >>> Month().deserialize("2020-02").end
+    datetime.date(2020, 2, 29)
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.metadata.pop("oneOf", None)
+        self.metadata.update(type="string", pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Period:
+        if not isinstance(value, str) or not self._month.match(value):
+            raise ValidationError(problem("month.invalid"))
+        return super()._deserialize(value, attr, data, **kwargs)
+
+    def _serialize(self, value: Period | None, attr, obj, **kwargs):
+        return None if value is None else value.start.strftime("%Y-%m")
+
+
+class Time(Coded, fields.Field):
+    """A time of day, HH:MM (24-hour), loaded as ``datetime.time``.
+
+    >>> Time().deserialize("09:30")
+    datetime.time(9, 30)
+    """
+
+    _shape = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])\Z")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.metadata.update(type="string", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dt.time:
+        match = self._shape.match(value) if isinstance(value, str) else None
+        if not match:
+            raise ValidationError(problem("time.invalid"))
+        return dt.time(int(match.group(1)), int(match.group(2)))
+
+    def _serialize(self, value: dt.time | None, attr, obj, **kwargs):
+        return None if value is None else value.strftime("%H:%M")
+
+
 class PersonalCode(Coded, fields.String):
     """A Latvian personal code in either format, loaded as DDMMYY-NNNNN (see schemas.personal_code).
 

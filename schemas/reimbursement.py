@@ -1,0 +1,329 @@
+"""Izmaksu kompensācijas pieprasījums: a municipality's reimbursement request for a month or quarter.
+
+The request rests on accepted agreements (in summary: number, plan, client, term, services) and is
+computed from delivery lines (agreement, service, date, units). A line's amount is its units × the
+tariff in force on its date, rounded half up; rows group the lines by client, service and tariff;
+the total is the sum of the rows and splits into the ESF and state parts of the project. A line that
+no accepted agreement covers is an error, never a silent zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import fields, post_load, validates_schema
+
+from schemas import catalogue, projects
+from schemas.base import Strict
+from schemas.errors import ErrorCollector, problem
+from schemas.fields import (
+    Choice,
+    Date,
+    Iban,
+    List,
+    Money,
+    Nested,
+    Number,
+    Period,
+    PeriodField,
+    PersonalCode,
+    RegistrationNumber,
+    Text,
+    to_money,
+)
+from schemas.lines import months_touched
+from schemas.parties import TARGET_GROUPS, Name, OfficialSchema, birth_date, check_age
+
+MAX_LINES = 20_000
+
+
+class RequestClientSchema(Strict):
+    personal_code = PersonalCode(required=True)
+    birth_date = Date(metadata={"description": "Required for a new-format personal code."})
+    target_group = Choice(TARGET_GROUPS, required=True)
+
+
+class AcceptedServiceSchema(Strict):
+    code = Text(required=True, max_length=20)
+    quantity = Number(required=True, positive=True, maximum=Decimal(744), metadata={"description": "A month"})
+    start = Date(required=True)
+    end = Date(required=True)
+
+
+class AcceptedAgreementSchema(Strict):
+    """An accepted agreement, as much of it as the request needs."""
+
+    number = Text(required=True, max_length=40)
+    plan_number = Text(required=True, max_length=40)
+    client = Nested(RequestClientSchema, required=True)
+    term = PeriodField(required=True)
+    services = List(Nested(AcceptedServiceSchema), required=True, min_length=1, max_length=30)
+
+
+class DeliveryLineSchema(Strict):
+    """One delivered unit count: which agreement, which service, which day, how much."""
+
+    agreement = Text(required=True, max_length=40)
+    code = Text(required=True, max_length=20)
+    date = Date(required=True)
+    units = Number(required=True, positive=True, maximum=Decimal(24))
+    unit_price = Money(dump_only=True)
+    amount = Money(dump_only=True)
+
+
+class SubmitterSchema(Strict):
+    name = Text(required=True, max_length=160, metadata={"description": "The municipality"})
+    registration_number = RegistrationNumber(required=True)
+    address = Text(required=True, max_length=200)
+    iban = Iban(required=True)
+    bank = Text(max_length=80)
+    head = Nested(OfficialSchema, required=True)
+    accountant = Name(required=True)
+
+
+class RecipientSchema(Strict):
+    name = Text(dump_only=True)
+    registration_number = Text(dump_only=True)
+    address = Text(dump_only=True)
+
+
+class RowSchema(Strict):
+    """One row of the request: a client's service at one unit cost."""
+
+    agreement = Text(dump_only=True)
+    plan_number = Text(dump_only=True)
+    personal_code = Text(dump_only=True)
+    target_group = Text(dump_only=True)
+    code = Text(dump_only=True)
+    name = Text(dump_only=True)
+    unit = Text(dump_only=True)
+    unit_forms = fields.Dict(keys=fields.String(), values=fields.String(), dump_only=True)
+    quantity = Number(dump_only=True)
+    unit_cost = Money(dump_only=True)
+    amount = Money(dump_only=True)
+
+
+class RequestTotalsSchema(Strict):
+    amount = Money(dump_only=True)
+    esf = Money(dump_only=True)
+    state = Money(dump_only=True)
+    clients = fields.Integer(dump_only=True)
+    lines = fields.Integer(dump_only=True)
+
+
+class RequestFundingSchema(Strict):
+    project_name = Text(dump_only=True)
+    project_number = Text(dump_only=True)
+    esf_share = Money(dump_only=True)
+    state_share = Money(dump_only=True)
+
+
+class ReimbursementRequestSchema(Strict):
+    """The whole request."""
+
+    number = Text(required=True, max_length=40)
+    date = Date(required=True)
+    project = Text(required=True, max_length=20, metadata={"description": "A project code of /projects"})
+    project_agreement_number = Text(
+        required=True, max_length=60, metadata={"description": "Vienošanās par projekta īstenošanu Nr."}
+    )
+    period = PeriodField(required=True, metadata={"description": "A month (YYYY-MM) or a calendar quarter"})
+    submitter = Nested(SubmitterSchema, required=True)
+    agreements = List(Nested(AcceptedAgreementSchema), required=True, min_length=1, max_length=5000)
+    lines = List(Nested(DeliveryLineSchema), required=True, min_length=1, max_length=MAX_LINES)
+    attachments = List(Text(max_length=200), load_default=list, max_length=50)
+    recipient = Nested(RecipientSchema, dump_only=True)
+    funding = Nested(RequestFundingSchema, dump_only=True)
+    rows = List(Nested(RowSchema), dump_only=True)
+    totals = Nested(RequestTotalsSchema, dump_only=True)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _check_rules(self, data: dict[str, Any], **kwargs) -> None:
+        errors = ErrorCollector()
+        period = data.get("period")
+        project = projects.default().get(data.get("project", ""))
+        if "project" in data and project is None:
+            errors.add(("project",), problem("project.unknown", code=data["project"]))
+        if period and not is_month_or_quarter(period):
+            errors.add(("period",), problem("period.month_or_quarter"))
+        if period and project and not project.window.covers(period):
+            errors.add(
+                ("period",),
+                problem("project.outside_window", start=project.window.start, end=project.window.end),
+            )
+        agreements = _agreements_by_number(data.get("agreements") or [], errors)
+        for index, line in enumerate(data.get("lines") or []):
+            _check_line(line, ("lines", index), agreements, period, errors)
+        if not errors:
+            _check_quantities(data["lines"], agreements, errors)
+        errors.raise_if_any()
+
+    @post_load
+    def _derive(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
+        project = projects.default()[data["project"]]
+        services = catalogue.default().services
+        for line in data["lines"]:
+            line["unit_price"] = services[line["code"]].tariff(line["date"])
+            line["amount"] = to_money(line["units"] * line["unit_price"])
+        data["rows"] = _rows(data["lines"], {a["number"]: a for a in data["agreements"]})
+        total = sum((row["amount"] for row in data["rows"]), Decimal("0.00"))
+        esf, state = project.split(total)
+        data["recipient"] = {
+            "name": project.recipient,
+            "registration_number": project.recipient_registration_number,
+            "address": project.recipient_address,
+        }
+        data["funding"] = {
+            "project_name": project.name,
+            "project_number": project.number,
+            "esf_share": project.esf_share,
+            "state_share": project.state_share,
+        }
+        data["totals"] = {
+            "amount": total,
+            "esf": esf,
+            "state": state,
+            "clients": len({a["client"]["personal_code"] for a in data["agreements"]}),
+            "lines": len(data["lines"]),
+        }
+        return data
+
+
+def is_month_or_quarter(period: Period) -> bool:
+    """True for a whole calendar month or a whole calendar quarter.
+
+    >>> is_month_or_quarter(Period(dt.date(2020, 7, 1), dt.date(2020, 9, 30)))
+    True
+    >>> is_month_or_quarter(Period(dt.date(2020, 8, 1), dt.date(2020, 10, 31)))
+    False
+    """
+    if period.start.day != 1 or (period.end + dt.timedelta(days=1)).day != 1:
+        return False
+    months = months_touched(period.start, period.end)
+    return months == 1 or (months == 3 and period.start.month % 3 == 1)
+
+
+def _agreements_by_number(agreements: list[dict[str, Any]], errors: ErrorCollector) -> dict[str, dict]:
+    by_number: dict[str, dict] = {}
+    for index, agreement in enumerate(agreements):
+        number = agreement.get("number")
+        if number in by_number:
+            errors.add(("agreements", index, "number"), problem("list.duplicate", value=number))
+        elif number:
+            by_number[number] = agreement
+            client = agreement.get("client")
+            if client:
+                birth_date(client, ("agreements", index, "client"), errors)
+    return by_number
+
+
+def _check_line(
+    line: dict[str, Any],
+    path: tuple,
+    agreements: dict[str, dict],
+    period: Period | None,
+    errors: ErrorCollector,
+) -> None:
+    """The line is covered by an accepted agreement, inside the period, priced, in steps, age-fitting."""
+    number, code, day = line.get("agreement"), line.get("code"), line.get("date")
+    agreement = agreements.get(number) if number else None
+    if number and agreement is None:
+        errors.add((*path, "agreement"), problem("reimbursement.unknown_agreement", number=number))
+    service = catalogue.default().service(code) if code else None
+    if code and service is None:
+        errors.add((*path, "code"), problem("service.unknown_code", code=code))
+    if service and "units" in line and line["units"] % service.unit.step:
+        errors.add((*path, "units"), problem("number.step", step=service.unit.step))
+    if not day:
+        return
+    if period and not period.contains(day):
+        errors.add(
+            (*path, "date"), problem("reimbursement.outside_period", start=period.start, end=period.end)
+        )
+    if day > dt.date.today():
+        errors.add((*path, "date"), problem("delivery.future", date=day))
+    if service and service.tariff(day) is None:
+        errors.add((*path, "date"), problem("service.no_tariff", code=code, date=day))
+    if agreement and code:
+        agreed = [s for s in agreement.get("services", []) if s.get("code") == code]
+        if not agreed:
+            errors.add((*path, "code"), problem("delivery.service_not_agreed", code=code))
+        elif not any(s["start"] <= day <= s["end"] for s in agreed if "start" in s and "end" in s) or (
+            agreement.get("term") and not agreement["term"].contains(day)
+        ):
+            errors.add((*path, "date"), problem("delivery.outside_agreement", code=code))
+        client = agreement.get("client") or {}
+        born = birth_date(client, (), ErrorCollector()) if client.get("personal_code") else None
+        if born and client.get("target_group"):
+            check_age(client["target_group"], born, day, (*path, "date"), errors)
+
+
+def _check_quantities(
+    lines: list[dict[str, Any]], agreements: dict[str, dict], errors: ErrorCollector
+) -> None:
+    """Per agreement, service and month the units stay within the agreed quantity; day units once a day;
+    respite within its yearly limit per client."""
+    limits = catalogue.default().limits
+    per_month: dict[tuple, Decimal] = defaultdict(Decimal)
+    first_line: dict[tuple, int] = {}
+    seen_days: dict[tuple, int] = {}
+    respite: dict[tuple, Decimal] = defaultdict(Decimal)
+    for index, line in enumerate(lines):
+        key = (line["agreement"], line["code"], line["date"].year, line["date"].month)
+        per_month[key] += line["units"]
+        first_line.setdefault(key, index)
+        if catalogue.default().services[line["code"]].unit.step >= 1:
+            day = (line["agreement"], line["code"], line["date"])
+            if day in seen_days:
+                errors.add(("lines", index, "date"), problem("delivery.duplicate_day", other=seen_days[day]))
+            seen_days.setdefault(day, index)
+        if line["code"] == limits.respite_service:
+            client = agreements[line["agreement"]]["client"]["personal_code"]
+            respite[(client, line["date"].year)] += line["units"]
+    for (number, code, year, month), units in per_month.items():
+        days = Period.month(year, month)
+        agreed = [
+            s["quantity"]
+            for s in agreements[number]["services"]
+            if s["code"] == code and s["start"] <= days.end and s["end"] >= days.start
+        ]
+        planned = max(agreed, default=Decimal(0))
+        if units > planned:
+            errors.add(
+                ("lines", first_line[(number, code, year, month)], "units"),
+                problem("delivery.above_plan", code=code, actual=units, planned=planned),
+            )
+    for (_, year), days in respite.items():
+        allowed = limits.respite_days(dt.date(year, 1, 1))
+        if allowed is not None and days > allowed:
+            errors.add(("lines",), problem("limit.respite_days", year=year, days=days, max=allowed))
+
+
+def _rows(lines: list[dict[str, Any]], agreements: dict[str, dict]) -> list[dict[str, Any]]:
+    """Lines grouped by agreement, service and unit cost, in agreement and service order."""
+    services = catalogue.default().services
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        groups[(line["agreement"], line["code"], line["unit_price"])].append(line)
+    rows = []
+    for (number, code, price), members in sorted(groups.items()):
+        agreement, service = agreements[number], services[code]
+        rows.append(
+            {
+                "agreement": number,
+                "plan_number": agreement["plan_number"],
+                "personal_code": agreement["client"]["personal_code"],
+                "target_group": agreement["client"]["target_group"],
+                "code": code,
+                "name": service.name,
+                "unit": service.unit.name,
+                "unit_forms": dict(service.unit.forms),
+                "quantity": sum((m["units"] for m in members), Decimal(0)),
+                "unit_cost": price,
+                "amount": sum((m["amount"] for m in members), Decimal("0.00")),
+            }
+        )
+    return rows
