@@ -12,7 +12,7 @@ figures never wrap across lines in the rendered document.
 """
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -100,6 +100,17 @@ def date_numeric(d: date | None) -> str:
     if d is None:
         return ""
     return format_date(d, "dd.MM.y.", locale=_LOCALE)
+
+
+def time_hm(t: time | None) -> str:
+    """Format a time of day as HH:MM, the way Latvian documents write it.
+
+    >>> time_hm(time(9, 5))
+    '09:05'
+    >>> time_hm(None)
+    ''
+    """
+    return "" if t is None else f"{t.hour:02d}:{t.minute:02d}"
 
 
 def date_long(d: date | None, case: str = "nominative") -> str:
@@ -283,6 +294,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     f.__name__: f
     for f in (
         date_numeric,
+        time_hm,
         date_long,
         month_year,
         money,
