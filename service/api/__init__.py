@@ -6,7 +6,7 @@ from flask import Flask, redirect, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
-from service.api import documents, health, problems
+from service.api import documents, health, problems, reference, templates
 from service.api.schemas import ProblemSchema
 
 OPENAPI_SETTINGS = {
@@ -43,6 +43,8 @@ def init_app(app: Flask) -> None:
     api = ProblemApi(app)
     api.register_blueprint(health.blp)
     api.register_blueprint(documents.blp)
+    api.register_blueprint(reference.blp)
+    api.register_blueprint(templates.blp)
     app.add_url_rule(
         "/docs/static/<path:filename>",
         "swagger_ui_static",

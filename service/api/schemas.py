@@ -26,3 +26,48 @@ class HealthSchema(Schema):
     status = fields.String(metadata={"description": "ok"})
     version = fields.String()
     documents = fields.List(fields.String(), metadata={"description": "Document kinds served"})
+
+
+class TariffSchema(Schema):
+    start = fields.Date(data_key="from", metadata={"description": "In force from this day"})
+    price = fields.Decimal(as_string=True, metadata={"description": "EUR per unit"})
+
+
+class CatalogueServiceSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    unit_forms = fields.Dict(keys=fields.String(), values=fields.String())
+    step = fields.Decimal(as_string=True)
+    groups = fields.List(fields.String())
+    tariffs = fields.List(fields.Nested(TariffSchema))
+
+
+class CatalogueSchema(Schema):
+    services = fields.List(fields.Nested(CatalogueServiceSchema))
+    limits = fields.Dict(
+        metadata={"description": "APLP hours by level, child-care hours by age, respite days"}
+    )
+
+
+class ProjectInfoSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    number = fields.String()
+    esf_share = fields.Decimal(as_string=True)
+    state_share = fields.Decimal(as_string=True)
+    start = fields.Date()
+    end = fields.Date()
+    recipient = fields.String()
+
+
+class TemplateInfoSchema(Schema):
+    kind = fields.String()
+    title = fields.String()
+    template = fields.String(metadata={"description": "File in the templates folder"})
+    context = fields.String(metadata={"description": "The name the template knows the data by"})
+    schema = fields.String(metadata={"description": "The OpenAPI component the data are checked against"})
+    variables = fields.List(fields.String(), metadata={"description": "Every data path the template reads"})
+    missing = fields.List(
+        fields.String(), metadata={"description": "Paths the schema lacks (should be empty)"}
+    )
