@@ -21,7 +21,7 @@ lint: $(READY)
 	$(BIN)/ruff check .
 
 bench: $(READY) lang ## benchmarks; figures go into bench/README.md
-	$(BIN)/python -m bench.render_plan
+	$(BIN)/python -m bench.render_documents
 
 lang: $(MO) ## compile the message catalogs
 

@@ -1,9 +1,10 @@
-"""Benchmark: a support plan with 20 service rows — validate, render, and both through the HTTP API.
+"""Benchmark: every document kind — validate, render, and both through the HTTP API.
 
-Prints the median and 95th percentile per document over N runs (default 300) and the process's peak
-RSS; then, for comparison, the same template rendered the plain docxtpl way (parse, compile, save
-each time).
-Run with `make bench`; record the figures in bench/README.md.
+The support plan has 20 service rows; the other kinds use their samples (the reimbursement request:
+a month of 96 delivery lines for 7 clients). Prints the median and 95th percentile per document over
+N runs (default 300) and the process's peak RSS; then, for comparison, the support plan rendered the
+plain docxtpl way (parse, compile, save each time). Run with `make bench`; record the figures in
+bench/README.md.
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ from pathlib import Path
 
 from docxtpl import DocxTemplate
 
-from schemas.plan import SupportPlanSchema
 from service import create_app
 from service.documents import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "support-plan-adult-support-person.json"
+SAMPLES = {
+    "service-agreement": "service-agreement-adult-aplp.json",
+    "delivery-act": "delivery-act-adult-aplp.json",
+    "reimbursement-request": "reimbursement-request-bauska-2020-09.json",
+}
 CODES = ("APLP", "SDARB", "SK-PSIH", "ATBG", "SK-ERGO", "SK-SOCD", "MUZT", "SK-FIZ", "DAC", "SK-LOG")
 
 
@@ -59,38 +64,46 @@ def measure(name: str, runs: int, action: Callable[[], object]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=300)
-    parser.add_argument("--rows", type=int, default=20)
+    parser.add_argument("--rows", type=int, default=20, help="service rows of the support plan")
     args = parser.parse_args()
 
-    raw = plan_with_rows(args.rows)
-    body = json.dumps(raw, ensure_ascii=False)
     app = create_app()
-    kind = KINDS["support-plan"]
     templates = app.extensions["veidlapas.templates"]
-    values = SupportPlanSchema().load(raw)
     client = app.test_client()
-    environment = templates.environment
+    bodies = {"support-plan": plan_with_rows(args.rows)}
+    for kind, sample in SAMPLES.items():
+        bodies[kind] = json.loads((ROOT / "samples" / sample).read_text(encoding="utf-8"))
+    for name, raw in bodies.items():
+        if name not in KINDS:
+            continue
+        kind = KINDS[name]
+        values = kind.schema().load(raw)
+        body = json.dumps(raw, ensure_ascii=False)
+        size = len(templates.render(kind, values))
+        print(f"\n{kind.title} ({name}): {size:,} B DOCX")
+        measure("validate (schema load + rules)", args.runs, lambda k=kind, r=raw: k.schema().load(r))
+        measure("render (compiled template)", args.runs, lambda k=kind, v=values: templates.render(k, v))
+        measure(f"POST /api/v1/documents/{name}", args.runs, lambda n=name, b=body: post(client, n, b))
+    print(f"\npeak RSS so far (service code only): {peak_rss_mib():.0f} MiB")
+
+    plan = KINDS["support-plan"]
+    plan_values = plan.schema().load(bodies["support-plan"])
 
     def naive_docxtpl() -> bytes:
-        document = DocxTemplate(templates.folder / kind.template)
-        document.render({"plan": values}, jinja_env=environment, autoescape=True)
+        document = DocxTemplate(templates.folder / plan.template)
+        document.render({"plan": plan_values}, jinja_env=templates.environment, autoescape=True)
         out = io.BytesIO()
         document.save(out)
         return out.getvalue()
 
-    def through_api() -> bytes:
-        response = client.post("/api/v1/documents/support-plan", data=body, content_type="application/json")
-        assert response.status_code == 200
-        return response.data
-
-    size = len(templates.render(kind, values))
-    print(f"Support plan with {len(raw['services'])} service rows; {size:,} B DOCX")
-    measure("validate (schema load + rules)", args.runs, lambda: SupportPlanSchema().load(raw))
-    measure("render (compiled template)", args.runs, lambda: templates.render(kind, values))
-    measure("POST /api/v1/documents/support-plan", args.runs, through_api)
-    print(f"peak RSS so far (service code only): {peak_rss_mib():.0f} MiB")
-    measure("render, plain docxtpl (for comparison)", max(args.runs // 3, 50), naive_docxtpl)
+    measure("support plan, plain docxtpl (comparison)", max(args.runs // 3, 50), naive_docxtpl)
     print(f"peak RSS after the docxtpl comparison: {peak_rss_mib():.0f} MiB")
+
+
+def post(client, name: str, body: str) -> bytes:
+    response = client.post(f"/api/v1/documents/{name}", data=body, content_type="application/json")
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.data
 
 
 def peak_rss_mib() -> float:
