@@ -211,8 +211,7 @@ class AgreementSchema(Strict):
 
 
 def _check_services(data: dict[str, Any], term, born, errors: ErrorCollector) -> None:
-    """Dates inside the term, the target group, and the limits of DOMAIN.md for each service."""
-    limits = catalogue.default().limits
+    """Dates inside the term, the target group, whole-day counts, and the monthly hour limits."""
     group = (data.get("client") or {}).get("target_group")
     lines = data.get("services") or []
     for index, line in enumerate(lines):
@@ -221,26 +220,72 @@ def _check_services(data: dict[str, Any], term, born, errors: ErrorCollector) ->
         for end in ("start", "end"):
             if term and line.get(end) and not term.contains(line[end]):
                 errors.add((*path, end), problem("service.outside_term", start=term.start, end=term.end))
-        if "quantity" not in line or "start" not in line:
-            continue
-        code, quantity, start = line.get("code"), line["quantity"], line["start"]
-        service = catalogue.default().service(code)
-        if service and service.unit.step >= 1 and quantity > 31:
+        service = catalogue.default().service(line.get("code") or "")
+        if service and service.unit.counts_days and line.get("quantity", 0) > 31:
             errors.add((*path, "quantity"), problem("limit.days_in_month", max=31))
-        if code == limits.aplp_service:
-            level = data.get("aplp_level")
-            hours = limits.aplp_hours(level, start) if level else None
-            if hours is None:
-                levels = ", ".join(limits.aplp_levels(start))
-                errors.add(("aplp_level",), problem("limit.aplp_level", levels=levels))
-            elif quantity > hours:
-                errors.add((*path, "quantity"), problem("limit.aplp_hours", level=level, max=hours))
-        if code == limits.child_care_service and born:
-            age = age_on(born, start)
-            hours = limits.child_care_hours(age, start)
-            if hours is not None and quantity > hours:
-                errors.add((*path, "quantity"), problem("limit.child_care_hours", age=age, max=hours))
-    _check_respite(lines, errors)
+    complete = [
+        (index, line)
+        for index, line in enumerate(lines)
+        if {"code", "quantity", "start", "end"} <= line.keys()
+    ]
+    _check_aplp_hours(data, complete, errors)
+    if born:
+        _check_child_care_hours(complete, born, errors)
+    _check_respite([line for _, line in complete], errors)
+
+
+def _monthly_sums(lines: list[tuple[int, dict[str, Any]]], code: str):
+    """For each calendar month the lines of ``code`` touch: (first day, hours, indexes of those lines)."""
+    months: dict[dt.date, tuple[Decimal, list[int]]] = {}
+    for index, line in lines:
+        if line["code"] != code:
+            continue
+        day = line["start"].replace(day=1)
+        while day <= line["end"]:
+            hours, indexes = months.get(day, (Decimal(0), []))
+            months[day] = (hours + line["quantity"], [*indexes, index])
+            day = (day + dt.timedelta(days=32)).replace(day=1)
+    return sorted((day, hours, indexes) for day, (hours, indexes) in months.items())
+
+
+def _check_aplp_hours(
+    data: dict[str, Any], lines: list[tuple[int, dict[str, Any]]], errors: ErrorCollector
+) -> None:
+    """APLP hours a month, all lines together, within the client's support level."""
+    limits = catalogue.default().limits
+    months = _monthly_sums(lines, limits.aplp_service)
+    if not months:
+        return
+    level = data.get("aplp_level")
+    if not level or limits.aplp_hours(level, months[0][0]) is None:
+        levels = ", ".join(limits.aplp_levels(months[0][0]))
+        errors.add(("aplp_level",), problem("limit.aplp_level", levels=levels))
+        return
+    reported: set[int] = set()
+    for day, hours, indexes in months:
+        allowed = limits.aplp_hours(level, day)
+        if allowed is not None and hours > allowed:
+            for index in set(indexes) - reported:
+                errors.add(
+                    ("services", index, "quantity"), problem("limit.aplp_hours", level=level, max=allowed)
+                )
+            reported.update(indexes)
+
+
+def _check_child_care_hours(lines: list[tuple[int, dict[str, Any]]], born, errors: ErrorCollector) -> None:
+    """Child-care hours a month, all lines together, within the band of the child's age that month."""
+    limits = catalogue.default().limits
+    reported: set[int] = set()
+    for day, hours, indexes in _monthly_sums(lines, limits.child_care_service):
+        first_service_day = max(day, min(line["start"] for i, line in lines if i in indexes))
+        age = age_on(born, first_service_day)
+        allowed = limits.child_care_hours(age, day)
+        if allowed is not None and hours > allowed:
+            for index in set(indexes) - reported:
+                errors.add(
+                    ("services", index, "quantity"), problem("limit.child_care_hours", age=age, max=allowed)
+                )
+            reported.update(indexes)
 
 
 def _check_respite(lines: list[dict[str, Any]], errors: ErrorCollector) -> None:
@@ -290,7 +335,9 @@ def merge_plan(data: dict[str, Any]) -> dict[str, Any]:
     request.setdefault("client", {k: raw["client"][k] for k in CLIENT_FIELDS if raw["client"].get(k)})
     if raw.get("representative"):
         request.setdefault("representative", raw["representative"])
-    request["municipality"] = raw["social_service"] | (request.get("municipality") or {})
+    given = request.get("municipality")
+    if given is None or isinstance(given, dict):  # anything else is left for the schema to report
+        request["municipality"] = raw["social_service"] | (given or {})
     request.setdefault("plan", {"number": raw["number"], "date": raw["date"]})
     request.setdefault("services", services)
     request.setdefault(

@@ -28,7 +28,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from schemas.errors import flatten, json_pointer, problem
-from schemas.fields import Choice, Integer, Keyed, List, Money, Nested, Number, Text
+from schemas.fields import Boolean, Choice, Integer, Keyed, List, Money, Nested, Number, Text
 from schemas.parties import TARGET_GROUPS
 
 BUNDLED = Path(__file__).parent / "data" / "catalogue.toml"
@@ -45,6 +45,7 @@ class Unit:
     name: str
     forms: dict[str, str]
     step: Decimal
+    counts_days: bool
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class _UnitSchema(Schema):
     other = Text(required=True, max_length=40)
     zero = Text(required=True, max_length=40)
     step = Number(required=True, places=2, positive=True, maximum=Decimal("1"))
+    days = Boolean(load_default=False)
 
 
 class _TariffSchema(Schema):
@@ -224,7 +226,7 @@ def load(path: Path) -> Catalogue:
         lines = [f"  {json_pointer(p) or '/'}: {m}" for p, m in flatten(exc.messages)]
         raise CatalogueError(f"{path}: the catalogue has errors:\n" + "\n".join(lines)) from None
     units = {
-        name: Unit(name, {k: u[k] for k in ("one", "other", "zero")}, u["step"])
+        name: Unit(name, {k: u[k] for k in ("one", "other", "zero")}, u["step"], u["days"])
         for name, u in data["units"].items()
     }
     services = {

@@ -216,7 +216,7 @@ def _check_overlaps(sessions: list[dict[str, Any]], errors: ErrorCollector) -> N
                     break
             seen.setdefault(key, []).append((index, start, end))
         service = catalogue.default().service(session["code"])
-        if service and service.unit.step >= 1 and session.get("status") == DELIVERED:
+        if service and service.unit.counts_days and session.get("status") == DELIVERED:
             key = (session["date"], session["code"])
             if key in days:
                 errors.add(("sessions", index, "date"), problem("delivery.duplicate_day", other=days[key]))

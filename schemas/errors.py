@@ -197,23 +197,29 @@ class ErrorCollector:
 
     >>> errors = ErrorCollector()
     >>> errors.add(("services", 2, "unit"), problem("required"))
+    >>> errors.add(("services",), problem("list.too_long", max=5))
     >>> errors.add(("review_date",), problem("required"))
     >>> try:
     ...     errors.raise_if_any()
     ... except ValidationError as exc:
-    ...     sorted(exc.messages)
-    ['review_date', 'services']
+    ...     [(json_pointer(path), message.code) for path, message in flatten(exc.messages)]
+    [('/services/2/unit', 'required'), ('/services', 'list.too_long'), ('/review_date', 'required')]
     """
 
     def __init__(self) -> None:
         self._messages: dict[Any, Any] = {}
 
     def add(self, path: Iterable[str | int], message: Problem) -> None:
+        """Add a problem at ``path``; a place may hold problems of its own and of its parts."""
         node = self._messages
         *parents, leaf = tuple(path)
         for key in parents:
-            node = node.setdefault(key, {})
-        node.setdefault(leaf, []).append(message)
+            child = node.setdefault(key, {})
+            if isinstance(child, list):  # problems of the place itself go under "_schema"
+                child = node[key] = {"_schema": child}
+            node = child
+        existing = node.setdefault(leaf, [])
+        (existing.setdefault("_schema", []) if isinstance(existing, dict) else existing).append(message)
 
     def __bool__(self) -> bool:
         return bool(self._messages)

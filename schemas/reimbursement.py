@@ -275,7 +275,7 @@ def _check_quantities(
         key = (line["agreement"], line["code"], line["date"].year, line["date"].month)
         per_month[key] += line["units"]
         first_line.setdefault(key, index)
-        if catalogue.default().services[line["code"]].unit.step >= 1:
+        if catalogue.default().services[line["code"]].unit.counts_days:
             day = (line["agreement"], line["code"], line["date"])
             if day in seen_days:
                 errors.add(("lines", index, "date"), problem("delivery.duplicate_day", other=seen_days[day]))
