@@ -90,3 +90,78 @@ def field_codes(field: fields.Field, value: Any) -> list[str]:
     errors = field_errors(field, value)
     assert set(errors) <= {""}, f"expected errors at the field itself, got {errors}"
     return errors.get("", [])
+
+
+def agreement_errors(data: Any) -> dict[str, list[str]]:
+    """The codes ``AgreementSchema().load(data)`` reports, by pointer; ``{}`` when it loads."""
+    from schemas.agreement import AgreementSchema  # here, so this file's imports stay as they were
+
+    try:
+        AgreementSchema().load(data)
+    except ValidationError as exc:
+        return error_codes(exc.messages)
+    return {}
+
+
+def load_agreement(data: Any) -> dict[str, Any]:
+    """Load an agreement that must be valid; a failure names every code and pointer."""
+    from schemas.agreement import AgreementSchema
+
+    try:
+        return AgreementSchema().load(data)
+    except ValidationError as exc:
+        raise AssertionError(f"the agreement did not load: {error_codes(exc.messages)}") from None
+
+
+def delivery_errors(data: Any) -> dict[str, list[str]]:
+    """The codes ``DeliveryActSchema().load(data)`` reports, by pointer; ``{}`` when it loads."""
+    from schemas.delivery import DeliveryActSchema
+
+    try:
+        DeliveryActSchema().load(data)
+    except ValidationError as exc:
+        return error_codes(exc.messages)
+    return {}
+
+
+def load_delivery(data: Any) -> dict[str, Any]:
+    """Load a delivery act that must be valid; a failure names every code and pointer."""
+    from schemas.delivery import DeliveryActSchema
+
+    try:
+        return DeliveryActSchema().load(data)
+    except ValidationError as exc:
+        raise AssertionError(f"the delivery act did not load: {error_codes(exc.messages)}") from None
+
+
+def reimbursement_errors(data: Any) -> dict[str, list[str]]:
+    """The codes ``ReimbursementRequestSchema().load(data)`` reports, by pointer; ``{}`` when it loads."""
+    from schemas.reimbursement import ReimbursementRequestSchema
+
+    try:
+        ReimbursementRequestSchema().load(data)
+    except ValidationError as exc:
+        return error_codes(exc.messages)
+    return {}
+
+
+def load_reimbursement(data: Any) -> dict[str, Any]:
+    """Load a reimbursement request that must be valid; a failure names every code and pointer."""
+    from schemas.reimbursement import ReimbursementRequestSchema
+
+    try:
+        return ReimbursementRequestSchema().load(data)
+    except ValidationError as exc:
+        raise AssertionError(f"the request did not load: {error_codes(exc.messages)}") from None
+
+
+def problems_at(schema: Any, data: Any) -> dict[str, list[Any]]:
+    """The :class:`~schemas.errors.Problem` objects (code and parameters) ``schema.load(data)`` reports."""
+    try:
+        schema.load(data)
+    except ValidationError as exc:
+        result: dict[str, list[Any]] = {}
+        for path, message in flatten(exc.messages):
+            result.setdefault(json_pointer(path), []).append(message)
+        return result
+    return {}
