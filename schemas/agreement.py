@@ -38,6 +38,7 @@ from schemas.fields import (
 from schemas.lines import ServiceLineSchema, check_service_group, months_touched
 from schemas.parties import (
     ClientSchema,
+    LegalCapacitySchema,
     MunicipalityPartySchema,
     Name,
     OfficialSchema,
@@ -144,6 +145,9 @@ class AgreementSchema(Strict):
     municipality = Nested(MunicipalityPartySchema, required=True)
     provider = Nested(ProviderSchema, required=True)
     client = Nested(ClientSchema, required=True)
+    legal_capacity = Nested(
+        LegalCapacitySchema, metadata={"description": "When restricted: the trustee signs"}
+    )
     representative = Nested(RepresentativeSchema)
     decision = Nested(ReferenceSchema, required=True, metadata={"description": "Sociālā dienesta lēmums"})
     plan = Nested(ReferenceSchema, required=True, metadata={"description": "Individuālais atbalsta plāns"})
@@ -333,8 +337,9 @@ def merge_plan(data: dict[str, Any]) -> dict[str, Any]:
         )
     errors.raise_if_any()
     request.setdefault("client", {k: raw["client"][k] for k in CLIENT_FIELDS if raw["client"].get(k)})
-    if raw.get("representative"):
-        request.setdefault("representative", raw["representative"])
+    for key in ("representative", "legal_capacity"):
+        if raw.get(key):
+            request.setdefault(key, raw[key])
     given = request.get("municipality")
     if given is None or isinstance(given, dict):  # anything else is left for the schema to report
         request["municipality"] = raw["social_service"] | (given or {})

@@ -84,7 +84,10 @@ class DeliveryActSchema(Strict):
     @validates_schema(skip_on_field_errors=False)
     def _check_rules(self, data: dict[str, Any], **kwargs) -> None:
         errors = ErrorCollector()
-        month, agreement = data.get("month"), data.get("agreement")
+        month = data.get("month")
+        # Rules that read the agreement run once it loaded whole (its derived totals exist);
+        # its own problems are reported under /agreement.
+        agreement = data.get("agreement") if "totals" in (data.get("agreement") or {}) else None
         sessions = data.get("sessions") or []
         today = dt.date.today()
         for index, session in enumerate(sessions):
@@ -140,11 +143,13 @@ def agreement_line(agreement: dict[str, Any], code: str, day: dt.date) -> dict[s
     return None
 
 
-def session_units(session: dict[str, Any], unit: str) -> Decimal:
-    """Units of a session: as given, or for hours the time between start and end."""
+def session_units(session: dict[str, Any], unit: str) -> Decimal | None:
+    """Units of a session: as given, or for hours the time between start and end; None if unknown."""
     if "units" in session:
         return session["units"]
-    start, end = session["start_time"], session["end_time"]
+    start, end = session.get("start_time"), session.get("end_time")
+    if unit != HOUR or start is None or end is None:
+        return None
     minutes = (end.hour - start.hour) * 60 + end.minute - start.minute
     return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
 
@@ -164,7 +169,7 @@ def _check_units(session: dict[str, Any], path: tuple, errors: ErrorCollector) -
     if "units" not in session and not (start and service.unit.name == HOUR):
         errors.add((*path, "units"), problem("delivery.units_required", unit=service.unit.name))
         return
-    units = session_units(session, service.unit.name) if "units" in session or start else None
+    units = session_units(session, service.unit.name)
     if units is not None and units % service.unit.step:
         errors.add(
             (*path, "units" if "units" in session else "end_time"),
@@ -236,16 +241,15 @@ def _check_planned(
 
 
 def _actual_by_code(sessions: list[dict[str, Any]], agreement: dict[str, Any]) -> dict[str, Decimal]:
+    """Units delivered per service code, counting only sessions that took place."""
     actual: dict[str, Decimal] = {}
     for session in sessions:
-        countable = {"code", "date", "status"} <= session.keys() and (
-            "units" in session or {"start_time", "end_time"} <= session.keys()
-        )
-        line = agreement_line(agreement, session["code"], session["date"]) if countable else None
-        if line and session["status"] == DELIVERED:
-            actual[session["code"]] = actual.get(session["code"], Decimal(0)) + session_units(
-                session, line["unit"]
-            )
+        if not {"code", "date", "status"} <= session.keys() or session["status"] != DELIVERED:
+            continue
+        line = agreement_line(agreement, session["code"], session["date"])
+        units = session_units(session, line["unit"]) if line else None
+        if units is not None:
+            actual[session["code"]] = actual.get(session["code"], Decimal(0)) + units
     return actual
 
 

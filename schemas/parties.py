@@ -69,6 +69,13 @@ class ClientSchema(Strict):
     target_group = Choice(TARGET_GROUPS, required=True)
 
 
+class LegalCapacitySchema(Strict):
+    status = Choice(("full", "restricted"), required=True)
+    court_ruling_number = Text(max_length=40)
+    court_ruling_date = Date()
+    scope = Paragraph(max_length=1000)
+
+
 class RepresentativeSchema(Strict):
     role = Choice((*MINOR_REPRESENTATIVES, TRUSTEE), required=True)
     name = Name(required=True)

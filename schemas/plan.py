@@ -22,6 +22,7 @@ from schemas.fields import Boolean, Choice, Date, Email, List, Money, Nested, Pe
 from schemas.lines import ServiceLineSchema, check_service_group
 from schemas.parties import (
     ClientSchema,
+    LegalCapacitySchema,
     Name,
     OfficialSchema,
     Paragraph,
@@ -44,13 +45,6 @@ class DisabilitySchema(Strict):
     opinion_date = Date(required=True)
     valid_until = Date(metadata={"description": "Empty when granted without a term."})
     special_care = Boolean(load_default=False)
-
-
-class LegalCapacitySchema(Strict):
-    status = Choice(("full", "restricted"), required=True)
-    court_ruling_number = Text(max_length=40)
-    court_ruling_date = Date()
-    scope = Paragraph(max_length=1000)
 
 
 class SupportPersonSchema(Strict):

@@ -186,7 +186,7 @@ class ReimbursementRequestSchema(Strict):
             "amount": total,
             "esf": esf,
             "state": state,
-            "clients": len({a["client"]["personal_code"] for a in data["agreements"]}),
+            "clients": len({row["personal_code"] for row in data["rows"]}),
             "lines": len(data["lines"]),
         }
         return data

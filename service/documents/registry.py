@@ -9,7 +9,10 @@ from typing import Any
 
 from marshmallow import Schema
 
+from schemas.agreement import AgreementSchema
+from schemas.delivery import DeliveryActSchema
 from schemas.plan import SupportPlanSchema
+from schemas.reimbursement import ReimbursementRequestSchema
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,30 @@ KINDS: dict[str, DocumentKind] = {
             template="support-plan.docx",
             context="plan",
             file_name=lambda plan: f"Atbalsta plāns {safe_file_name(plan['number'])}",
+        ),
+        DocumentKind(
+            name="service-agreement",
+            title="Līgums par sociālā pakalpojuma sniegšanu",
+            schema=AgreementSchema,
+            template="service-agreement.docx",
+            context="agreement",
+            file_name=lambda agreement: f"Līgums {safe_file_name(agreement['number'])}",
+        ),
+        DocumentKind(
+            name="delivery-act",
+            title="Pakalpojuma sniegšanas akts",
+            schema=DeliveryActSchema,
+            template="delivery-act.docx",
+            context="act",
+            file_name=lambda act: f"Akts {safe_file_name(act['number'])}",
+        ),
+        DocumentKind(
+            name="reimbursement-request",
+            title="Izmaksu kompensācijas pieprasījums",
+            schema=ReimbursementRequestSchema,
+            template="reimbursement-request.docx",
+            context="reimbursement",
+            file_name=lambda request: f"Kompensācijas pieprasījums {safe_file_name(request['number'])}",
         ),
     )
 }
