@@ -224,6 +224,15 @@ class ErrorCollector:
     def __bool__(self) -> bool:
         return bool(self._messages)
 
+    def has(self, path: Iterable[str | int]) -> bool:
+        """True when a problem was added at ``path`` or below it."""
+        node: Any = self._messages
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                return False
+            node = node[key]
+        return True
+
     def raise_if_any(self) -> None:
         if self._messages:
             raise ValidationError(self._messages)

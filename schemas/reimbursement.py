@@ -157,8 +157,13 @@ class ReimbursementRequestSchema(Strict):
         agreements = _agreements_by_number(data.get("agreements") or [], errors)
         for index, line in enumerate(data.get("lines") or []):
             _check_line(line, ("lines", index), agreements, period, errors)
-        if not errors:
-            _check_quantities(data["lines"], agreements, errors)
+        complete = [
+            (index, line)
+            for index, line in enumerate(data.get("lines") or [])
+            if {"agreement", "code", "date", "units"} <= line.keys()
+            and not any(errors.has(("lines", index, key)) for key in ("agreement", "code", "date"))
+        ]
+        _check_quantities(complete, agreements, errors)
         errors.raise_if_any()
 
     @post_load
@@ -262,7 +267,7 @@ def _check_line(
 
 
 def _check_quantities(
-    lines: list[dict[str, Any]], agreements: dict[str, dict], errors: ErrorCollector
+    lines: list[tuple[int, dict[str, Any]]], agreements: dict[str, dict], errors: ErrorCollector
 ) -> None:
     """Per agreement, service and month the units stay within the agreed quantity; day units once a day;
     respite within its yearly limit per client."""
@@ -271,24 +276,32 @@ def _check_quantities(
     first_line: dict[tuple, int] = {}
     seen_days: dict[tuple, int] = {}
     respite: dict[tuple, Decimal] = defaultdict(Decimal)
-    for index, line in enumerate(lines):
+    for index, line in lines:
         key = (line["agreement"], line["code"], line["date"].year, line["date"].month)
-        per_month[key] += line["units"]
-        first_line.setdefault(key, index)
-        if catalogue.default().services[line["code"]].unit.counts_days:
+        if not errors.has(("lines", index, "units")):  # a count in the wrong steps is not added up
+            per_month[key] += line["units"]
+            first_line.setdefault(key, index)
+        service = catalogue.default().service(line["code"])
+        if service and service.unit.counts_days:
             day = (line["agreement"], line["code"], line["date"])
             if day in seen_days:
                 errors.add(("lines", index, "date"), problem("delivery.duplicate_day", other=seen_days[day]))
             seen_days.setdefault(day, index)
         if line["code"] == limits.respite_service:
-            client = agreements[line["agreement"]]["client"]["personal_code"]
+            client = (agreements[line["agreement"]].get("client") or {}).get("personal_code")
             respite[(client, line["date"].year)] += line["units"]
     for (number, code, year, month), units in per_month.items():
         days = Period.month(year, month)
+        services = [s for s in agreements[number].get("services") or [] if s.get("code") == code]
+        if not all({"quantity", "start", "end"} <= s.keys() for s in services):
+            continue  # the agreement itself is broken there, and says so
         agreed = [
             s["quantity"]
-            for s in agreements[number]["services"]
-            if s["code"] == code and s["start"] <= days.end and s["end"] >= days.start
+            for s in agreements[number].get("services") or []
+            if {"code", "quantity", "start", "end"} <= s.keys()
+            and s["code"] == code
+            and s["start"] <= days.end
+            and s["end"] >= days.start
         ]
         planned = max(agreed, default=Decimal(0))
         if units > planned:
