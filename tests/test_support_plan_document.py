@@ -77,6 +77,11 @@ def test_samples_use_every_latvian_letter():
     assert set("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ") <= set(text)
 
 
+# Text fields that refer to something else (a catalogue code, a goal, a project, an agreement that
+# lines point to, the signer who must be the client): free text there is rightly refused.
+REFERENCES = frozenset({"code", "unit", "goal", "id", "project", "aplp_level", "agreement", "recipient"})
+
+
 def free_text_paths(schema, data, path=()):
     """Paths of the sample's values held by plain Text fields (not ids, codes or references)."""
     for name, field in schema.fields.items():
@@ -91,7 +96,7 @@ def free_text_paths(schema, data, path=()):
                     yield from free_text_paths(field.inner.schema, item, (*path, name, index))
                 elif type(field.inner) is Text:
                     yield (*path, name, index)
-        elif type(field) is Text and name not in {"code", "unit", "goal", "id"}:
+        elif type(field) is Text and name not in REFERENCES and path[-2:-1] != ("agreements",):
             yield (*path, name)
 
 

@@ -251,6 +251,19 @@ def plural(count: Decimal | int | str | float, forms: Mapping[str, str]) -> str:
     return f"{number(count)}{_NBSP}{plural_form(count, forms)}"
 
 
+def iban(account: str | None) -> str:
+    """Write an IBAN in groups of four, as banks print it.
+
+    >>> iban("LV80BANK0000435195001")
+    'LV80 BANK 0000 4351 9500 1'
+    >>> iban(None)
+    ''
+    """
+    if not account:
+        return ""
+    return " ".join(account[i : i + 4] for i in range(0, len(account), 4))
+
+
 def amount_in_words(amount: Decimal | int | str) -> str:
     """Write a euro amount in words, in the form used in Latvian legal documents.
 
@@ -301,6 +314,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
         number,
         plural,
         plural_form,
+        iban,
         amount_in_words,
     )
 }

@@ -1,0 +1,135 @@
+"""The agreement, the delivery act and the reimbursement request, rendered, opened and read back."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from service.documents import KINDS
+from service.documents.formatting import amount_in_words, money
+from tests.docx_text import docx_text
+from tests.helpers import load_sample
+from tests.test_support_plan_document import free_text_paths, set_path
+
+NBSP = "\u00a0"
+SAMPLES = {
+    "support-plan": [
+        "support-plan-adult-support-person",
+        "support-plan-child-parent",
+        "support-plan-adult-trustee",
+    ],
+    "service-agreement": [
+        "service-agreement-adult-aplp",
+        "service-agreement-child-care",
+        "service-agreement-from-plan",
+    ],
+    "delivery-act": ["delivery-act-adult-aplp"],
+    "reimbursement-request": [
+        "reimbursement-request-bauska-2020-09",
+        "reimbursement-request-liepaja-2020-09",
+    ],
+}
+
+
+@pytest.fixture
+def templates(app):
+    return app.extensions["veidlapas.templates"]
+
+
+def rendered(templates, kind: str, data: dict) -> tuple[dict, str]:
+    document_kind = KINDS[kind]
+    values = document_kind.schema().load(data)
+    return values, docx_text(templates.render(document_kind, values))
+
+
+def assert_figure_and_words(text: str, amount: Decimal) -> None:
+    """The amount in figures, and in words right after it, regenerated from the figure."""
+    assert f"{money(amount)} ({amount_in_words(amount)})" in text.replace("\n", " ")
+
+
+def test_every_kind_has_a_sample():
+    assert set(SAMPLES) == set(KINDS)
+
+
+def test_agreement_shows_parties_total_in_words_and_funding_split(templates):
+    values, text = rendered(templates, "service-agreement", load_sample("service-agreement-adult-aplp"))
+    assert values["totals"] == {
+        "monthly": Decimal("234.00"),
+        "total": Decimal("2758.00"),
+        "esf": Decimal("2344.30"),
+        "state": Decimal("413.70"),
+    }
+    for expected in (
+        "LĪGUMS Nr. L-2020/031",
+        'Biedrība "Atbalsta loks"',
+        "Ēriks Gailītis",
+        "Inese Bērziņa",
+        "2020. gada 28. janvāra lēmumu Nr. SD-2020/118",
+        f"2{NBSP}758,00{NBSP}€",
+        f"2{NBSP}344,30{NBSP}€",
+        f"413,70{NBSP}€",
+        "LV87 HABA 0551 0123 4567 8",
+        "Līguma parakstīšanas datums ir pēdējā pievienotā droša elektroniskā paraksta"
+        " un tā laika zīmoga datums",
+    ):
+        assert expected in text, expected
+    assert_figure_and_words(text, values["totals"]["total"])
+
+
+def test_paper_agreement_says_how_many_copies_instead_of_the_e_signature_clause(templates):
+    data = load_sample("service-agreement-child-care")
+    assert data["signing"] == "paper"
+    _, text = rendered(templates, "service-agreement", data)
+    assert "eksemplāros" in text
+    assert "drošu elektronisko parakstu un satur laika zīmogu" not in text
+
+
+def test_act_shows_every_session_and_planned_against_actual(templates):
+    data = load_sample("delivery-act-adult-aplp")
+    values, text = rendered(templates, "delivery-act", data)
+    assert values["totals"]["amount"] == Decimal("228.25")
+    assert [(s["code"], s["planned"], s["actual"]) for s in values["services"]] == [
+        ("APLP", Decimal("16"), Decimal("15.50")),
+        ("ATBG", Decimal("4"), Decimal("4")),
+    ]
+    for expected in ("PAKALPOJUMA SNIEGŠANAS AKTS Nr. AKTS-2020/09-031", "par 2020. gada septembri"):
+        assert expected in text, expected
+    assert text.count("Līga Žagare") >= 8 and "Ģirts Čaupjonoks" in text
+    assert "10:00" in text and "neieradās" in text and "attālināti" in text
+    assert_figure_and_words(text, values["totals"]["amount"])
+
+
+@pytest.mark.parametrize("sample", SAMPLES["reimbursement-request"])
+def test_request_rows_add_up_to_the_total_in_figures_and_words(templates, sample):
+    values, text = rendered(templates, "reimbursement-request", load_sample(sample))
+    rows = values["rows"]
+    total = values["totals"]["amount"]
+    assert sum(row["amount"] for row in rows) == total
+    assert values["totals"]["esf"] + values["totals"]["state"] == total
+    assert values["totals"]["esf"] == (total * Decimal("0.85")).quantize(Decimal("0.01"))
+    for row in rows:
+        assert money(row["amount"]) in text
+    assert_figure_and_words(text, total)
+    assert money(values["totals"]["esf"]) in text and money(values["totals"]["state"]) in text
+    assert len(re.findall(r"^\d+\.$", text, re.MULTILINE)) >= len(rows)
+
+
+@pytest.mark.parametrize(("kind", "sample"), [(k, s) for k, samples in SAMPLES.items() for s in samples])
+def test_hostile_text_in_every_text_field_comes_out_verbatim(templates, kind, sample):
+    data = load_sample(sample)
+    schema = KINDS[kind].schema()
+    hostile = {}
+    for index, path in enumerate(free_text_paths(schema, data)):
+        value = f"<b>&amp;\"'{{{{ 7*7 }}}}]]>#{index}#"
+        hostile[path] = value
+        set_path(data, path, value)
+    if kind == "delivery-act":  # the receipt is signed by the client, whatever the name
+        data["signatures"]["recipient"] = data["agreement"]["client"]["name"]
+    _, text = rendered(templates, kind, data)
+    missing = [path for path, value in hostile.items() if value not in text]
+    # An act names its agreement but does not repeat its clauses, parties' officials or addresses.
+    expected_missing = [path for path in hostile if kind == "delivery-act" and path[0] == "agreement"]
+    assert len(hostile) > 10
+    assert [path for path in missing if path not in expected_missing] == []
