@@ -461,6 +461,12 @@ def test_the_same_day_service_twice_on_one_day():
     assert problems["/sessions/15/date"][0].params == {"other": 13}
 
 
+def test_a_reize_service_twice_on_one_day_is_not_a_duplicate():
+    act = load_sample(ACT)
+    act["sessions"][3].update(date="2020-09-01", start_time="10:00", end_time="11:30")  # ATBG twice
+    assert delivery_errors(act) == {}
+
+
 def test_a_day_service_not_held_does_not_count_twice():
     act = with_day_service(load_sample(ACT))
     act["sessions"] += [workshop("2020-09-02", status="atcelts"), workshop("2020-09-02")]
