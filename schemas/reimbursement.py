@@ -34,7 +34,7 @@ from schemas.fields import (
     Text,
     to_money,
 )
-from schemas.lines import months_touched
+from schemas.lines import check_service_group, months_touched
 from schemas.parties import TARGET_GROUPS, Name, OfficialSchema, birth_date, check_age
 
 MAX_LINES = 20_000
@@ -61,6 +61,26 @@ class AcceptedAgreementSchema(Strict):
     client = Nested(RequestClientSchema, required=True)
     term = PeriodField(required=True)
     services = List(Nested(AcceptedServiceSchema), required=True, min_length=1, max_length=30)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _check_services(self, data: dict[str, Any], **kwargs) -> None:
+        """Its services are in the catalogue, meant for the client's group, and run inside its term."""
+        errors = ErrorCollector()
+        term = data.get("term")
+        group = (data.get("client") or {}).get("target_group")
+        for index, service in enumerate(data.get("services") or []):
+            path = ("services", index)
+            code = service.get("code")
+            if code and catalogue.default().service(code) is None:
+                errors.add((*path, "code"), problem("service.unknown_code", code=code))
+            check_service_group(code, group, (*path, "code"), errors)
+            start, end = service.get("start"), service.get("end")
+            if start and end and start > end:
+                errors.add((*path, "end"), problem("period.reversed", start=start, end=end))
+            for key, day in (("start", start), ("end", end)):
+                if term and day and not term.contains(day):
+                    errors.add((*path, key), problem("service.outside_term", start=term.start, end=term.end))
+        errors.raise_if_any()
 
 
 class DeliveryLineSchema(Strict):

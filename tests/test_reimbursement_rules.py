@@ -351,7 +351,12 @@ def test_line_before_its_agreed_service_starts():
 def test_line_after_the_agreements_term_ends():
     raw = load_sample(BAUSKA)
     raw["agreements"][1]["term"]["end"] = "2020-09-20"
-    assert reimbursement_errors(raw) == {
+    # the agreement's own services now run past its term, and say so too
+    services_past_the_term = {
+        f"/agreements/1/services/{j}/end": ["service.outside_term"]
+        for j in range(len(raw["agreements"][1]["services"]))
+    }
+    assert reimbursement_errors(raw) == services_past_the_term | {
         f"/lines/{i}/date": ["delivery.outside_agreement"]
         for i in indices(raw, "BNP-L-2020/002", since="2020-09-21")
     }
@@ -691,3 +696,15 @@ def test_row_quantity_is_the_sum_of_its_lines_units(raw):
     assert {(r["agreement"], r["code"], r["unit_cost"]): r["quantity"] for r in request["rows"]} == units
     assert [(r["agreement"], r["code"], r["unit_cost"]) for r in request["rows"]] == sorted(units)
     assert sum(r["quantity"] for r in request["rows"]) == sum(Decimal(str(x["units"])) for x in raw["lines"])
+
+
+def test_services_of_an_accepted_agreement_are_checked_themselves():
+    raw = load_sample(BAUSKA)
+    services = raw["agreements"][0]["services"]
+    services[0]["code"] = "GASIST"  # a child's family assistant, in an adult's agreement
+    services[1]["start"], services[1]["end"] = "2020-12-01", "2020-11-30"
+    services[2]["end"] = "2021-06-30"  # after the agreement's term
+    errors = reimbursement_errors(raw)
+    assert errors["/agreements/0/services/0/code"] == ["service.wrong_target_group"]
+    assert errors["/agreements/0/services/1/end"] == ["period.reversed"]
+    assert errors["/agreements/0/services/2/end"] == ["service.outside_term"]
