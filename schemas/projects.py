@@ -62,9 +62,9 @@ class _ProjectSchema(Schema):
     recipient_registration_number = RegistrationNumber(required=True)
     recipient_address = Text(required=True, max_length=200)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _window(self, data, **kwargs):
-        if data["start"] > data["end"]:
+        if {"start", "end"} <= data.keys() and data["start"] > data["end"]:
             raise ValidationError(problem("period.reversed", start=data["start"], end=data["end"]), "end")
 
 

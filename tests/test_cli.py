@@ -64,3 +64,24 @@ def test_broken_catalogue_stops_with_a_message(tmp_path, monkeypatch):
         catalogue.default.cache_clear()
     assert result.exit_code == 2
     assert "Cannot start" in result.output and "/units/stunda/other" in result.output
+
+
+def test_broken_projects_file_stops_with_a_message(tmp_path, monkeypatch):
+    from schemas import projects
+
+    broken = tmp_path / "projects.toml"
+    broken.write_text(
+        '[[projects]]\ncode = "X"\nname = "X"\nnumber = "1"\nesf_share = "185"\n'
+        'start = 2020-01-01\nend = 2019-01-01\nrecipient = "LM"\n'
+        'recipient_registration_number = "90000022399"\nrecipient_address = "Rīga"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("VEIDLAPAS_PROJECTS", str(broken))
+    projects.default.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["serve", "--port", "0"])
+    finally:
+        monkeypatch.delenv("VEIDLAPAS_PROJECTS")
+        projects.default.cache_clear()
+    assert result.exit_code == 2
+    assert "/projects/0/esf_share" in result.output and "/projects/0/end" in result.output
