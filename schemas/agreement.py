@@ -49,6 +49,7 @@ from schemas.parties import (
     check_representation,
 )
 from schemas.plan import SupportPlanSchema
+from schemas.projects import FundingSchema
 
 SIGNING = ("paper", "e-signature")
 CLIENT_FIELDS = ("name", "personal_code", "birth_date", "declared_address", "actual_address", "target_group")
@@ -104,13 +105,6 @@ class PaymentSchema(Strict):
         if not 1 <= data["payment_days"] <= 90:
             errors.add(("payment_days",), problem("number.range", min=1, max=90))
         errors.raise_if_any()
-
-
-class FundingSchema(Strict):
-    project_name = Text(dump_only=True)
-    project_number = Text(dump_only=True)
-    esf_share = Money(dump_only=True)
-    state_share = Money(dump_only=True)
 
 
 class AgreementTotalsSchema(Strict):
@@ -204,12 +198,7 @@ class AgreementSchema(Strict):
         monthly = sum((line["amount"] for line in data["services"]), Decimal("0.00"))
         total = sum((line["total"] for line in data["services"]), Decimal("0.00"))
         esf, state = project.split(total)
-        data["funding"] = {
-            "project_name": project.name,
-            "project_number": project.number,
-            "esf_share": project.esf_share,
-            "state_share": project.state_share,
-        }
+        data["funding"] = project.funding()
         data["totals"] = {"monthly": monthly, "total": total, "esf": esf, "state": state}
         return data
 

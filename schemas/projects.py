@@ -20,9 +20,10 @@ from pathlib import Path
 
 from marshmallow import Schema, ValidationError, validates_schema
 
+from schemas.base import Strict
 from schemas.catalogue import CatalogueError, TomlDate
 from schemas.errors import flatten, json_pointer, problem
-from schemas.fields import List, Nested, Number, Period, RegistrationNumber, Text, to_money
+from schemas.fields import List, Money, Nested, Number, Period, RegistrationNumber, Text, to_money
 
 BUNDLED = Path(__file__).parent / "data" / "projects.toml"
 HUNDRED = Decimal(100)
@@ -45,10 +46,28 @@ class Project:
     def state_share(self) -> Decimal:
         return HUNDRED - self.esf_share
 
+    def funding(self) -> dict[str, str | Decimal]:
+        """What a document prints about where the money comes from (see :class:`FundingSchema`)."""
+        return {
+            "project_name": self.name,
+            "project_number": self.number,
+            "esf_share": self.esf_share,
+            "state_share": self.state_share,
+        }
+
     def split(self, total: Decimal) -> tuple[Decimal, Decimal]:
         """``(esf, state)`` parts of ``total``: ESF rounded half up to cents, the state the remainder."""
         esf = to_money(total * self.esf_share / HUNDRED)
         return esf, total - esf
+
+
+class FundingSchema(Strict):
+    """The project and its shares, as documents print them (derived, never sent)."""
+
+    project_name = Text(dump_only=True)
+    project_number = Text(dump_only=True)
+    esf_share = Money(dump_only=True)
+    state_share = Money(dump_only=True)
 
 
 class _ProjectSchema(Schema):

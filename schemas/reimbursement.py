@@ -36,6 +36,7 @@ from schemas.fields import (
 )
 from schemas.lines import check_service_group, months_touched
 from schemas.parties import TARGET_GROUPS, Name, OfficialSchema, birth_date, check_age
+from schemas.projects import FundingSchema
 
 MAX_LINES = 20_000
 
@@ -134,13 +135,6 @@ class RequestTotalsSchema(Strict):
     lines = fields.Integer(dump_only=True)
 
 
-class RequestFundingSchema(Strict):
-    project_name = Text(dump_only=True)
-    project_number = Text(dump_only=True)
-    esf_share = Money(dump_only=True)
-    state_share = Money(dump_only=True)
-
-
 class ReimbursementRequestSchema(Strict):
     """The whole request."""
 
@@ -156,7 +150,7 @@ class ReimbursementRequestSchema(Strict):
     lines = List(Nested(DeliveryLineSchema), required=True, min_length=1, max_length=MAX_LINES)
     attachments = List(Text(max_length=200), load_default=list, max_length=50)
     recipient = Nested(RecipientSchema, dump_only=True)
-    funding = Nested(RequestFundingSchema, dump_only=True)
+    funding = Nested(FundingSchema, dump_only=True)
     rows = List(Nested(RowSchema), dump_only=True)
     totals = Nested(RequestTotalsSchema, dump_only=True)
 
@@ -201,12 +195,7 @@ class ReimbursementRequestSchema(Strict):
             "registration_number": project.recipient_registration_number,
             "address": project.recipient_address,
         }
-        data["funding"] = {
-            "project_name": project.name,
-            "project_number": project.number,
-            "esf_share": project.esf_share,
-            "state_share": project.state_share,
-        }
+        data["funding"] = project.funding()
         data["totals"] = {
             "amount": total,
             "esf": esf,

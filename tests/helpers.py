@@ -8,7 +8,10 @@ escaped :class:`schemas.errors.Problem`) shows up as ``"UNCODED: <text>"`` and f
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
+import tomllib
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -165,3 +168,25 @@ def problems_at(schema: Any, data: Any) -> dict[str, list[Any]]:
             result.setdefault(json_pointer(path), []).append(message)
         return result
     return {}
+
+
+# --- reference figures, read straight from the data files (not through schemas/) ---------------
+
+DATA = Path(__file__).resolve().parent.parent / "schemas" / "data"
+CATALOGUE = tomllib.loads((DATA / "catalogue.toml").read_text(encoding="utf-8"))
+SERVICES = {service["code"]: service for service in CATALOGUE["services"]}
+PROJECTS = {
+    p["code"]: p for p in tomllib.loads((DATA / "projects.toml").read_text(encoding="utf-8"))["projects"]
+}
+CENT = Decimal("0.01")
+
+
+def tariff_on(code: str, day: dt.date) -> Decimal | None:
+    """The price of ``code`` in force on ``day``, from the TOML itself."""
+    prices = [Decimal(t["price"]) for t in SERVICES[code]["tariffs"] if t["from"] <= day]
+    return prices[-1] if prices else None
+
+
+def half_up(amount: Decimal) -> Decimal:
+    """Cents, half up: the reference rounding the tests compare against."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)

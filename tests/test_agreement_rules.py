@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
-from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,36 +20,23 @@ from schemas import personal_code, projects
 from schemas.fields import Period
 from tests.helpers import (
     ADULT_TRUSTEE,
+    CATALOGUE,
+    PROJECTS,
+    SERVICES,
     agreement_errors,
+    half_up,
     load_agreement,
     load_plan,
     load_sample,
     sample_text,
+    tariff_on,
 )
-
-DATA = Path(__file__).resolve().parent.parent / "schemas" / "data"
-CATALOGUE = tomllib.loads((DATA / "catalogue.toml").read_text(encoding="utf-8"))
-SERVICES = {service["code"]: service for service in CATALOGUE["services"]}
-PROJECTS = {
-    project["code"]: project
-    for project in tomllib.loads((DATA / "projects.toml").read_text(encoding="utf-8"))["projects"]
-}
-CENT = Decimal("0.01")
 
 ADULT_APLP = "service-agreement-adult-aplp"
 CHILD_CARE = "service-agreement-child-care"
 FROM_PLAN = "service-agreement-from-plan"
 WHOLE_AGREEMENTS = (ADULT_APLP, CHILD_CARE)
 NEW_SAMPLES = (CHILD_CARE, FROM_PLAN)
-
-
-def half_up(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def tariff_on(code: str, day: dt.date) -> Decimal:
-    """The price in force on ``day``, read straight from the TOML."""
-    return [Decimal(t["price"]) for t in SERVICES[code]["tariffs"] if t["from"] <= day][-1]
 
 
 def months_between(start: dt.date, end: dt.date) -> int:

@@ -8,33 +8,25 @@ somewhere it should not is caught too.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
-from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 
 from schemas import delivery
 from schemas.delivery import DeliveryActSchema
-from tests.helpers import delivery_errors, load_delivery, load_sample, problems_at
+from tests.helpers import (
+    SERVICES,
+    delivery_errors,
+    half_up,
+    load_delivery,
+    load_sample,
+    problems_at,
+    tariff_on,
+)
 
 ACT = "delivery-act-adult-aplp"
 CHILD_AGREEMENT = "service-agreement-child-care"
-CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "schemas" / "data" / "catalogue.toml"
-CATALOGUE = tomllib.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
-SERVICES = {service["code"]: service for service in CATALOGUE["services"]}
-CENT = Decimal("0.01")
-
-
-def tariff_on(code: str, day: dt.date) -> Decimal | None:
-    """The price in force on ``day``, read straight from the TOML (not through schemas.catalogue)."""
-    prices = [Decimal(t["price"]) for t in SERVICES[code]["tariffs"] if t["from"] <= day]
-    return prices[-1] if prices else None
-
-
-def half_up(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def hours_between(start: str, end: str) -> Decimal:

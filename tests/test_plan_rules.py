@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
-from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,28 +19,18 @@ from schemas import personal_code
 from tests.helpers import (
     ADULT_SUPPORT_PERSON,
     ADULT_TRUSTEE,
+    CATALOGUE,
+    CENT,
     CHILD_PARENT,
     PLAN_SAMPLES,
+    SERVICES,
+    half_up,
     load_plan,
     load_sample,
     plan_errors,
     sample_text,
+    tariff_on,
 )
-
-CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "schemas" / "data" / "catalogue.toml"
-CATALOGUE = tomllib.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
-SERVICES = {service["code"]: service for service in CATALOGUE["services"]}
-CENT = Decimal("0.01")
-
-
-def tariff_on(code: str, day: dt.date) -> Decimal | None:
-    """The price in force on ``day``, read straight from the TOML (not through schemas.catalogue)."""
-    prices = [Decimal(t["price"]) for t in SERVICES[code]["tariffs"] if t["from"] <= day]
-    return prices[-1] if prices else None
-
-
-def half_up(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def expected_line(line: dict) -> tuple[Decimal, Decimal]:

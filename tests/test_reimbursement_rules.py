@@ -8,10 +8,8 @@ Each rule test changes one thing in a fresh copy of a sample and compares the *w
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -20,28 +18,22 @@ from hypothesis import strategies as st
 
 from schemas import catalogue, reimbursement
 from schemas.reimbursement import ReimbursementRequestSchema
-from tests.helpers import load_reimbursement, load_sample, problems_at, reimbursement_errors
+from tests.helpers import (
+    CATALOGUE,
+    DATA,
+    PROJECTS,
+    SERVICES,
+    half_up,
+    load_reimbursement,
+    load_sample,
+    problems_at,
+    reimbursement_errors,
+    tariff_on,
+)
 
 BAUSKA = "reimbursement-request-bauska-2020-09"
 LIEPAJA = "reimbursement-request-liepaja-2020-09"
-DATA = Path(__file__).resolve().parent.parent / "schemas" / "data"
-CATALOGUE = tomllib.loads((DATA / "catalogue.toml").read_text(encoding="utf-8"))
-SERVICES = {service["code"]: service for service in CATALOGUE["services"]}
-PROJECTS = {
-    p["code"]: p for p in tomllib.loads((DATA / "projects.toml").read_text(encoding="utf-8"))["projects"]
-}
-CENT = Decimal("0.01")
 Q3 = {"start": "2020-07-01", "end": "2020-09-30"}
-
-
-def tariff_on(code: str, day: dt.date) -> Decimal | None:
-    """The price in force on ``day``, read straight from the TOML."""
-    prices = [Decimal(t["price"]) for t in SERVICES[code]["tariffs"] if t["from"] <= day]
-    return prices[-1] if prices else None
-
-
-def half_up(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def step_of(code: str) -> Decimal:
