@@ -14,6 +14,7 @@ import tomllib
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from marshmallow import ValidationError, fields
@@ -190,3 +191,16 @@ def tariff_on(code: str, day: dt.date) -> Decimal | None:
 def half_up(amount: Decimal) -> Decimal:
     """Cents, half up: the reference rounding the tests compare against."""
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def freeze_today(monkeypatch, module, day: dt.date) -> None:
+    """Make ``module`` (a schemas module that imports ``datetime as dt``) see ``day`` as today."""
+
+    class Frozen(dt.date):
+        @classmethod
+        def today(cls):
+            return day
+
+    monkeypatch.setattr(
+        module, "dt", SimpleNamespace(date=Frozen, time=dt.time, timedelta=dt.timedelta, datetime=dt.datetime)
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 
@@ -18,6 +17,7 @@ from schemas.delivery import DeliveryActSchema
 from tests.helpers import (
     SERVICES,
     delivery_errors,
+    freeze_today,
     half_up,
     load_delivery,
     load_sample,
@@ -87,21 +87,6 @@ def care(day: str, start: str = "14:00", end: str = "16:00") -> dict:
         "form": "majas",
         "status": "notika",
     }
-
-
-def freeze_today(monkeypatch, day: dt.date) -> None:
-    """Make ``schemas.delivery`` see ``day`` as today."""
-
-    class Frozen(dt.date):
-        @classmethod
-        def today(cls):
-            return day
-
-    monkeypatch.setattr(
-        delivery,
-        "dt",
-        SimpleNamespace(date=Frozen, time=dt.time, timedelta=dt.timedelta, datetime=dt.datetime),
-    )
 
 
 # --- the sample -----------------------------------------------------------------------------
@@ -214,12 +199,12 @@ def test_month_not_written_yyyy_mm(month):
 
 
 def test_session_after_today_is_in_the_future(monkeypatch):
-    freeze_today(monkeypatch, dt.date(2020, 9, 28))
+    freeze_today(monkeypatch, delivery, dt.date(2020, 9, 28))
     assert delivery_errors(load_sample(ACT)) == {"/sessions/12/date": ["delivery.future"]}
 
 
 def test_session_on_today_is_not_in_the_future(monkeypatch):
-    freeze_today(monkeypatch, dt.date(2020, 9, 29))
+    freeze_today(monkeypatch, delivery, dt.date(2020, 9, 29))
     assert delivery_errors(load_sample(ACT)) == {}
 
 

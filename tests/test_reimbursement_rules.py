@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +22,7 @@ from tests.helpers import (
     DATA,
     PROJECTS,
     SERVICES,
+    freeze_today,
     half_up,
     load_reimbursement,
     load_sample,
@@ -81,21 +81,6 @@ def indices(
 
 def line(agreement: str, code: str, day: str, units: str = "1") -> dict:
     return {"agreement": agreement, "code": code, "date": day, "units": units}
-
-
-def freeze_today(monkeypatch, day: dt.date) -> None:
-    """Make ``schemas.reimbursement`` see ``day`` as today."""
-
-    class Frozen(dt.date):
-        @classmethod
-        def today(cls):
-            return day
-
-    monkeypatch.setattr(
-        reimbursement,
-        "dt",
-        SimpleNamespace(date=Frozen, time=dt.time, timedelta=dt.timedelta, datetime=dt.datetime),
-    )
 
 
 # --- the samples ----------------------------------------------------------------------------
@@ -362,7 +347,7 @@ def test_line_outside_the_request_period(day):
 
 
 def test_line_after_today_is_in_the_future(monkeypatch):
-    freeze_today(monkeypatch, dt.date(2020, 9, 29))
+    freeze_today(monkeypatch, reimbursement, dt.date(2020, 9, 29))
     raw = load_sample(BAUSKA)
     last_day = [i for i, x in enumerate(raw["lines"]) if x["date"] == "2020-09-30"]
     assert last_day
@@ -370,7 +355,7 @@ def test_line_after_today_is_in_the_future(monkeypatch):
 
 
 def test_line_on_today_is_not_in_the_future(monkeypatch):
-    freeze_today(monkeypatch, dt.date(2020, 9, 30))
+    freeze_today(monkeypatch, reimbursement, dt.date(2020, 9, 30))
     assert reimbursement_errors(load_sample(BAUSKA)) == {}
 
 
