@@ -10,7 +10,8 @@ PORT  ?= 8000
 
 .PHONY: run test lint lang messages bench system clean
 
-run: $(READY) lang ## serve on http://$(HOST):$(PORT) with the samples
+run: $(READY) lang ## serve on http://$(HOST):$(PORT) with the samples and a demo administrator
+	@$(BIN)/veidlapas users demo
 	@$(BIN)/veidlapas serve --host $(HOST) --port $(PORT)
 
 test: $(READY) lang ## the whole suite, lint included

@@ -50,6 +50,10 @@ MESSAGES: dict[str, str] = {
     "body.constant": N_("{constant} is not allowed in JSON data."),
     "body.too_deep": N_("The data is nested more than {max} levels deep."),
     "body.empty": N_("The body is empty: send the document's data as JSON."),
+    # Access.
+    "auth.missing": N_("Send a bearer token: Authorization: Bearer <token>."),
+    "auth.invalid": N_("The token is not valid: unknown, expired or revoked."),
+    "auth.forbidden": N_("The role {role} may not do this."),
     # Text.
     "text.empty": N_("May not be empty."),
     "text.too_long": N_("Must be at most {max} characters long."),

@@ -5,16 +5,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from schemas import catalogue, projects
-from service import api, i18n
+from service import api, auth, i18n
 from service.config import from_environment
 from service.documents import Templates
 from service.logs import configure_logging
+from service.store import Database
+from service.store.blobs import BlobStore
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -36,5 +40,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     templates = Templates(app.config["TEMPLATES_DIR"])
     templates.load_all()
     app.extensions["veidlapas.templates"] = templates
+    _init_storage(app)
+    auth.init_app(app)
     api.init_app(app)
     return app
+
+
+def _init_storage(app: Flask) -> None:
+    """The database (migrated to the newest schema) and, when switched on, the document store."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    url = app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'veidlapas.db'}"
+    database = Database(url)
+    database.upgrade()
+    app.extensions["veidlapas.db"] = database
+    blobs_dir = app.config["BLOBS_DIR"] or Path(app.instance_path) / "blobs"
+    app.extensions["veidlapas.blobs"] = BlobStore(blobs_dir) if app.config["STORE_DOCUMENTS"] else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -17,6 +18,8 @@ from rich.table import Table
 
 from schemas.catalogue import CatalogueError
 from schemas.errors import flatten, json_pointer, problem
+from service import accounts
+from service.auth import DEFAULT_TOKEN_DAYS, ROLES
 from service.config import from_environment
 from service.documents import KINDS, DocumentKind, Templates
 from service.documents.docx import TemplateDefect
@@ -26,6 +29,7 @@ from service.jsondata import InvalidJson, parse_json
 
 EXIT_INVALID = 1
 EXIT_SETUP = 2
+DEMO_USER = "demo-admin"
 MAX_FILE_BYTES = 10_000_000
 
 kind_argument = click.argument("kind", type=click.Choice(sorted(KINDS)))
@@ -53,10 +57,12 @@ def serve(host: str, port: int, threads: int) -> None:
     app = _setup(create_app)
     base = f"http://{host}:{port}"
     sample = Path(__file__).resolve().parent.parent / "samples" / "support-plan-adult-support-person.json"
+    demo_token = Path(app.instance_path) / "demo-token"
     click.echo(f"Veidlapas listens on {base}  (API docs: {base}/docs)")
     click.echo("Try:")
     click.echo(
         f"  curl -sS -X POST {base}/api/v1/documents/support-plan -H 'Content-Type: application/json' \\\n"
+        f"       -H \"Authorization: Bearer $(cat {demo_token})\" \\\n"
         f"       --data-binary @{sample} -o plan.docx"
     )
     waitress_serve(app, host=host, port=port, threads=threads, ident="veidlapas")
@@ -86,6 +92,91 @@ def validate(kind: str, file: Path, lang: str) -> None:
     """Check the case data in FILE (JSON) against KIND's schema and rules."""
     _load(KINDS[kind], file, lang)
     click.echo("Dati ir derīgi." if lang == "lv" else "The data are valid.")
+
+
+@main.group()
+def users() -> None:
+    """Users and their API tokens (a token is shown once; only its hash is kept)."""
+
+
+days_option = click.option(
+    "--days",
+    default=DEFAULT_TOKEN_DAYS,
+    show_default=True,
+    type=click.IntRange(1, 3650),
+    help="Days until the token expires.",
+)
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--municipality", required=True, help="Municipality code, e.g. bauska.")
+@days_option
+def add_user(username: str, role: str, municipality: str, days: int) -> None:
+    """Add a user and print their first token."""
+    with _accounts() as session:
+        _, token = accounts.add_user(session, username, role, municipality, days=days)
+    click.echo(f"{username}: {role}, {municipality}\ntoken (shown once): {token}")
+
+
+@users.command("list")
+def list_users() -> None:
+    """Every user, their role, municipality and live tokens."""
+    with _accounts() as session:
+        for user, live in accounts.users(session):
+            state = "disabled" if user.disabled_at else f"{live} live token(s)"
+            click.echo(f"{user.username:<30} {user.role:<16} {user.municipality:<20} {state}")
+
+
+@users.command("token")
+@click.argument("username")
+@days_option
+@click.option("--label", default="", help="What the token is for.")
+def token(username: str, days: int, label: str) -> None:
+    """Issue another token for USERNAME and print it."""
+    with _accounts() as session:
+        issued = accounts.new_token(session, username, days=days, label=label)
+    click.echo(f"token (shown once): {issued}")
+
+
+@users.command("revoke")
+@click.argument("username")
+def revoke(username: str) -> None:
+    """Revoke every token of USERNAME."""
+    with _accounts() as session:
+        count = accounts.revoke(session, username)
+    click.echo(f"{username}: {count} token(s) revoked")
+
+
+@users.command("demo")
+def demo() -> None:
+    """Once: a demo administrator (municipality bauska); prints its token, kept in the instance folder."""
+    from service import create_app
+
+    app = _setup(create_app)
+    keep = Path(app.instance_path) / "demo-token"
+    with app.extensions["veidlapas.db"].session() as session:
+        if not any(user.username == DEMO_USER for user, _ in accounts.users(session)):
+            _, issued = accounts.add_user(session, DEMO_USER, "administrator", "bauska", days=365)
+            _write_atomically(keep, issued.encode())
+            keep.chmod(0o600)
+    if keep.exists():
+        click.echo(f"Demo administrator {DEMO_USER} (bauska); token in {keep}:\n  {keep.read_text()}")
+
+
+@contextmanager
+def _accounts():
+    """A database session for account commands; account problems exit 1 with their message."""
+    from service import create_app
+
+    app = _setup(create_app)
+    try:
+        with app.extensions["veidlapas.db"].session() as session:
+            yield session
+    except accounts.AccountError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
 
 
 def _load(kind: DocumentKind, file: Path, lang: str) -> dict:

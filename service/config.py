@@ -44,4 +44,21 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "MAX_JSON_DEPTH": _integer(environ, "VEIDLAPAS_MAX_JSON_DEPTH", 20),
         # "json" for one JSON object per log line, anything else for plain text.
         "LOG_FORMAT": environ.get("VEIDLAPAS_LOG_FORMAT", "text"),
+        # SQLAlchemy URL; SQLite in the instance folder when empty.
+        "DATABASE_URL": environ.get("DATABASE_URL") or None,
+        # Keep the bytes of rendered documents (content-addressed files) or only register them.
+        "STORE_DOCUMENTS": _flag(environ, "VEIDLAPAS_STORE_DOCUMENTS"),
+        # Where stored documents go; the instance folder's "blobs" when empty.
+        "BLOBS_DIR": Path(environ["VEIDLAPAS_BLOBS"]) if environ.get("VEIDLAPAS_BLOBS") else None,
+        # Behind a reverse proxy that sets X-Forwarded-For/-Proto (HTTPS detection, HSTS).
+        "BEHIND_PROXY": _flag(environ, "VEIDLAPAS_BEHIND_PROXY"),
     }
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}")

@@ -6,7 +6,7 @@ from flask import Flask, redirect, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
-from service.api import documents, health, problems, reference, templates
+from service.api import audit_log, documents, health, problems, reference, register, templates
 from service.api.schemas import ProblemSchema
 
 OPENAPI_SETTINGS = {
@@ -18,6 +18,8 @@ OPENAPI_SETTINGS = {
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
     "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
     "API_SPEC_OPTIONS": {
+        "security": [{"bearerAuth": []}],
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         "info": {
             "description": "Latvian case documents for community-based social services: "
             "individual support plans and the documents that follow from them. "
@@ -45,6 +47,8 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(documents.blp)
     api.register_blueprint(reference.blp)
     api.register_blueprint(templates.blp)
+    api.register_blueprint(register.blp)
+    api.register_blueprint(audit_log.blp)
     app.add_url_rule(
         "/docs/static/<path:filename>",
         "swagger_ui_static",

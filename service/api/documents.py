@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import io
 
-from flask import current_app, send_file
+from flask import current_app, send_file, url_for
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
 
+from schemas.errors import flatten
+from service import audit
 from service.api.body import json_body
 from service.api.problems import PROBLEM_JSON
 from service.api.schemas import ProblemSchema
+from service.auth import authorize, current_user
 from service.documents import KINDS, DocumentKind
+from service.register import register
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -27,29 +32,45 @@ def _problem(description: str) -> dict:
 
 
 def _load(kind: DocumentKind) -> dict:
-    """The request body loaded by the kind's schema (a 4xx problem otherwise)."""
-    return kind.schema().load(json_body())
+    """The request body loaded by the kind's schema (a 4xx problem otherwise); the check is audited."""
+    user = authorize(f"render:{kind.name}")
+    try:
+        values = kind.schema().load(json_body())
+    except ValidationError as exc:
+        with current_app.extensions["veidlapas.db"].session() as session:
+            problems = len(flatten(exc.messages))
+            audit.record(
+                session, user, "validated", kind.name, outcome="invalid", detail={"problems": problems}
+            )
+        raise
+    return values
 
 
 def _render_view(kind: DocumentKind):
     def render():
         values = _load(kind)
         document = current_app.extensions["veidlapas.templates"].render(kind, values)
-        return send_file(
-            io.BytesIO(document),
-            mimetype=DOCX,
-            as_attachment=True,
-            download_name=f"{kind.file_name(values)}.docx",
-        )
+        file_name = f"{kind.file_name(values)}.docx"
+        user = current_user()
+        with current_app.extensions["veidlapas.db"].session() as session:
+            entry = register(
+                session, user, kind.name, file_name, document, current_app.extensions["veidlapas.blobs"]
+            )
+            audit.record(session, user, "rendered", "document", entry.id, sha256=entry.sha256)
+        response = send_file(io.BytesIO(document), mimetype=DOCX, as_attachment=True, download_name=file_name)
+        response.headers["Location"] = url_for("register.show_document", document_id=entry.id)
+        return response
 
-    render.__doc__ = f"{kind.title}: DOCX from the case data."
+    render.__doc__ = f"{kind.title}: DOCX from the case data, recorded in the register."
     return render
 
 
 def _validate_view(kind: DocumentKind):
     def validate():
-        schema = kind.schema()
-        return {"valid": True, "kind": kind.name, "document": schema.dump(_load(kind))}
+        values = _load(kind)
+        with current_app.extensions["veidlapas.db"].session() as session:
+            audit.record(session, current_user(), "validated", kind.name, outcome="valid")
+        return {"valid": True, "kind": kind.name, "document": kind.schema().dump(values)}
 
     validate.__doc__ = f"{kind.title}: check the data; 200 with the derived figures, or 422."
     return validate

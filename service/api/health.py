@@ -13,6 +13,7 @@ blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Service h
 
 
 @blp.route("/health", methods=["GET"])
+@blp.doc(security=[])
 @blp.response(200, HealthSchema)
 def health():
     """The service is up; lists the document kinds it serves."""

@@ -100,11 +100,16 @@ def _http_error(error: HTTPException) -> Response:
     if isinstance(error, InternalServerError):
         return _unexpected(error.original_exception or error)
     allowed = getattr(error, "valid_methods", None)
-    return problem_response(error.code or 500, headers={"Allow": ", ".join(allowed)} if allowed else None)
+    # webargs (query parameters) reports {location: messages}; the location is not part of the path.
+    messages = (getattr(error, "data", None) or {}).get("messages") or {}
+    errors = [pair for location in messages.values() for pair in flatten(location)]
+    headers = {"Allow": ", ".join(allowed)} if allowed else None
+    return problem_response(error.code or 500, errors=errors, headers=headers)
 
 
 def _request_problem(error: RequestProblem) -> Response:
-    return problem_response(error.status, errors=error.problems)
+    headers = {"WWW-Authenticate": 'Bearer realm="veidlapas"'} if error.status == 401 else None
+    return problem_response(error.status, errors=error.problems, headers=headers)
 
 
 def _unexpected(error: BaseException) -> Response:

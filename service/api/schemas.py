@@ -71,3 +71,45 @@ class TemplateInfoSchema(Schema):
     missing = fields.List(
         fields.String(), metadata={"description": "Paths the schema lacks (should be empty)"}
     )
+
+
+class PageArgsSchema(Schema):
+    limit = fields.Integer(load_default=100, validate=lambda n: 1 <= n <= 1000)
+    offset = fields.Integer(load_default=0, validate=lambda n: 0 <= n <= 1_000_000)
+    since = fields.DateTime(metadata={"description": "From this moment (ISO 8601)"})
+    until = fields.DateTime(metadata={"description": "Before this moment (ISO 8601)"})
+
+
+class RegisterArgsSchema(PageArgsSchema):
+    kind = fields.String(validate=lambda k: len(k) <= 40)
+
+
+class RegisteredDocumentSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    file_name = fields.String()
+    municipality = fields.String()
+    user_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    sha256 = fields.String()
+    size = fields.Integer()
+    stored = fields.Boolean(metadata={"description": "The bytes are kept and can be downloaded"})
+
+
+class AuditArgsSchema(PageArgsSchema):
+    action = fields.String(validate=lambda a: len(a) <= 40)
+    username = fields.String(validate=lambda u: len(u) <= 80)
+    object_id = fields.String(validate=lambda o: len(o) <= 64)
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    username = fields.String()
+    municipality = fields.String()
+    action = fields.String()
+    object_type = fields.String()
+    object_id = fields.String()
+    sha256 = fields.String(allow_none=True)
+    outcome = fields.String()
+    detail = fields.String(metadata={"description": "JSON: identifiers and counts, never content"})

@@ -1,0 +1,55 @@
+"""The audit trail: who rendered, validated, uploaded, downloaded, accepted or deleted what, and when.
+
+Entries hold identifiers, hashes, outcomes and counts — never document content or personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.auth import Principal
+from service.store.models import AuditEntry
+
+ACTIONS = (
+    "rendered",
+    "validated",
+    "uploaded",
+    "downloaded",
+    "accepted",
+    "deleted",
+    "user_created",
+    "token_issued",
+    "token_revoked",
+)
+
+
+def record(
+    session: Session,
+    user: Principal,
+    action: str,
+    object_type: str,
+    object_id: str = "",
+    *,
+    sha256: str | None = None,
+    outcome: str = "ok",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Add one entry to the trail (committed with the session)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    session.add(
+        AuditEntry(
+            user_id=user.id or None,
+            username=user.username,
+            municipality=user.municipality,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            sha256=sha256,
+            outcome=outcome,
+            detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+        )
+    )

@@ -1,0 +1,165 @@
+"""Who is asking, what their role allows, and which municipality's objects they may see.
+
+API access is by bearer token: a token is shown once when it is made and only its SHA-256 is stored;
+it expires and can be revoked. Every ``/api/v1`` endpoint except the health check needs one (401
+otherwise); a role that may not do something gets 403.
+
+:class:`Scope` is the one place that decides visibility: every stored object carries its municipality
+(``service.store.models.Scoped``) and every query for one goes through ``scope().select(Model)`` or
+``scope().get(...)``; a user of one municipality gets 404 for another's objects and never sees them in
+lists. Reviewers (ministry, planning region) read across municipalities.
+
+Web pages will use cookie sessions (Secure, HttpOnly, SameSite=Strict) and CSRF tokens: they will
+plug in at :func:`authenticate`, which is the only place that turns a request into a user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, request
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from schemas.errors import problem
+from service.api.problems import RequestProblem
+from service.documents import KINDS
+from service.store.models import Scoped, Token, User, utcnow
+
+ROLES = ("social_worker", "finance_officer", "administrator", "reviewer")
+TOKEN_PREFIX = "vl_"
+DEFAULT_TOKEN_DAYS = 90
+PUBLIC_ENDPOINTS = frozenset({"health.health"})
+
+_SOCIAL_WORKER_KINDS = ("support-plan", "service-agreement", "delivery-act")
+_FINANCE_KINDS = ("service-agreement", "delivery-act", "reimbursement-request")
+_READ = frozenset({"register:read", "reference:read"})
+
+#: What each role may do. ``render:<kind>`` covers rendering and validating that kind.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "social_worker": _READ | {f"render:{kind}" for kind in _SOCIAL_WORKER_KINDS},
+    "finance_officer": _READ | {f"render:{kind}" for kind in _FINANCE_KINDS},
+    "administrator": _READ | {f"render:{kind}" for kind in KINDS} | {"register:delete", "audit:read"},
+    "reviewer": _READ,
+}
+
+M = TypeVar("M", bound=Scoped)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The user behind a request (a plain copy, safe to keep after the session closes)."""
+
+    id: int
+    username: str
+    role: str
+    municipality: str
+
+    def may(self, permission: str) -> bool:
+        return permission in PERMISSIONS.get(self.role, frozenset())
+
+    @property
+    def reads_everywhere(self) -> bool:
+        return self.role == "reviewer"
+
+
+def digest(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, user: User, *, days: int = DEFAULT_TOKEN_DAYS, label: str = "") -> str:
+    """Make a token for ``user``; the returned text is the only time it exists in the clear."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = utcnow() + dt.timedelta(days=days)
+    session.add(Token(user=user, digest=digest(token), label=label, expires_at=expires))
+    return token
+
+
+def authenticate() -> Principal:
+    """The user of the current request's bearer token, or a 401 problem."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(problem("auth.missing"))
+    database = current_app.extensions["veidlapas.db"]
+    with database.session() as session:
+        found = session.scalar(select(Token).where(Token.digest == digest(token.strip())))
+        now = utcnow()
+        if (
+            found is None
+            or found.revoked_at is not None
+            or as_utc(found.expires_at) <= now
+            or found.user.disabled_at is not None
+        ):
+            raise Unauthorized(problem("auth.invalid"))
+        found.last_used_at = now
+        user = found.user
+        return Principal(user.id, user.username, user.role, user.municipality)
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class Unauthorized(RequestProblem):
+    """401 with a Bearer challenge."""
+
+    def __init__(self, reason) -> None:
+        super().__init__(401, reason)
+
+
+def current_user() -> Principal:
+    """The authenticated user of this request."""
+    return g.user
+
+
+def authorize(permission: str) -> Principal:
+    """The current user, if their role allows ``permission``; a 403 problem otherwise."""
+    user = current_user()
+    if not user.may(permission):
+        raise RequestProblem(403, problem("auth.forbidden", role=user.role))
+    return user
+
+
+class Scope:
+    """What one user may see: their municipality's objects, or every municipality's for reviewers."""
+
+    def __init__(self, user: Principal) -> None:
+        self.user = user
+
+    def select(self, model: type[M]) -> Select[Any]:
+        """``select(model)`` narrowed to what the user may see."""
+        statement = select(model)
+        if not self.user.reads_everywhere:
+            statement = statement.where(model.municipality == self.user.municipality)
+        return statement
+
+    def get(self, session: Session, model: type[M], key: Any) -> M:
+        """The object with primary key ``key`` if the user may see it; 404 otherwise (never 403)."""
+        found = session.scalar(self.select(model).where(model.__mapper__.primary_key[0] == key))
+        if found is None:
+            abort(404)
+        return found
+
+
+def scope() -> Scope:
+    """The scope of the current request's user."""
+    return Scope(current_user())
+
+
+def init_app(app: Flask) -> None:
+    """Require a token on every API endpoint but the public ones."""
+
+    @app.before_request
+    def _require_token() -> None:
+        if not request.path.startswith("/api/") or request.url_rule is None:
+            return
+        if request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+            return
+        g.user = authenticate()
