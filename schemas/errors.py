@@ -72,6 +72,7 @@ MESSAGES: dict[str, str] = {
     "date.invalid": N_("Expected a date in the form YYYY-MM-DD."),
     "date.out_of_range": N_("The date must be between {min} and {max}."),
     "period.invalid": N_("Expected a period: an object with start and end, or a month YYYY-MM."),
+    "moment.invalid": N_("Expected a moment in ISO 8601 form, e.g. 2020-09-01T08:00:00+03:00."),
     "month.invalid": N_("Expected a calendar month in the form YYYY-MM."),
     "time.invalid": N_("Expected a time of day in the form HH:MM."),
     "period.reversed": N_("The start ({start}) is after the end ({end})."),

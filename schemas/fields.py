@@ -167,6 +167,22 @@ class Boolean(Coded, fields.Boolean):
         raise self.make_error("invalid")
 
 
+def in_range(low: int, high: int):
+    """A validator: the number lies between ``low`` and ``high``, both included.
+
+    >>> Integer(validate=in_range(1, 5)).deserialize(9)
+    Traceback (most recent call last):
+        ...
+    marshmallow.exceptions.ValidationError: ['Must be between 1 and 5.']
+    """
+
+    def check(value) -> None:
+        if not low <= value <= high:
+            raise ValidationError(problem("number.range", min=low, max=high))
+
+    return check
+
+
 class Integer(Coded, fields.Integer):
     """A whole number."""
 

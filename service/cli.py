@@ -62,7 +62,7 @@ def serve(host: str, port: int, threads: int) -> None:
     click.echo("Try:")
     click.echo(
         f"  curl -sS -X POST {base}/api/v1/documents/support-plan -H 'Content-Type: application/json' \\\n"
-        f"       -H \"Authorization: Bearer $(cat {demo_token})\" \\\n"
+        f'       -H "Authorization: Bearer $(cat {demo_token})" \\\n'
         f"       --data-binary @{sample} -o plan.docx"
     )
     waitress_serve(app, host=host, port=port, threads=threads, ident="veidlapas")

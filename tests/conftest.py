@@ -1,25 +1,46 @@
 """Fixtures: every test gets its own application, instance folder and database (as in Flask's tutorial).
 
+The database is SQLite unless a module parametrizes ``database_url`` with "postgresql" too: then the
+same tests also run on a real PostgreSQL server that the session starts.
+
 ``client`` is signed in as an administrator of Bauska; ``anonymous`` sends no token; ``user_headers``
 makes a user of any role and municipality and returns the headers that carry their token.
 """
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from service import accounts, create_app
+from tests.postgres import PostgresServer
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL server for the whole run, started by the tests (never skipped when absent)."""
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request, tmp_path):
+    """The database a test's application uses; modules that must run on both parametrize this."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'veidlapas.db'}"
+        return
+    server = request.getfixturevalue("postgres")
+    name = f"t_{uuid.uuid4().hex}"
+    yield server.create_database(name)
+    server.drop_database(name)
 
 
 @pytest.fixture
-def app(tmp_path):
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'veidlapas.db'}",
-            "BLOBS_DIR": tmp_path / "blobs",
-        }
-    )
+def app(tmp_path, database_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "BLOBS_DIR": tmp_path / "blobs"})
+    yield app
+    app.extensions["veidlapas.db"].engine.dispose()
 
 
 @pytest.fixture
@@ -30,7 +51,9 @@ def user_headers(app):
         key = (role, municipality)
         if key not in made:
             with app.extensions["veidlapas.db"].session() as session:
-                _, token = accounts.add_user(session, f"{role.replace('_', '-')}.{municipality}", role, municipality)
+                _, token = accounts.add_user(
+                    session, f"{role.replace('_', '-')}.{municipality}", role, municipality
+                )
             made[key] = {"Authorization": f"Bearer {token}"}
         return made[key]
 

@@ -24,7 +24,7 @@ OPENAPI_SETTINGS = {
             "description": "Latvian case documents for community-based social services: "
             "individual support plans and the documents that follow from them. "
             "Errors are application/problem+json, in Latvian unless Accept-Language asks for English."
-        }
+        },
     },
 }
 

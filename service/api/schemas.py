@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from marshmallow import Schema, fields
+
+from schemas.base import Strict
+from schemas.fields import Coded, Integer, Text, in_range
+
+
+class Moment(Coded, fields.AwareDateTime):
+    """An ISO 8601 moment; without a zone it is read as UTC."""
+
+    error_codes = {
+        "invalid": "moment.invalid",
+        "invalid_awareness": "moment.invalid",
+        "format": "moment.invalid",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=dt.UTC, **kwargs)
 
 
 class ProblemItemSchema(Schema):
@@ -73,15 +91,15 @@ class TemplateInfoSchema(Schema):
     )
 
 
-class PageArgsSchema(Schema):
-    limit = fields.Integer(load_default=100, validate=lambda n: 1 <= n <= 1000)
-    offset = fields.Integer(load_default=0, validate=lambda n: 0 <= n <= 1_000_000)
-    since = fields.DateTime(metadata={"description": "From this moment (ISO 8601)"})
-    until = fields.DateTime(metadata={"description": "Before this moment (ISO 8601)"})
+class PageArgsSchema(Strict):
+    limit = Integer(load_default=100, validate=in_range(1, 1000))
+    offset = Integer(load_default=0, validate=in_range(0, 1_000_000))
+    since = Moment(metadata={"description": "From this moment (ISO 8601)"})
+    until = Moment(metadata={"description": "Before this moment (ISO 8601)"})
 
 
 class RegisterArgsSchema(PageArgsSchema):
-    kind = fields.String(validate=lambda k: len(k) <= 40)
+    kind = Text(max_length=40)
 
 
 class RegisteredDocumentSchema(Schema):
@@ -97,9 +115,9 @@ class RegisteredDocumentSchema(Schema):
 
 
 class AuditArgsSchema(PageArgsSchema):
-    action = fields.String(validate=lambda a: len(a) <= 40)
-    username = fields.String(validate=lambda u: len(u) <= 80)
-    object_id = fields.String(validate=lambda o: len(o) <= 64)
+    action = Text(max_length=40)
+    username = Text(max_length=80)
+    object_id = Text(max_length=64)
 
 
 class AuditEntrySchema(Schema):
