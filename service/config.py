@@ -37,11 +37,13 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     environ = os.environ if environ is None else environ
     return {
         # Largest request body accepted (bytes); bigger ones get 413.
-        "MAX_CONTENT_LENGTH": _integer(environ, "VEIDLAPAS_MAX_REQUEST_BYTES", 1_000_000),
+        "MAX_CONTENT_LENGTH": _integer(environ, "VEIDLAPAS_MAX_REQUEST_BYTES", 4_000_000),
         # Where the Latvian DOCX templates live.
         "TEMPLATES_DIR": Path(environ.get("VEIDLAPAS_TEMPLATES") or ROOT / "templates_lv"),
         # Deepest JSON nesting accepted in a request body.
         "MAX_JSON_DEPTH": _integer(environ, "VEIDLAPAS_MAX_JSON_DEPTH", 20),
+        # Longest JSON list accepted in a request body (a request's delivery lines are one list).
+        "MAX_JSON_ITEMS": _integer(environ, "VEIDLAPAS_MAX_JSON_ITEMS", 20_000),
         # "json" for one JSON object per log line, anything else for plain text.
         "LOG_FORMAT": environ.get("VEIDLAPAS_LOG_FORMAT", "text"),
         # SQLAlchemy URL; SQLite in the instance folder when empty.

@@ -46,11 +46,15 @@ def _constant(name: str) -> None:
     raise _Constant(name)
 
 
-def parse_json(text: str, max_depth: int) -> Any:
+def parse_json(text: str, max_depth: int, max_items: int = 20_000) -> Any:
     """Parse ``text`` or raise :class:`InvalidJson` saying what is wrong and where.
 
     >>> parse_json('{"a": 1.50}', 5)
     {'a': Decimal('1.50')}
+    >>> parse_json("[" + "0," * 30 + "0]", 5, max_items=10)
+    Traceback (most recent call last):
+        ...
+    service.jsondata.InvalidJson: A list in the data has more than 10 items.
     """
     try:
         data = json.loads(text, parse_float=Decimal, parse_constant=_constant, object_pairs_hook=_object)
@@ -62,18 +66,19 @@ def parse_json(text: str, max_depth: int) -> Any:
         raise InvalidJson(problem("body.json", reason=exc.msg, line=exc.lineno, column=exc.colno)) from None
     except RecursionError:
         raise InvalidJson(problem("body.too_deep", max=max_depth)) from None
-    if _depth(data) > max_depth:
-        raise InvalidJson(problem("body.too_deep", max=max_depth))
+    _check_shape(data, max_depth, max_items)
     return data
 
 
-def _depth(data: Any) -> int:
-    """Nesting depth of parsed JSON, without recursion."""
-    deepest, stack = 0, [(data, 1)]
+def _check_shape(data: Any, max_depth: int, max_items: int) -> None:
+    """Nesting depth and list lengths within bounds, checked without recursion."""
+    stack = [(data, 1)]
     while stack:
         node, level = stack.pop()
         if isinstance(node, dict | list):
-            deepest = max(deepest, level)
+            if level > max_depth:
+                raise InvalidJson(problem("body.too_deep", max=max_depth))
+            if isinstance(node, list) and len(node) > max_items:
+                raise InvalidJson(problem("body.too_many_items", max=max_items))
             children = node.values() if isinstance(node, dict) else node
             stack.extend((child, level + 1) for child in children)
-    return deepest

@@ -23,6 +23,6 @@ def json_body() -> Any:
     except UnicodeDecodeError:
         raise RequestProblem(400, problem("body.encoding")) from None
     try:
-        return parse_json(text, current_app.config["MAX_JSON_DEPTH"])
+        return parse_json(text, current_app.config["MAX_JSON_DEPTH"], current_app.config["MAX_JSON_ITEMS"])
     except InvalidJson as exc:
         raise RequestProblem(400, exc.problem) from None
