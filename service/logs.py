@@ -1,4 +1,9 @@
-"""Logging: one line per request with method, path, status and time — never bodies or personal data."""
+"""Logging: one line per request — method, path, status, time, user id and municipality — never bodies,
+names, personal codes, addresses or document content. JSON lines when ``VEIDLAPAS_LOG_FORMAT=json``.
+
+Unhandled exceptions are reported by type and place only (``service.api.problems``): their messages
+can quote the data that caused them.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,22 @@ import time
 
 from flask import Flask, g, request
 
+#: Fields a log record may carry besides its message (set through ``extra=``).
+FIELDS = ("method", "path", "status", "ms", "user_id", "municipality")
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for log collectors."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(
-            {
-                "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-                "level": record.levelname,
-                "logger": record.name,
-                "message": record.getMessage(),
-            },
-            ensure_ascii=False,
-        )
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({key: getattr(record, key) for key in FIELDS if hasattr(record, key)})
+        return json.dumps(entry, ensure_ascii=False)
 
 
 def configure_logging(app: Flask) -> None:
@@ -44,7 +51,18 @@ def configure_logging(app: Flask) -> None:
 
     @app.after_request
     def _log_request(response):
-        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        # The path only (no query string): identifiers never travel in queries here, but be safe.
-        requests.info("%s %s %s %.1f ms", request.method, request.path, response.status_code, elapsed)
+        elapsed = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)
+        user = g.get("user")
+        # The path only: identifiers never travel in query strings here, but filters might.
+        fields = {
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "ms": elapsed,
+        }
+        if user is not None:
+            fields |= {"user_id": user.id, "municipality": user.municipality}
+        requests.info(
+            "%s %s %s %.1f ms", request.method, request.path, response.status_code, elapsed, extra=fields
+        )
         return response

@@ -9,12 +9,37 @@ makes a user of any role and municipality and returns the headers that carry the
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import pytest
 
 from service import accounts, create_app
+from service.logs import JsonFormatter
 from tests.postgres import PostgresServer
+
+
+class _SuiteLog(logging.Handler):
+    """Every log line of the whole run, formatted as production would write it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(JsonFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record) + (f" {record.exc_text}" if record.exc_text else ""))
+
+
+SUITE_LOG = _SuiteLog()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_log():
+    """The logs of the suite's traffic, scanned for personal data by tests/test_zz_logs.py."""
+    logging.getLogger().addHandler(SUITE_LOG)
+    yield SUITE_LOG
+    logging.getLogger().removeHandler(SUITE_LOG)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,39 @@
+"""Last of the suite (hence the name): the logs of all its traffic hold no client's name or personal code.
+
+Every request the suite made — valid, invalid, hostile, failing with a 500 whose exception quotes a
+client — was logged through the production formatter; none of the samples' people may appear there.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+PERSONAL_KEYS = ("name", "personal_code", "declared_address", "actual_address", "recipient", "specialist")
+
+
+def personal_values(data, found: set[str]) -> set[str]:
+    """Names, personal codes and addresses anywhere in a sample (organisations' names included: stricter)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in PERSONAL_KEYS and isinstance(value, str) and len(value) > 4:
+                found.add(value)
+                if key == "personal_code":
+                    found.add(value.replace("-", ""))
+            personal_values(value, found)
+    elif isinstance(data, list):
+        for item in data:
+            personal_values(item, found)
+    return found
+
+
+def test_no_personal_data_in_the_logs_of_the_whole_suite(suite_log):
+    personal = set()
+    for sample in SAMPLES.glob("*.json"):
+        personal_values(json.loads(sample.read_text(encoding="utf-8")), personal)
+    assert len(personal) > 50
+    assert len(suite_log.lines) > 200, "the suite's traffic was not captured"
+    text = "\n".join(suite_log.lines)
+    leaks = sorted(value for value in personal if value in text)
+    assert leaks == []
