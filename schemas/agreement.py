@@ -184,7 +184,7 @@ class AgreementSchema(Strict):
             check_representation(data, born, term.start, errors)
         for key in ("decision", "plan"):
             reference = data.get(key)
-            if reference and data.get("date") and reference["date"] > data["date"]:
+            if reference and "date" in reference and data.get("date") and reference["date"] > data["date"]:
                 errors.add((key, "date"), problem("reference.after_document", date=data["date"]))
         if data.get("signing") == "paper" and not 2 <= data.get("copies", 2) <= 4:
             errors.add(("copies",), problem("number.range", min=2, max=4))

@@ -49,6 +49,8 @@ MESSAGES: dict[str, str] = {
     "body.duplicate_key": N_('The key "{key}" appears twice in one object.'),
     "body.constant": N_("{constant} is not allowed in JSON data."),
     "body.too_deep": N_("The data is nested more than {max} levels deep."),
+    "body.number_too_long": N_("A number in the data has too many digits."),
+    "body.too_large": N_("The data are larger than the service accepts ({max} bytes)."),
     "body.too_many_items": N_("A list in the data has more than {max} items."),
     "body.empty": N_("The body is empty: send the document's data as JSON."),
     # Access.

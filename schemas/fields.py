@@ -342,7 +342,12 @@ class PeriodField(Coded, fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs) -> Period:
         if isinstance(value, str) and (match := self._month.match(value)):
-            return Period.month(int(match.group(1)), int(match.group(2)))
+            year = int(match.group(1))
+            if not EARLIEST.year <= year <= LATEST.year:
+                raise ValidationError(
+                    problem("date.out_of_range", min=EARLIEST.isoformat(), max=LATEST.isoformat())
+                )
+            return Period.month(year, int(match.group(2)))
         if not isinstance(value, Mapping):
             raise ValidationError(problem("period.invalid"))
         errors: dict[str, list] = {}

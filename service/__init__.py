@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 
 from schemas import catalogue, projects
-from service import api, auth, i18n
+from service import api, auth, i18n, security
 from service.config import from_environment
 from service.documents import Templates
 from service.logs import configure_logging
@@ -43,13 +43,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_storage(app)
     auth.init_app(app)
     api.init_app(app)
+    security.init_app(app)
     return app
 
 
 def _init_storage(app: Flask) -> None:
     """The database (migrated to the newest schema) and, when switched on, the document store."""
-    os.makedirs(app.instance_path, exist_ok=True)
-    url = app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'veidlapas.db'}"
+    url = app.config["DATABASE_URL"]
+    if not url:
+        os.makedirs(app.instance_path, exist_ok=True)
+        url = f"sqlite:///{Path(app.instance_path) / 'veidlapas.db'}"
     database = Database(url)
     database.upgrade()
     app.extensions["veidlapas.db"] = database

@@ -66,6 +66,8 @@ def parse_json(text: str, max_depth: int, max_items: int = 20_000) -> Any:
         raise InvalidJson(problem("body.json", reason=exc.msg, line=exc.lineno, column=exc.colno)) from None
     except RecursionError:
         raise InvalidJson(problem("body.too_deep", max=max_depth)) from None
+    except ValueError:  # an integer beyond Python's digit limit (int_max_str_digits)
+        raise InvalidJson(problem("body.number_too_long")) from None
     _check_shape(data, max_depth, max_items)
     return data
 

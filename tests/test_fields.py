@@ -472,3 +472,9 @@ def test_list_reports_bad_items_by_index():
 
 def test_list_limit_is_checked_before_its_items():
     assert field_codes(List(Text(), max_length=1), [1, 2]) == ["list.too_long"]
+
+
+def test_a_month_outside_1900_to_2100_is_a_problem_not_a_crash():
+    # found by schemathesis: "0000-01" reached datetime.date(0, 1, 1)
+    assert field_codes(PeriodField(), "0000-01") == ["date.out_of_range"]
+    assert field_codes(PeriodField(), "2101-01") == ["date.out_of_range"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from flask import Flask, redirect, send_from_directory
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
 
 from service.api import audit_log, documents, health, problems, reference, register, templates
@@ -36,6 +39,18 @@ class ProblemApi(Api):
 
     def _register_error_handlers(self) -> None:
         problems.register(self._app)
+
+    def _register_responses(self) -> None:
+        """Error responses documented as what they are: application/problem+json."""
+        for status in HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, problems.PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Any error: RFC 9457 problem details", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, problems.PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
 def init_app(app: Flask) -> None:

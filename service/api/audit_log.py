@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from service.api.schemas import AuditArgsSchema, AuditEntrySchema
 from service.auth import authorize, scope
@@ -13,7 +14,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The audit 
 
 
 @blp.route("/audit", methods=["GET"])
-@blp.arguments(AuditArgsSchema, location="query")
+@blp.arguments(AuditArgsSchema, location="query", unknown=RAISE)
 @blp.response(200, AuditEntrySchema(many=True))
 def list_audit(args):
     """Who did what and when, newest first."""

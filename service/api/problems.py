@@ -10,11 +10,11 @@ import logging
 import traceback
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from schemas.errors import N_, Problem, flatten, json_pointer
+from schemas.errors import N_, Problem, flatten, json_pointer, problem
 from service.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, translate
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,8 @@ def _http_error(error: HTTPException) -> Response:
     # webargs (query parameters) reports {location: messages}; the location is not part of the path.
     messages = (getattr(error, "data", None) or {}).get("messages") or {}
     errors = [pair for location in messages.values() for pair in flatten(location)]
+    if error.code == 413:
+        errors = [((), problem("body.too_large", max=current_app.config["MAX_CONTENT_LENGTH"]))]
     headers = {"Allow": ", ".join(allowed)} if allowed else None
     return problem_response(error.code or 500, errors=errors, headers=headers)
 

@@ -6,6 +6,7 @@ import io
 
 from flask import abort, current_app, send_file
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from service import audit
 from service.api.documents import DOCX
@@ -18,7 +19,7 @@ blp = Blueprint("register", __name__, url_prefix="/api/v1", description="The reg
 
 
 @blp.route("/register", methods=["GET"])
-@blp.arguments(RegisterArgsSchema, location="query")
+@blp.arguments(RegisterArgsSchema, location="query", unknown=RAISE)
 @blp.response(200, RegisteredDocumentSchema(many=True))
 def list_documents(args):
     """Rendered documents the user may see, newest first."""

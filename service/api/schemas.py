@@ -7,7 +7,7 @@ import datetime as dt
 from marshmallow import Schema, fields
 
 from schemas.base import Strict
-from schemas.fields import Coded, Integer, Text, in_range
+from schemas.fields import Coded, Integer, Money, Number, Text, in_range
 
 
 class Moment(Coded, fields.AwareDateTime):
@@ -21,6 +21,11 @@ class Moment(Coded, fields.AwareDateTime):
 
     def __init__(self, **kwargs):
         super().__init__(default_timezone=dt.UTC, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, dt.datetime) and value.tzinfo is None:  # SQLite keeps no zone; all is UTC
+            value = value.replace(tzinfo=dt.UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class ProblemItemSchema(Schema):
@@ -48,7 +53,7 @@ class HealthSchema(Schema):
 
 class TariffSchema(Schema):
     start = fields.Date(data_key="from", metadata={"description": "In force from this day"})
-    price = fields.Decimal(as_string=True, metadata={"description": "EUR per unit"})
+    price = Money(metadata={"description": "EUR per unit"})
 
 
 class CatalogueServiceSchema(Schema):
@@ -56,7 +61,7 @@ class CatalogueServiceSchema(Schema):
     name = fields.String()
     unit = fields.String()
     unit_forms = fields.Dict(keys=fields.String(), values=fields.String())
-    step = fields.Decimal(as_string=True)
+    step = Number()
     groups = fields.List(fields.String())
     tariffs = fields.List(fields.Nested(TariffSchema))
 
@@ -72,8 +77,8 @@ class ProjectInfoSchema(Schema):
     code = fields.String()
     name = fields.String()
     number = fields.String()
-    esf_share = fields.Decimal(as_string=True)
-    state_share = fields.Decimal(as_string=True)
+    esf_share = Money()
+    state_share = Money()
     start = fields.Date()
     end = fields.Date()
     recipient = fields.String()
@@ -108,7 +113,7 @@ class RegisteredDocumentSchema(Schema):
     file_name = fields.String()
     municipality = fields.String()
     user_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = Moment()
     sha256 = fields.String()
     size = fields.Integer()
     stored = fields.Boolean(metadata={"description": "The bytes are kept and can be downloaded"})
@@ -122,7 +127,7 @@ class AuditArgsSchema(PageArgsSchema):
 
 class AuditEntrySchema(Schema):
     id = fields.Integer()
-    at = fields.DateTime()
+    at = Moment()
     username = fields.String()
     municipality = fields.String()
     action = fields.String()
