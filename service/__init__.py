@@ -37,7 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     catalogue.default()
     projects.default()
     i18n.check_catalogs()
-    templates = Templates(app.config["TEMPLATES_DIR"])
+    templates = Templates.of(app.config["TEMPLATES_DIR"])
     templates.load_all()
     app.extensions["veidlapas.templates"] = templates
     _init_storage(app)

@@ -19,7 +19,14 @@ __all__ = ["KINDS", "DocumentKind", "Templates"]
 
 
 class Templates:
-    """The compiled templates of one templates folder."""
+    """The compiled templates of one templates folder.
+
+    ``Templates.of(folder)`` shares one instance per folder in a process for as long as no file in it
+    changes, so every application (and, later, every worker) compiles each template once.
+    """
+
+    _shared: dict[tuple, Templates] = {}
+    _shared_lock = Lock()
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -27,6 +34,16 @@ class Templates:
         self.environment = make_environment({**FILTERS, "label": label_filter(labels)})
         self._compiled: dict[str, CompiledTemplate] = {}
         self._lock = Lock()
+
+    @classmethod
+    def of(cls, folder: Path) -> Templates:
+        """The shared templates of ``folder``, loaded anew when any of its files changed."""
+        files = sorted(folder.iterdir()) if folder.is_dir() else []
+        key = (str(folder.resolve()), *((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files))
+        with cls._shared_lock:
+            if key not in cls._shared:
+                cls._shared[key] = cls(folder)
+            return cls._shared[key]
 
     def get(self, kind: DocumentKind) -> CompiledTemplate:
         """The compiled template of ``kind``, compiled on first use."""

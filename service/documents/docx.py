@@ -108,7 +108,8 @@ class CompiledTemplate:
                 if TEMPLATED_PART.match(name) and _TAG_START.search(data.decode("utf-8")):
                     source = _prepare(data.decode("utf-8"))
                     asts[name] = _parse(path.name, name, source, env)
-                    parts[name] = env.from_string(source)
+                    code = env.compile(asts[name], name=f"{path.name}:{name}")
+                    parts[name] = env.template_class.from_code(env, code, env.make_globals(None))
                 else:
                     _write(static, name, data)
         if not parts:
