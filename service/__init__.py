@@ -29,6 +29,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     instead of failing a request later.
     """
     app = Flask(__name__, instance_relative_config=True)
+    # For the web pages to come: cookie sessions that never travel unencrypted or cross-site.
+    app.config.update(
+        SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict"
+    )
     app.config.update(from_environment())
     app.config.update(config or {})
     app.json.ensure_ascii = False
