@@ -57,6 +57,38 @@ MESSAGES: dict[str, str] = {
     "auth.missing": N_("Send a bearer token: Authorization: Bearer <token>."),
     "auth.invalid": N_("The token is not valid: unknown, expired or revoked."),
     "auth.forbidden": N_("The role {role} may not do this."),
+    # Uploads.
+    "upload.missing": N_('Send the filled form as a file in the multipart field "file".'),
+    "upload.empty": N_("The file is empty."),
+    "upload.too_large": N_("The file, or a part inside it, is larger than allowed."),
+    "upload.unknown_type": N_("The file is neither a PDF nor a Word (DOCX) document."),
+    "upload.macro_document": N_("Documents with macros are not accepted; save the form without macros."),
+    "upload.corrupt": N_("The file is damaged or incomplete (perhaps it was cut off while uploading)."),
+    "upload.zip_bomb": N_("The document unpacks to far more data than a form can hold."),
+    "upload.too_many_entries": N_("The document has more parts than a form can have."),
+    "upload.bad_member_name": N_("The document contains a part with a forbidden name."),
+    "upload.external_target": N_(
+        "The document links to external content (a remote template, picture or link)."
+    ),
+    "upload.doctype": N_(
+        "The document contains a document type declaration (DOCTYPE), which forms never have."
+    ),
+    "upload.parse_timeout": N_("Reading the document took too long."),
+    "upload.parse_limit": N_("Reading the document needed more memory or resources than allowed."),
+    "upload.unreadable": N_("The document could not be read."),
+    "form.encrypted": N_("The form is encrypted: save it without a password and send it again."),
+    "form.xfa": N_("The form is an XFA form, which cannot be read: fill the form this service made."),
+    "form.no_fields": N_("The file has no form fields (perhaps it was printed or flattened to PDF)."),
+    "form.unknown": N_("This is not a form made by this service: download the form and fill that one."),
+    "form.invalid": N_("The form's fields cannot be read as a delivery act."),
+    "form.doctype": N_(
+        "The document contains a document type declaration (DOCTYPE), which forms never have."
+    ),
+    # Output.
+    "format.unknown": N_("Unknown format: one of {formats}."),
+    "pdf.busy": N_("Every PDF converter is busy: try again in a few seconds."),
+    "pdf.unavailable": N_("PDF conversion is not available on this server (LibreOffice is missing)."),
+    "pdf.timeout": N_("The PDF conversion took too long and was stopped; try again."),
     # Text.
     "text.empty": N_("May not be empty."),
     "text.too_long": N_("Must be at most {max} characters long."),

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from schemas import catalogue, projects
 from service import api, auth, i18n, security
 from service.config import from_environment
 from service.documents import Templates
+from service.documents.pdf import ConversionPool
 from service.logs import configure_logging
 from service.store import Database
 from service.store.blobs import BlobStore
@@ -45,10 +48,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     templates.load_all()
     app.extensions["veidlapas.templates"] = templates
     _init_storage(app)
+    app.extensions["veidlapas.pdf"] = _pdf_pool(
+        app.config["PDF_CONVERTERS"],
+        app.config["PDF_TIMEOUT_S"],
+        app.config["PDF_RESTART_AFTER"],
+        app.config["PDF_QUEUE"],
+    )
     auth.init_app(app)
     api.init_app(app)
     security.init_app(app)
     return app
+
+
+@cache
+def _pdf_pool(size: int, timeout_s: int, restart_after: int, queue_limit: int) -> ConversionPool:
+    """One pool of LibreOffice converters per process and settings; workers start on first use."""
+    pool = ConversionPool(size, timeout_s=timeout_s, restart_after=restart_after, queue_limit=queue_limit)
+    atexit.register(pool.close)
+    return pool
 
 
 def _init_storage(app: Flask) -> None:

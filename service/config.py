@@ -52,6 +52,16 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "STORE_DOCUMENTS": _flag(environ, "VEIDLAPAS_STORE_DOCUMENTS"),
         # Where stored documents go; the instance folder's "blobs" when empty.
         "BLOBS_DIR": Path(environ["VEIDLAPAS_BLOBS"]) if environ.get("VEIDLAPAS_BLOBS") else None,
+        # PDF conversion: warm LibreOffice converters, a time limit per document, a restart after N
+        # documents, and how many requests may wait before the API answers 503 with Retry-After.
+        "PDF_CONVERTERS": _integer(environ, "VEIDLAPAS_PDF_CONVERTERS", 2),
+        "PDF_TIMEOUT_S": _integer(environ, "VEIDLAPAS_PDF_TIMEOUT_S", 60),
+        "PDF_RESTART_AFTER": _integer(environ, "VEIDLAPAS_PDF_RESTART_AFTER", 50),
+        "PDF_QUEUE": _integer(environ, "VEIDLAPAS_PDF_QUEUE", 8),
+        # Uploaded filled forms: largest file, and the limits of the child process that parses one.
+        "MAX_UPLOAD_BYTES": _integer(environ, "VEIDLAPAS_MAX_UPLOAD_BYTES", 10_000_000),
+        "PARSE_TIMEOUT_S": _integer(environ, "VEIDLAPAS_PARSE_TIMEOUT_S", 10),
+        "PARSE_MEMORY_BYTES": _integer(environ, "VEIDLAPAS_PARSE_MEMORY_BYTES", 512 * 1024 * 1024),
         # Behind a reverse proxy that sets X-Forwarded-For/-Proto (HTTPS detection, HSTS).
         "BEHIND_PROXY": _flag(environ, "VEIDLAPAS_BEHIND_PROXY"),
     }

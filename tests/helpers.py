@@ -204,3 +204,68 @@ def freeze_today(monkeypatch, module, day: dt.date) -> None:
     monkeypatch.setattr(
         module, "dt", SimpleNamespace(date=Frozen, time=dt.time, timedelta=dt.timedelta, datetime=dt.datetime)
     )
+
+
+# --- filled delivery-act forms ---------------------------------------------------------------------
+
+FILLED_ACT = {
+    "date": "2020-10-02",
+    "signatures.social_worker.name": "Gunta Ņikitina",
+    "signatures.social_worker.position": "sociālā darbiniece",
+    "sessions.0.date": "2020-09-03",
+    "sessions.0.code": "APLP",
+    "sessions.0.specialist": "Līga Žagare",
+    "sessions.0.start_time": "10:00",
+    "sessions.0.end_time": "12:00",
+    "sessions.0.form": "klatiene",
+    "sessions.0.status": "notika",
+    "sessions.1.date": "2020-09-04",
+    "sessions.1.code": "ATBG",
+    "sessions.1.specialist": "Ģirts Čaupjonoks",
+    "sessions.1.units": "1",
+    "sessions.1.form": "majas",
+    "sessions.1.status": "notika",
+}
+
+
+def fill_with_pdftk(form: bytes, values: dict[str, str], folder: Path) -> bytes:
+    """The form filled by pdftk (another tool than the one that made it), from UTF-8 XFDF."""
+    import subprocess
+    from xml.sax.saxutils import escape, quoteattr
+
+    fields = "".join(
+        f"<field name={quoteattr(k)}><value>{escape(v)}</value></field>" for k, v in values.items()
+    )
+    xfdf = f'<?xml version="1.0" encoding="UTF-8"?><xfdf xmlns="http://ns.adobe.com/xfdf/"><fields>{fields}</fields></xfdf>'
+    (folder / "form.pdf").write_bytes(form)
+    (folder / "data.xfdf").write_text(xfdf, encoding="utf-8")
+    subprocess.run(
+        ["pdftk", folder / "form.pdf", "fill_form", folder / "data.xfdf", "output", folder / "filled.pdf"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return (folder / "filled.pdf").read_bytes()
+
+
+def blank_act_form(client, headers=None, output: str = "pdf") -> bytes:
+    """A fresh form for the sample act's agreement and September 2020, from the API."""
+    act = load_sample("delivery-act-adult-aplp")
+    response = client.post(
+        f"/api/v1/forms/delivery-act?format={output}",
+        json={"agreement": act["agreement"], "month": "2020-09", "number": "AKTS-2020/09-031"},
+        headers=headers or {},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.data
+
+
+def upload(client, data: bytes, name: str = "akts.pdf", headers=None):
+    import io
+
+    return client.post(
+        "/api/v1/forms",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+        headers=headers or {},
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -17,7 +18,7 @@ from sqlalchemy import select, update
 from service.auth import PERMISSIONS, PUBLIC_ENDPOINTS, ROLES
 from service.documents import KINDS
 from service.store.models import AuditEntry, RegisteredDocument, Token
-from tests.helpers import load_sample, sample_text
+from tests.helpers import FILLED_ACT, blank_act_form, fill_with_pdftk, load_sample, sample_text, upload
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -57,8 +58,22 @@ def render_and_locate(client, headers):
     return response.headers["Location"]
 
 
+def submit_and_locate(client, headers):
+    import tempfile
+
+    form = blank_act_form(client, headers)
+    response = upload(client, fill_with_pdftk(form, FILLED_ACT, Path(tempfile.mkdtemp())), headers=headers)
+    # 200 is the same file received again: the same submission
+    assert response.status_code in (200, 201), response.get_data(as_text=True)[:500]
+    return f"/api/v1/submissions/{response.json['id']}"
+
+
 #: Endpoints that show or change one stored object: how to make one (returns the object's URL).
 SCOPED_ROUTES = {
+    "/api/v1/submissions/<submission_id>": submit_and_locate,
+    "/api/v1/submissions/<submission_id>/accept": lambda client, headers: (
+        submit_and_locate(client, headers) + "/accept"
+    ),
     "/api/v1/register/<document_id>": render_and_locate,
     "/api/v1/register/<document_id>/content": lambda client, headers: (
         render_and_locate(client, headers) + "/content"

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import io
 
-from flask import current_app, send_file, url_for
+from flask import current_app, request, send_file, url_for
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from schemas.errors import flatten
+from schemas.errors import flatten, problem
 from service import audit
 from service.api.body import json_body
-from service.api.problems import PROBLEM_JSON
+from service.api.problems import PROBLEM_JSON, RequestProblem
 from service.api.schemas import ProblemSchema
 from service.auth import authorize, current_user
-from service.documents import KINDS, DocumentKind
+from service.documents import KINDS, DocumentKind, pdf
 from service.register import register
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
 
 blp = Blueprint(
     "documents",
@@ -46,18 +47,48 @@ def _load(kind: DocumentKind) -> dict:
     return values
 
 
+def wanted_format() -> str:
+    """``docx`` or ``pdf``: the ``format`` query parameter, else the Accept header, else DOCX."""
+    asked = request.args.get("format")
+    if asked is None:
+        return "pdf" if request.accept_mimetypes.best_match([DOCX, PDF], default=DOCX) == PDF else "docx"
+    if asked not in ("docx", "pdf"):
+        raise RequestProblem(400, problem("format.unknown", formats="docx, pdf"))
+    return asked
+
+
+def to_pdf(document: bytes) -> bytes:
+    """The document converted by the service's LibreOffice pool; its failures as problems."""
+    try:
+        return current_app.extensions["veidlapas.pdf"].convert(document)
+    except pdf.PoolBusy as exc:
+        raise RequestProblem(
+            503, problem("pdf.busy"), headers={"Retry-After": str(exc.retry_after)}
+        ) from None
+    except pdf.ConverterUnavailable:
+        raise RequestProblem(503, problem("pdf.unavailable")) from None
+    except pdf.ConversionTimeout:
+        raise RequestProblem(503, problem("pdf.timeout")) from None
+
+
 def _render_view(kind: DocumentKind):
     def render():
+        output = wanted_format()
         values = _load(kind)
         document = current_app.extensions["veidlapas.templates"].render(kind, values)
-        file_name = f"{kind.file_name(values)}.docx"
+        mimetype = DOCX
+        if output == "pdf":
+            document, mimetype = to_pdf(document), PDF
+        file_name = f"{kind.file_name(values)}.{output}"
         user = current_user()
         with current_app.extensions["veidlapas.db"].session() as session:
             entry = register(
                 session, user, kind.name, file_name, document, current_app.extensions["veidlapas.blobs"]
             )
             audit.record(session, user, "rendered", "document", entry.id, sha256=entry.sha256)
-        response = send_file(io.BytesIO(document), mimetype=DOCX, as_attachment=True, download_name=file_name)
+        response = send_file(
+            io.BytesIO(document), mimetype=mimetype, as_attachment=True, download_name=file_name
+        )
         response.headers["Location"] = url_for("register.show_document", document_id=entry.id)
         return response
 
@@ -79,8 +110,8 @@ def _validate_view(kind: DocumentKind):
 def _register(kind: DocumentKind) -> None:
     """The two routes of one document kind, documented with its schema."""
     docx = {
-        "description": "The DOCX document",
-        "content": {DOCX: {"schema": {"type": "string", "format": "binary"}}},
+        "description": "The document: DOCX, or PDF with format=pdf or Accept: application/pdf",
+        "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in (DOCX, PDF)},
     }
     report = {
         "description": "The data are valid; the document with its derived figures",
@@ -97,20 +128,29 @@ def _register(kind: DocumentKind) -> None:
             }
         },
     }
-    for action, path, view, success in (
-        ("render", f"/documents/{kind.name}", _render_view(kind), docx),
-        ("validate", f"/validate/{kind.name}", _validate_view(kind), report),
+    output = {
+        "in": "query",
+        "name": "format",
+        "required": False,
+        "schema": {"type": "string", "enum": ["docx", "pdf"]},
+        "description": "The output; DOCX unless asked (or Accept: application/pdf)",
+    }
+    for action, path, view, success, parameters in (
+        ("render", f"/documents/{kind.name}", _render_view(kind), docx, [output]),
+        ("validate", f"/validate/{kind.name}", _validate_view(kind), report, []),
     ):
         endpoint = f"{action}_{kind.context}"
         documented = blp.doc(
             operationId=endpoint,
+            parameters=parameters,
             requestBody={"required": True, "content": {"application/json": {"schema": kind.schema}}},
             responses={
                 200: success,
-                400: _problem("The body is not well-formed JSON"),
+                400: _problem("The body is not well-formed JSON, or an unknown format"),
                 413: _problem("The body is too large"),
                 415: _problem("The body is not JSON"),
                 422: _problem("The data break the schema or its rules; every problem is listed"),
+                503: _problem("PDF converters busy (Retry-After) or unavailable"),
             },
         )(view)
         blp.route(path, methods=["POST"], endpoint=endpoint)(documented)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from service.api.schemas import HealthSchema
@@ -16,5 +17,10 @@ blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Service h
 @blp.doc(security=[])
 @blp.response(200, HealthSchema)
 def health():
-    """The service is up; lists the document kinds it serves."""
-    return {"status": "ok", "version": version("veidlapas"), "documents": sorted(KINDS)}
+    """The service is up; the document kinds it serves and the state of the PDF converters."""
+    return {
+        "status": "ok",
+        "version": version("veidlapas"),
+        "documents": sorted(KINDS),
+        "pdf": current_app.extensions["veidlapas.pdf"].state(),
+    }

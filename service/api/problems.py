@@ -28,6 +28,7 @@ TITLES = {
     404: N_("Not found"),
     405: N_("This method is not allowed here"),
     406: N_("The requested format is not available"),
+    503: N_("The service is busy or a part of it is unavailable"),
     413: N_("The request is too large"),
     415: N_("Unsupported content type"),
     422: N_("The data are not valid"),
@@ -45,10 +46,11 @@ DETAILS = {
 class RequestProblem(Exception):
     """A request the service refuses, with its HTTP status and coded problems."""
 
-    def __init__(self, status: int, *problems: Problem) -> None:
+    def __init__(self, status: int, *problems: Problem, headers: dict[str, str] | None = None) -> None:
         super().__init__(*problems)
         self.status = status
         self.problems = [((), p) for p in problems]
+        self.headers = headers or {}
 
 
 def language() -> str:
@@ -61,11 +63,13 @@ def problem_response(
     *,
     errors: list[tuple[tuple, str]] = (),
     headers: dict[str, str] | None = None,
+    annotate=None,
 ) -> Response:
     """A problem+json response in the request's language.
 
     ``detail`` is the status's standard explanation, or the first problem's message when the
-    request failed for one reason only.
+    request failed for one reason only. ``annotate(path)`` may add fields to each error (an uploaded
+    form's field name and page).
     """
     lang = language()
     body: dict[str, Any] = {
@@ -75,7 +79,7 @@ def problem_response(
         "instance": request.path,
     }
     listed = [
-        {"path": json_pointer(path), "code": code, "message": message}
+        {"path": json_pointer(path), "code": code, "message": message, **(annotate(path) if annotate else {})}
         for path, raw in errors
         for code, message in [translate(raw, lang)]
     ]
@@ -110,7 +114,9 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _request_problem(error: RequestProblem) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="veidlapas"'} if error.status == 401 else None
+    headers = dict(error.headers)
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="veidlapas"'
     return problem_response(error.status, errors=error.problems, headers=headers)
 
 

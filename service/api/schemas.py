@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from marshmallow import Schema, fields
 
+from schemas.agreement import AgreementSchema
 from schemas.base import Strict
-from schemas.fields import Coded, Integer, Money, Number, Text, in_range
+from schemas.fields import Choice, Coded, Integer, Money, Month, Nested, Number, Text, in_range
 
 
 class Moment(Coded, fields.AwareDateTime):
@@ -49,6 +51,7 @@ class HealthSchema(Schema):
     status = fields.String(metadata={"description": "ok"})
     version = fields.String()
     documents = fields.List(fields.String(), metadata={"description": "Document kinds served"})
+    pdf = fields.Dict(metadata={"description": "PDF converters: size, busy, waiting, conversions, restarts"})
 
 
 class TariffSchema(Schema):
@@ -136,3 +139,34 @@ class AuditEntrySchema(Schema):
     sha256 = fields.String(allow_none=True)
     outcome = fields.String()
     detail = fields.String(metadata={"description": "JSON: identifiers and counts, never content"})
+
+
+class FormRequestSchema(Strict):
+    """What a fillable delivery act is made from: the agreement it rests on and the month."""
+
+    agreement = Nested(AgreementSchema, required=True)
+    month = Month(required=True)
+    number = Text(max_length=40, metadata={"description": "The act's number, if already known"})
+
+
+class SubmissionArgsSchema(PageArgsSchema):
+    month = Text(max_length=7, metadata={"description": "YYYY-MM"})
+    provider = Text(max_length=11, metadata={"description": "The provider's registration number"})
+    status = Choice(("received", "accepted"))
+
+
+class SubmissionSchema(Schema):
+    id = fields.String()
+    municipality = fields.String()
+    received_at = Moment()
+    sha256 = fields.String()
+    size = fields.Integer()
+    file_type = fields.String()
+    status = fields.String()
+    month = fields.String()
+    provider = fields.String()
+    agreement_number = fields.String()
+    accepted_at = Moment(allow_none=True)
+    act = fields.Function(
+        lambda s: json.loads(s.act), metadata={"description": "The delivery act read from the form"}
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -89,3 +89,28 @@ class AuditEntry(Scoped, Base):
     sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     outcome: Mapped[str] = mapped_column(String(20), default="ok")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Submission(Scoped, Base):
+    """A filled delivery act that a provider uploaded and that passed validation.
+
+    It keeps the extracted act (the data a reimbursement pack will be computed from) with the upload's
+    hash, so the same file sent twice is recognised.
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("municipality", "sha256"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    file_type: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    provider: Mapped[str] = mapped_column(String(11), index=True)
+    agreement_number: Mapped[str] = mapped_column(String(40))
+    act: Mapped[str] = mapped_column(Text)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

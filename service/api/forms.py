@@ -1,0 +1,163 @@
+"""Fillable delivery acts: make one prefilled, take a filled one back, keep it as a submission.
+
+``POST /api/v1/forms/delivery-act`` answers a fillable PDF (AcroForm) or, with ``format=docx``, a DOCX
+with content controls; ``POST /api/v1/forms`` takes the filled file (multipart, field ``file``);
+``GET /api/v1/submissions`` lists what was received, by month, provider and status.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import current_app, request, send_file
+from flask_smorest import Blueprint
+from marshmallow import RAISE, ValidationError
+
+from schemas.errors import flatten, problem
+from service import audit, submissions
+from service.api.body import json_body
+from service.api.documents import DOCX, PDF
+from service.api.problems import PROBLEM_JSON, RequestProblem, problem_response
+from service.api.schemas import FormRequestSchema, ProblemSchema, SubmissionArgsSchema, SubmissionSchema
+from service.auth import authorize, scope
+from service.forms.docx_form import make_docx_form
+from service.forms.pdf_form import make_pdf_form
+from service.forms.uploads import UploadRejected
+from service.store.models import Submission, utcnow
+
+blp = Blueprint("forms", __name__, url_prefix="/api/v1", description="Fillable delivery acts and submissions")
+
+#: HTTP status of an unreadable upload, by reason; every other reason is 422.
+UPLOAD_STATUS = {"upload.too_large": 413, "upload.unknown_type": 415, "upload.empty": 400}
+
+
+def _problem(description: str) -> dict:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": ProblemSchema}}}
+
+
+@blp.route("/forms/delivery-act", methods=["POST"])
+@blp.doc(
+    parameters=[{"in": "query", "name": "format", "schema": {"type": "string", "enum": ["pdf", "docx"]}}],
+    requestBody={"required": True, "content": {"application/json": {"schema": FormRequestSchema}}},
+    responses={
+        200: {
+            "description": "The fillable form",
+            "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in (PDF, DOCX)},
+        },
+        400: _problem("Malformed JSON or an unknown format"),
+        422: _problem("The agreement or month is not valid"),
+    },
+)
+def make_form():
+    """A fillable delivery act for an agreement and a month, prefilled with what the agreement says."""
+    user = authorize("render:delivery-act")
+    output = request.args.get("format", "pdf")
+    if output not in ("pdf", "docx"):
+        raise RequestProblem(400, problem("format.unknown", formats="pdf, docx"))
+    raw = json_body()
+    values = FormRequestSchema().load(raw)
+    # The agreement travels in the form as it was sent, so reading the form back loads it the same way.
+    act = submissions.blank_act(raw["agreement"], values["month"], values.get("number", ""))
+    document = make_pdf_form(act) if output == "pdf" else make_docx_form(act)
+    name = f"Akts {values['agreement']['number']} {values['month'].start:%Y-%m}.{output}".replace("/", "-")
+    with current_app.extensions["veidlapas.db"].session() as session:
+        audit.record(session, user, "rendered", "form", values["agreement"]["number"], outcome=output)
+    mimetype = PDF if output == "pdf" else DOCX
+    return send_file(io.BytesIO(document), mimetype=mimetype, as_attachment=True, download_name=name)
+
+
+@blp.route("/forms", methods=["POST"])
+@blp.doc(
+    requestBody={
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        },
+    },
+    responses={
+        200: {
+            "description": "The same file was received before",
+            "content": {"application/json": {"schema": SubmissionSchema}},
+        },
+        201: {
+            "description": "A new submission",
+            "content": {"application/json": {"schema": SubmissionSchema}},
+        },
+        400: _problem("No file, or an empty one"),
+        413: _problem("The file is too large"),
+        415: _problem("Not a PDF or DOCX"),
+        422: _problem("The file cannot be read as a form, or its data are not valid (errors name the field)"),
+    },
+)
+def upload_form():
+    """Take a filled delivery act (PDF or DOCX), check it like any input, keep it as a submission."""
+    user = authorize("render:delivery-act")
+    upload = request.files.get("file")
+    if upload is None:
+        raise RequestProblem(400, problem("upload.missing"))
+    config = current_app.config
+    data = upload.stream.read(config["MAX_UPLOAD_BYTES"] + 1)
+    try:
+        form = submissions.read_upload(
+            data,
+            limit=config["MAX_UPLOAD_BYTES"],
+            timeout_s=config["PARSE_TIMEOUT_S"],
+            memory_bytes=config["PARSE_MEMORY_BYTES"],
+        )
+    except UploadRejected as exc:
+        raise RequestProblem(UPLOAD_STATUS.get(exc.code, 422), problem(exc.code)) from None
+    try:
+        act = submissions.validate(form)
+    except ValidationError as exc:
+        return problem_response(
+            422, errors=flatten(exc.messages), annotate=lambda path: submissions.field_of(form, path)
+        )
+    with current_app.extensions["veidlapas.db"].session() as session:
+        submission, new = submissions.keep(session, user, form, act)
+        if new:
+            audit.record(session, user, "uploaded", "submission", submission.id, sha256=form.sha256)
+        body = SubmissionSchema().dump(submission)
+    return body, 201 if new else 200
+
+
+@blp.route("/submissions", methods=["GET"])
+@blp.arguments(SubmissionArgsSchema, location="query", unknown=RAISE)
+@blp.response(200, SubmissionSchema(many=True))
+def list_submissions(args):
+    """Received delivery acts the user may see, newest first; by month, provider and status."""
+    authorize("register:read")
+    statement = scope().select(Submission)
+    for key in ("month", "provider", "status"):
+        if key in args:
+            statement = statement.where(getattr(Submission, key) == args[key])
+    statement = statement.order_by(Submission.received_at.desc(), Submission.id)
+    with current_app.extensions["veidlapas.db"].session() as session:
+        return list(session.scalars(statement.limit(args["limit"]).offset(args["offset"])))
+
+
+@blp.route("/submissions/<submission_id>", methods=["GET"])
+@blp.response(200, SubmissionSchema)
+def show_submission(submission_id):
+    """One submission, with the act it holds."""
+    authorize("register:read")
+    with current_app.extensions["veidlapas.db"].session() as session:
+        return scope().get(session, Submission, submission_id)
+
+
+@blp.route("/submissions/<submission_id>/accept", methods=["POST"])
+@blp.response(200, SubmissionSchema)
+def accept_submission(submission_id):
+    """Accept a received act ("pieņemts"): it will count in the month's reimbursement."""
+    user = authorize("render:delivery-act")
+    with current_app.extensions["veidlapas.db"].session() as session:
+        submission = scope().get(session, Submission, submission_id)
+        if submission.status != "accepted":
+            submission.status, submission.accepted_at, submission.accepted_by = "accepted", utcnow(), user.id
+            audit.record(session, user, "accepted", "submission", submission.id, sha256=submission.sha256)
+        return submission

@@ -1,0 +1,40 @@
+"""Fillable forms of the delivery act: made prefilled (PDF, DOCX), filled elsewhere, read back.
+
+- :mod:`service.forms.fields` — the one mapping between field names and the act's JSON paths
+  (``to_fields``, ``from_fields``, ``session_rows``, ``field_for``) and the reading errors (``FormError``);
+- :mod:`service.forms.pdf_form` — ``make_pdf_form``, ``read_pdf_form`` (AcroForm);
+- :mod:`service.forms.docx_form` — ``make_docx_form``, ``read_docx_form`` (content controls).
+
+The makers and readers are imported from their modules, so a reading child process loads neither
+reportlab nor pikepdf.
+"""
+
+from service.forms.fields import (
+    DoctypeRefused,
+    EncryptedForm,
+    FormError,
+    InvalidForm,
+    NoFields,
+    TooManySessions,
+    UnknownForm,
+    XfaForm,
+    field_for,
+    from_fields,
+    session_rows,
+    to_fields,
+)
+
+__all__ = [
+    "DoctypeRefused",
+    "EncryptedForm",
+    "FormError",
+    "InvalidForm",
+    "NoFields",
+    "TooManySessions",
+    "UnknownForm",
+    "XfaForm",
+    "field_for",
+    "from_fields",
+    "session_rows",
+    "to_fields",
+]

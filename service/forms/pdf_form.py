@@ -1,0 +1,755 @@
+"""The delivery act as a fillable PDF (AcroForm), and reading a filled one back.
+
+Making (:func:`make_pdf_form`): **reportlab** draws the A4 pages — title, the agreement's parties and
+services, the table grid, labels — with DejaVu Sans embedded for any Unicode text; **pikepdf** then
+adds the AcroForm: the field hierarchy (names in :mod:`service.forms.fields`), one widget per field
+with its appearance stream, and the agreement as an embedded JSON file. Reportlab's own ``acroForm``
+only knows the 14 standard fonts (no Latvian letters), and pypdf has no public API to add fields.
+
+The font for the fields is the crux. Another program regenerates a field's appearance with the font
+named in its ``/DA`` and found in ``/AcroForm /DR``, so that font must (1) contain every Latvian
+letter, (2) be a simple font a filler can encode text for, with (3) the right widths. Here it is a
+TrueType subset of DejaVu Sans holding every character of Windows-1257 (Latvian, Lithuanian, Estonian,
+Polish letters, WinAnsi punctuation, €), declared ``/WinAnsiEncoding`` with ``/Differences`` naming
+the Baltic glyphs (``/amacron`` …) and ``/Widths`` from the font itself, plus a (3,1) Unicode cmap and a
+``/ToUnicode`` map. A Type0/Identity-H font would cover more, but pdftk, qpdf and pypdf cannot encode
+new values with it; pypdf's own choice (a cp1257 Helvetica) shows gaps after Š and Č because
+Helvetica's widths are WinAnsi's. We write appearance streams for every field and leave
+``/NeedAppearances`` unset, so viewers show exactly what we drew (pypdf#355/#2222).
+
+Reading (:func:`read_pdf_form`) uses **pypdf** only (the declared dependency with documented parsing
+limits) and is small and pure: bytes in, values out, a :class:`~service.forms.fields.FormError` with a
+reason code for anything unusable. Run it in a child process with limits when the bytes are uploaded.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from service.forms import fields as F
+from service.forms.fields import (
+    EncryptedForm,
+    FormError,
+    InvalidForm,
+    NoFields,
+    UnknownForm,
+    XfaForm,
+)
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
+FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
+#: Resource name of the field font in /DR, /DA and the appearance streams.
+FIELD_FONT = "DejaVu"
+#: Biggest agreement file accepted when reading.
+MAX_AGREEMENT_BYTES = 1_000_000
+#: Most fields walked when reading (ours has ~380).
+MAX_FIELDS = 5000
+
+PAGE_W, PAGE_H = 595.276, 841.89  # A4 in points
+MARGIN = 36.0
+ROW_H = 16.0
+TABLE_HEAD_H = 24.0
+FIELD_BG = (0.92, 0.95, 1.0)
+#: Session table columns: (field, heading, width).
+COLUMNS = (
+    ("#", "Nr.", 18),
+    ("date", "Datums\nGGGG-MM-DD", 56),
+    ("code", "Pakalpo-\njuma kods", 44),
+    ("specialist", "Speciālists\n(vārds, uzvārds)", 104),
+    ("specialist_register_number", "Speciālista\nreģistra Nr.", 56),
+    ("start_time", "No\nhh:mm", 34),
+    ("end_time", "Līdz\nhh:mm", 34),
+    ("units", "Vienī-\nbas", 32),
+    ("form", "Forma", 70),
+)
+COLUMNS += (("status", "Statuss", PAGE_W - 2 * MARGIN - sum(w for _, _, w in COLUMNS)),)
+
+
+# --- the field font -------------------------------------------------------------------------------
+
+# Windows-1257 characters whose code differs from WinAnsi, with their Adobe Glyph List names.
+_BALTIC = (
+    "¨:dieresis ˇ:caron ¸:cedilla ¯:macron ˛:ogonek Ø:Oslash Ŗ:Rcommaaccent Æ:AE ø:oslash "
+    "ŗ:rcommaaccent æ:ae Ą:Aogonek Į:Iogonek Ā:Amacron Ć:Cacute Ę:Eogonek Ē:Emacron Č:Ccaron "
+    "Ź:Zacute Ė:Edotaccent Ģ:Gcommaaccent Ķ:Kcommaaccent Ī:Imacron Ļ:Lcommaaccent Š:Scaron "
+    "Ń:Nacute Ņ:Ncommaaccent Ō:Omacron Ų:Uogonek Ł:Lslash Ś:Sacute Ū:Umacron Ż:Zdotaccent "
+    "Ž:Zcaron ą:aogonek į:iogonek ā:amacron ć:cacute ę:eogonek ē:emacron č:ccaron ź:zacute "
+    "ė:edotaccent ģ:gcommaaccent ķ:kcommaaccent ī:imacron ļ:lcommaaccent š:scaron ń:nacute "
+    "ņ:ncommaaccent ō:omacron ų:uogonek ł:lslash ś:sacute ū:umacron ż:zdotaccent ž:zcaron ˙:dotaccent"
+)
+_BALTIC_NAMES = dict(pair.split(":") for pair in _BALTIC.split())
+
+
+def _decode(code: int, codec: str) -> str | None:
+    try:
+        return bytes([code]).decode(codec)
+    except UnicodeDecodeError:
+        return None
+
+
+@dataclass(frozen=True)
+class FieldFont:
+    """The simple TrueType font of the fields: a DejaVu Sans subset in a Windows-1257 encoding."""
+
+    program: bytes  # the TrueType subset
+    chars: tuple[str | None, ...]  # code → character
+    codes: dict[str, int]  # character → code
+    widths: tuple[int, ...]  # code → advance width, 1/1000 em
+    differences: tuple[int | str, ...]  # PDF /Differences over WinAnsi
+    ascent: float
+    descent: float
+    cap_height: float
+    bbox: tuple[float, ...]
+    stem_v: int
+
+    def encode(self, text: str) -> bytes:
+        """The font's codes for ``text``; a character it lacks becomes "?"."""
+        return bytes(self.codes.get(char, 0x3F) for char in text)
+
+    def width(self, text: str, size: float) -> float:
+        return sum(self.widths[code] for code in self.encode(text)) * size / 1000
+
+
+@cache
+def field_font() -> FieldFont:
+    """Build the field font once per process from DejaVu Sans."""
+    from reportlab.pdfbase.ttfonts import TTFontFile, TTFontMaker
+
+    face = TTFontFile(str(FONT_REGULAR))
+    chars: list[str | None] = []
+    for code in range(256):
+        char = _decode(code, "cp1257") or _decode(code, "cp1252")
+        chars.append(char if code >= 0x20 and code != 0x7F and char else None)
+    subset = face.makeSubset([ord(char) if char else 0 for char in chars])
+    tables = _read_tables(subset)
+    glyph_of_code = struct.unpack(">256H", tables["cmap"][22 : 22 + 512])  # format 6 from code 0
+    unicode_to_glyph = {ord(char): glyph_of_code[code] for code, char in enumerate(chars) if char}
+    tables["cmap"] = _cmap(glyph_of_code, unicode_to_glyph)
+    maker = TTFontMaker()
+    for tag, data in tables.items():
+        maker.add(tag, data)
+    codes: dict[str, int] = {}
+    for code, char in enumerate(chars):
+        if char and (char not in codes or _decode(code, "cp1257") == char):
+            codes[char] = code  # a character in both tables takes its Windows-1257 code
+    differences: list[int | str] = []
+    for code in range(0x80, 0x100):
+        char = chars[code]
+        if char and char != _decode(code, "cp1252"):
+            differences += [code, _BALTIC_NAMES[char]]
+    return FieldFont(
+        program=maker.makeStream(),
+        chars=tuple(chars),
+        codes=codes,
+        widths=tuple(round(face.charWidths.get(ord(c), face.defaultWidth)) if c else 0 for c in chars),
+        differences=tuple(differences),
+        ascent=face.ascent,
+        descent=face.descent,
+        cap_height=face.capHeight,
+        bbox=tuple(face.bbox),
+        stem_v=face.stemV,
+    )
+
+
+def _read_tables(font: bytes) -> dict[str, bytes]:
+    count = struct.unpack(">H", font[4:6])[0]
+    tables = {}
+    for index in range(count):
+        tag, _, offset, length = struct.unpack(">4sLLL", font[12 + 16 * index : 28 + 16 * index])
+        tables[tag.decode("latin-1")] = font[offset : offset + length]
+    return tables
+
+
+def _cmap(glyph_of_code: tuple[int, ...], unicode_to_glyph: dict[int, int]) -> bytes:
+    """A cmap with (1,0) code → glyph (format 6) and (3,1) Unicode → glyph (format 4)."""
+    mac = struct.pack(">5H", 6, 10 + 512, 0, 0, 256) + struct.pack(">256H", *glyph_of_code)
+    codes = [*sorted(unicode_to_glyph), 0xFFFF]
+    segments = len(codes)
+    search = 2 ** (segments.bit_length() - 1) * 2
+    deltas = [(unicode_to_glyph[c] - c) % 0x10000 for c in codes[:-1]] + [1]
+    win = (
+        struct.pack(
+            ">7H",
+            4,
+            16 + 8 * segments,
+            0,
+            2 * segments,
+            search,
+            search.bit_length() - 2,
+            2 * segments - search,
+        )
+        + struct.pack(f">{segments}H", *codes)
+        + b"\0\0"
+        + struct.pack(f">{segments}H", *codes)
+        + struct.pack(f">{segments}H", *deltas)
+        + struct.pack(f">{segments}H", *([0] * segments))
+    )
+    header = (
+        struct.pack(">2H", 0, 2) + struct.pack(">2HL", 1, 0, 20) + struct.pack(">2HL", 3, 1, 20 + len(mac))
+    )
+    return header + mac + win
+
+
+# --- making ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Widget:
+    name: str
+    page: int  # from 1
+    rect: tuple[float, float, float, float]  # x, y, width, height
+    size: float  # font size
+    label: str  # the tooltip (/TU)
+
+
+def make_pdf_form(act_raw: dict[str, Any]) -> bytes:
+    """The delivery act as an A4 AcroForm PDF, prefilled from ``act_raw`` (its agreement printed)."""
+    import pikepdf
+
+    values = F.to_fields(act_raw)
+    agreement = act_raw.get("agreement") if isinstance(act_raw.get("agreement"), dict) else {}
+    pages, widgets = _draw_pages(act_raw, agreement)
+    pdf = pikepdf.open(io.BytesIO(pages))
+    font = _font_object(pdf, field_font())
+    _add_fields(pdf, font, widgets, values)
+    payload = F.dump_agreement(agreement, wrapped=True).encode("utf-8")
+    pdf.attachments[F.AGREEMENT_FILE] = pikepdf.AttachedFileSpec(
+        pdf,
+        payload,
+        description="Līgums, uz kura pamata sagatavots akts (nemainīt)",
+        filename=F.AGREEMENT_FILE,
+        mime_type="application/json",
+        relationship=pikepdf.Name.Data,
+    )
+    pdf.Root.Lang = pikepdf.String("lv")
+    pdf.docinfo["/Title"] = pikepdf.String(f"Pakalpojuma sniegšanas akts {values['number']}".strip())
+    pdf.docinfo["/Subject"] = pikepdf.String(f"veidlapas:{F.FORM_KIND}")
+    out = io.BytesIO()
+    pdf.save(
+        out,
+        compress_streams=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        deterministic_id=True,
+    )
+    return out.getvalue()
+
+
+def _font_object(pdf, font: FieldFont):
+    from pikepdf import Array, Dictionary, Name, Stream
+
+    program = Stream(pdf, font.program)
+    program.Length1 = len(font.program)
+    cmap = _to_unicode(font)
+    descriptor = Dictionary(
+        Type=Name.FontDescriptor,
+        FontName=Name("/DejaVuSans"),
+        Flags=32,  # non-symbolic: codes → glyph names → Unicode → the (3,1) cmap
+        FontBBox=Array([round(v) for v in font.bbox]),
+        ItalicAngle=0,
+        Ascent=round(font.ascent),
+        Descent=round(font.descent),
+        CapHeight=round(font.cap_height),
+        StemV=font.stem_v,
+        FontFile2=pdf.make_indirect(program),
+    )
+    differences = Array([Name("/" + d) if isinstance(d, str) else d for d in font.differences])
+    return pdf.make_indirect(
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.TrueType,
+            BaseFont=Name("/DejaVuSans"),
+            FirstChar=32,
+            LastChar=255,
+            Widths=Array(list(font.widths[32:])),
+            Encoding=Dictionary(
+                Type=Name.Encoding, BaseEncoding=Name.WinAnsiEncoding, Differences=differences
+            ),
+            FontDescriptor=pdf.make_indirect(descriptor),
+            ToUnicode=pdf.make_indirect(Stream(pdf, cmap)),
+        )
+    )
+
+
+def _to_unicode(font: FieldFont) -> bytes:
+    entries = [f"<{code:02X}> <{ord(char):04X}>" for code, char in enumerate(font.chars) if char]
+    chunks = [entries[i : i + 100] for i in range(0, len(entries), 100)]
+    body = "".join(f"{len(chunk)} beginbfchar\n" + "\n".join(chunk) + "\nendbfchar\n" for chunk in chunks)
+    return (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<00> <FF>\nendcodespacerange\n" + body + "endcmap\n"
+        "CMapName currentdict /CMap defineresource pop\nend\nend\n"
+    ).encode("ascii")
+
+
+def _add_fields(pdf, font, widgets: list[_Widget], values: dict[str, str]) -> None:
+    from pikepdf import Array, Dictionary, Name, String
+
+    metrics = field_font()
+    nodes: dict[str, Any] = {}
+    top = Array()
+    annots: dict[int, list] = {}
+    appearances: dict[tuple, Any] = {}
+    for widget in widgets:
+        parts = widget.name.split(".")
+        parent = None
+        for depth in range(1, len(parts)):
+            prefix = ".".join(parts[:depth])
+            if prefix not in nodes:
+                node = pdf.make_indirect(Dictionary(T=String(parts[depth - 1]), Kids=Array()))
+                if parent is None:
+                    top.append(node)
+                else:
+                    node.Parent = parent
+                    parent.Kids.append(node)
+                nodes[prefix] = node
+            parent = nodes[prefix]
+        x, y, w, h = widget.rect
+        value = values.get(widget.name, "")
+        labels = F.choice_labels(widget.name)
+        da = f"/{FIELD_FONT} {widget.size:g} Tf 0 g"
+        field = Dictionary(
+            Type=Name.Annot,
+            Subtype=Name.Widget,
+            T=String(parts[-1]),
+            TU=String(widget.label),
+            Rect=Array([round(x, 2), round(y, 2), round(x + w, 2), round(y + h, 2)]),
+            F=4,  # print
+            P=pdf.pages[widget.page - 1].obj,
+            DA=String(da),
+            MK=Dictionary(BG=Array(list(FIELD_BG))),
+        )
+        if labels:
+            field.FT = Name.Ch
+            field.Ff = 1 << 17  # combo box, not editable: only the listed codes
+            field.Opt = Array(
+                [Array([String(""), String("")])] + [Array([String(c), String(t)]) for c, t in labels.items()]
+            )
+            shown = labels.get(value, value)
+        else:
+            field.FT = Name.Tx
+            if widget.name in F.MULTILINE:
+                field.Ff = 1 << 12  # multi-line
+            shown = value
+        if value:
+            field.V = String(value)
+        key = (round(w, 2), round(h, 2), shown, widget.size, widget.name in F.MULTILINE)
+        if key not in appearances:  # empty cells of one column share one stream
+            ap = pdf.make_stream(_appearance(metrics, *key))
+            ap.Type = Name.XObject
+            ap.Subtype = Name.Form
+            ap.BBox = Array([0, 0, key[0], key[1]])
+            ap.Resources = Dictionary(Font=Dictionary({f"/{FIELD_FONT}": font}))
+            appearances[key] = ap
+        field.AP = Dictionary(N=appearances[key])
+        ref = pdf.make_indirect(field)
+        if parent is None:
+            top.append(ref)
+        else:
+            ref.Parent = parent
+            parent.Kids.append(ref)
+        annots.setdefault(widget.page, []).append(ref)
+    for number, refs in annots.items():
+        page = pdf.pages[number - 1]
+        existing = list(page.obj.get("/Annots", Array()))
+        page.obj.Annots = Array(existing + refs)
+    pdf.Root.AcroForm = Dictionary(
+        Fields=top,
+        DA=String(f"/{FIELD_FONT} 9 Tf 0 g"),
+        DR=Dictionary(Font=Dictionary({f"/{FIELD_FONT}": font})),
+    )
+
+
+def _wrap(font: FieldFont, text: str, width: float, size: float) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and font.width(candidate, size) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return lines
+
+
+def _appearance(font: FieldFont, w: float, h: float, text: str, size: float, multiline: bool) -> bytes:
+    """The normal appearance of a text field or combo box showing ``text``."""
+    ascent, descent = font.ascent * size / 1000, font.descent * size / 1000
+    ops = [f"{FIELD_BG[0]:g} {FIELD_BG[1]:g} {FIELD_BG[2]:g} rg 0 0 {w:.2f} {h:.2f} re f", "/Tx BMC", "q"]
+    ops.append(f"1 1 {w - 2:.2f} {h - 2:.2f} re W n")
+    if text:
+        ops.append(f"BT /{FIELD_FONT} {size:g} Tf 0 g")
+        if multiline:
+            leading = size * 1.16
+            lines = _wrap(font, text, w - 4, size)
+            ops.append(f"{leading:.2f} TL 2 {h - 2 - ascent:.2f} Td")
+            for index, line in enumerate(lines):
+                ops.append(("" if index == 0 else "T* ") + f"<{font.encode(line).hex()}> Tj")
+        else:
+            line = text.replace("\n", " ")
+            baseline = (h - (ascent - descent)) / 2 - descent
+            ops.append(f"2 {baseline:.2f} Td <{font.encode(line).hex()}> Tj")
+        ops.append("ET")
+    ops += ["Q", "EMC"]
+    return "\n".join(ops).encode("ascii")
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+
+def _register_fonts() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("DejaVuSans", str(FONT_REGULAR)))
+        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(FONT_BOLD)))
+
+
+def _s(data: Any, *path: str) -> str:
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return "" if data is None or isinstance(data, dict | list) else str(data)
+
+
+def agreement_lines(agreement: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) lines describing the agreement, printed on page 1."""
+    from schemas import catalogue
+
+    def ref(key: str) -> str:
+        return ", ".join(p for p in (_s(agreement, key, "number"), _s(agreement, key, "date")) if p)
+
+    provider = agreement.get("provider") if isinstance(agreement.get("provider"), dict) else {}
+    client = agreement.get("client") if isinstance(agreement.get("client"), dict) else {}
+    lines = [
+        (
+            "Līgums",
+            ", ".join(
+                p
+                for p in (f"Nr. {_s(agreement, 'number')}", _s(agreement, "date"), _s(agreement, "place"))
+                if p.strip()
+            ),
+        ),
+        ("Sociālā dienesta lēmums", f"Nr. {ref('decision')}"),
+        ("Individuālais atbalsta plāns", f"Nr. {ref('plan')}"),
+        ("Sociālais dienests", _s(agreement, "municipality", "name")),
+        (
+            "Pakalpojuma sniedzējs",
+            ", ".join(
+                p
+                for p in (
+                    _s(provider, "name"),
+                    f"reģ. Nr. {_s(provider, 'registration_number')}"
+                    if provider.get("registration_number")
+                    else "",
+                    f"sociālo pakalpojumu sniedzēju reģistra Nr. {_s(provider, 'register_number')}"
+                    if provider.get("register_number")
+                    else "",
+                )
+                if p
+            ),
+        ),
+        (
+            "Pakalpojuma saņēmējs",
+            ", ".join(
+                p
+                for p in (
+                    _s(client, "name"),
+                    f"personas kods {_s(client, 'personal_code')}" if client.get("personal_code") else "",
+                )
+                if p
+            ),
+        ),
+    ]
+    if isinstance(agreement.get("representative"), dict):
+        lines.append(("Likumiskais pārstāvis", _s(agreement, "representative", "name")))
+    services = agreement.get("services") if isinstance(agreement.get("services"), list) else []
+    names = catalogue.default()
+    for index, line in enumerate(s for s in services if isinstance(s, dict)):
+        service = names.service(_s(line, "code"))
+        name = service.name if service else ""
+        text = f"{_s(line, 'code')} — {name}: {_s(line, 'quantity')} ({_s(line, 'unit')}) mēnesī"
+        period = "–".join(p for p in (_s(line, "start"), _s(line, "end")) if p)
+        lines.append(
+            ("Līgumā paredzētie pakalpojumi" if index == 0 else "", f"{text}, {period}" if period else text)
+        )
+    return lines
+
+
+def _draw_pages(act_raw: dict[str, Any], agreement: dict[str, Any]) -> tuple[bytes, list[_Widget]]:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import simpleSplit
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen import canvas
+
+    _register_fonts()
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    c.setTitle("Pakalpojuma sniegšanas akts")
+    c.setAuthor("Veidlapas")
+    widgets: list[_Widget] = []
+    width = PAGE_W - 2 * MARGIN
+
+    def label(x: float, y: float, text: str, size: float = 7, bold: bool = False, gray: float = 0.3) -> None:
+        c.setFillGray(gray)
+        c.setFont("DejaVuSans-Bold" if bold else "DejaVuSans", size)
+        c.drawString(x, y, text)
+        c.setFillGray(0)
+
+    def field(name: str, page: int, x: float, y: float, w: float, h: float, size: float, tip: str) -> None:
+        assert F.page_of(name) == page, name
+        widgets.append(_Widget(name, page, (x, y, w, h), size, tip))
+
+    # Page 1: the act, the agreement, the first rows.
+    c.setFont("DejaVuSans-Bold", 15)
+    c.drawCentredString(PAGE_W / 2, PAGE_H - 56, "PAKALPOJUMA SNIEGŠANAS AKTS")
+    y = PAGE_H - 96
+    x = MARGIN
+    for name, text, w in (
+        ("number", "Akta Nr.", 150),
+        ("date", "Datums (GGGG-MM-DD)", 90),
+        ("month", "Par mēnesi (GGGG-MM)", 90),
+    ):
+        label(x, y + 20, text)
+        field(name, 1, x, y, w, 17, 10, text)
+        x += w + 24
+    y -= 20
+    c.setFont("DejaVuSans", 8.5)
+    lines = agreement_lines(agreement)
+    bottom = MARGIN + 10 + F.FIRST_PAGE_ROWS * ROW_H + TABLE_HEAD_H + 28
+    head_w = 8 + max(stringWidth(head + ":", "DejaVuSans-Bold", 8.5) for head, _ in lines)
+    for index, (head, text) in enumerate(lines):
+        wrapped = simpleSplit(text, "DejaVuSans", 8.5, width - head_w)
+        if y - 11 * len(wrapped) < bottom:
+            label(MARGIN, y - 11, f"… un vēl {len(lines) - index} rindas: sk. līgumu", 8.5, gray=0)
+            break
+        for number, part in enumerate(wrapped):
+            y -= 11
+            if number == 0 and head:
+                label(MARGIN, y, head + ":", 8.5, bold=True, gray=0)
+            label(MARGIN + head_w, y, part, 8.5, gray=0)
+    c.setFont("DejaVuSans-Bold", 10)
+    top = MARGIN + 10 + F.FIRST_PAGE_ROWS * ROW_H + TABLE_HEAD_H
+    c.drawString(MARGIN, top + 8, "Pakalpojuma sniegšanas uzskaite")
+    _table(c, label, field, 1, range(F.FIRST_PAGE_ROWS), top)
+    label(MARGIN, 20, "1. lapa no 2", 7)
+    c.showPage()
+
+    # Page 2: the other rows, progress, signatures.
+    top = PAGE_H - MARGIN - 10
+    label(MARGIN, top + 2, "Pakalpojuma sniegšanas uzskaite (turpinājums)", 10, bold=True, gray=0)
+    rows = range(F.FIRST_PAGE_ROWS, F.SESSION_ROWS)
+    y = _table(c, label, field, 2, rows, top - 4)
+    label(
+        MARGIN,
+        y - 12,
+        "Forma: klātienē, attālināti, mājās. Statuss: notika, neieradās, atcelts. Vienības jānorāda, ja "
+        "pakalpojumu neuzskaita stundās vai laiks nav norādīts.",
+        7,
+    )
+    y -= 36
+    label(MARGIN, y, "Progress individuālā atbalsta plāna mērķu sasniegšanā", 10, bold=True, gray=0)
+    field(
+        "progress", 2, MARGIN, y - 124, width, 118, 9, "Progress individuālā atbalsta plāna mērķu sasniegšanā"
+    )
+    y -= 150
+    label(MARGIN, y, "Paraksti", 10, bold=True, gray=0)
+    column = (width - 2 * 16) / 3
+    blocks = (
+        (
+            "Pakalpojuma sniedzējs",
+            (("signatures.provider.name", "vārds, uzvārds"), ("signatures.provider.position", "amats")),
+        ),
+        ("Pakalpojumu saņēmu", (("signatures.recipient", "saņēmējs vai likumiskais pārstāvis"),)),
+        (
+            "Pieņemts (sociālais dienests)",
+            (
+                ("signatures.social_worker.name", "vārds, uzvārds"),
+                ("signatures.social_worker.position", "amats"),
+            ),
+        ),
+    )
+    for index, (heading, entries) in enumerate(blocks):
+        x = MARGIN + index * (column + 16)
+        yy = y - 18
+        label(x, yy, heading, 8.5, bold=True, gray=0)
+        for name, text in entries:
+            yy -= 30
+            label(x, yy + 19, text)
+            field(name, 2, x, yy, column, 16, 9, f"{heading}: {text}")
+        yy = y - 18 - 2 * 30 - 34
+        c.setLineWidth(0.5)
+        c.line(x, yy, x + column, yy)
+        label(x, yy - 9, "paraksts")
+    label(MARGIN, 20, "2. lapa no 2", 7)
+    c.showPage()
+    c.save()
+    return buffer.getvalue(), widgets
+
+
+def _table(c, label, field, page: int, rows: range, top: float) -> float:
+    """The session table's heading and rows below ``top``; returns the bottom."""
+    x0 = MARGIN
+    widths = [w for _, _, w in COLUMNS]
+    total = sum(widths)
+    c.setLineWidth(0.5)
+    c.setFillGray(0.9)
+    c.rect(x0, top - TABLE_HEAD_H, total, TABLE_HEAD_H, stroke=1, fill=1)
+    c.setFillGray(0)
+    x = x0
+    for _, heading, w in COLUMNS:
+        for number, part in enumerate(heading.split("\n")):
+            label(x + 2, top - 9 - 8 * number, part, 6.5, bold=True, gray=0)
+        x += w
+    y = top - TABLE_HEAD_H
+    for row in rows:
+        y -= ROW_H
+        x = x0
+        for name, heading, w in COLUMNS:
+            c.rect(x, y, w, ROW_H, stroke=1, fill=0)
+            if name == "#":
+                label(x + 2, y + 5, f"{row + 1}.", 7, gray=0)
+            else:
+                tip = f"{row + 1}. rinda: {heading.replace(chr(10), ' ')}"
+                field(F.session_field(row, name), page, x + 1, y + 1, w - 2, ROW_H - 2, 8, tip)
+            x += w
+    return y
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def read_pdf_form(data: bytes) -> dict[str, Any]:
+    """The values of a filled form: ``{"fields": {name: value}, "agreement": {...}, "pages": {name: page}}``.
+
+    Only the form's own field names are returned (others are ignored); a field without a value reads
+    "". Raises :class:`EncryptedForm` (any encryption, even without a user password),
+    :class:`XfaForm` (any XFA, even alongside AcroForm fields: XFA-aware editors write their values
+    there), :class:`NoFields`, :class:`UnknownForm` (no agreement of ours inside) or
+    :class:`InvalidForm` (not a readable PDF). pypdf's ``LimitReachedError`` and ``MemoryError``
+    pass through for the caller that set the limits.
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, LimitReachedError, PyPdfError
+
+    try:
+        try:
+            reader = PdfReader(io.BytesIO(data), strict=False)
+        except DependencyError:  # pypdf tried the empty password and lacks the AES code for it
+            raise EncryptedForm(
+                "The PDF is encrypted; save it without a password and upload it again."
+            ) from None
+        if reader.is_encrypted:
+            raise EncryptedForm("The PDF is encrypted; save it without a password and upload it again.")
+        root = _resolve(reader.trailer["/Root"])
+        acroform = _resolve(root.get("/AcroForm"))
+        if (acroform is not None and acroform.get("/XFA") is not None) or _resolve(
+            root.get("/NeedsRendering")
+        ):
+            raise XfaForm("The PDF is an XFA form; save it as a standard (AcroForm) PDF form.")
+        values, pages = _walk(acroform, _widget_pages(reader))
+        if not values:
+            raise NoFields("The PDF has no form fields (it may have been flattened or printed to PDF).")
+        agreement = _agreement(reader)
+    except (FormError, LimitReachedError):  # a limit hit is the caller's to report (upload.parse_limit)
+        raise
+    except (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+        raise InvalidForm("The file is not a readable PDF.") from None
+    known = set(F.field_names())
+    return {
+        "fields": {name: value for name, value in values.items() if name in known},
+        "agreement": agreement,
+        "pages": {name: page for name, page in pages.items() if name in known},
+    }
+
+
+def _resolve(value: Any) -> Any:
+    return value.get_object() if value is not None and hasattr(value, "get_object") else value
+
+
+def _widget_pages(reader) -> dict[int, int]:
+    """Object number of each annotation → its page (from 1)."""
+    pages: dict[int, int] = {}
+    for number, page in enumerate(reader.pages, start=1):
+        annots = _resolve(page.get("/Annots"))
+        for annot in annots if isinstance(annots, list) else []:
+            if hasattr(annot, "idnum"):
+                pages.setdefault(annot.idnum, number)
+    return pages
+
+
+def _walk(acroform: Any, widget_pages: dict[int, int]) -> tuple[dict[str, str], dict[str, int]]:
+    """Terminal fields by fully qualified name: their values and pages (iterative, bounded)."""
+    values: dict[str, str] = {}
+    pages: dict[str, int] = {}
+    fields = _resolve(acroform.get("/Fields")) if hasattr(acroform, "get") else None
+    stack = [(ref, "") for ref in reversed(fields if isinstance(fields, list) else [])]
+    seen: set[int] = set()
+    while stack and len(seen) < MAX_FIELDS:
+        ref, prefix = stack.pop()
+        node = _resolve(ref)
+        if not hasattr(node, "get") or id(node) in seen:
+            continue
+        seen.add(id(node))
+        partial = _resolve(node.get("/T"))
+        if partial is None:
+            continue  # a widget outside any field
+        name = f"{prefix}.{partial}" if prefix else str(partial)
+        kids = _resolve(node.get("/Kids"))
+        kids = [kid for kid in kids if hasattr(_resolve(kid), "get")] if isinstance(kids, list) else []
+        fields_below = [kid for kid in kids if "/T" in _resolve(kid)]
+        if fields_below:
+            stack.extend((kid, name) for kid in reversed(fields_below))
+            continue
+        values[name] = _value(node.get("/V"))
+        widgets = [ref, *kids]  # the field itself when merged with its widget, else its widget kids
+        page = next(
+            (widget_pages[w.idnum] for w in widgets if getattr(w, "idnum", None) in widget_pages), None
+        )
+        if page is not None:
+            pages[name] = page
+    return values, pages
+
+
+def _value(value: Any) -> str:
+    from pypdf.generic import NameObject
+
+    value = _resolve(value)
+    if isinstance(value, list):  # a multiple-choice list: its first choice
+        value = _resolve(value[0]) if value else None
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)[1:] if isinstance(value, NameObject) else str(value)
+
+
+def _agreement(reader) -> dict[str, Any]:
+    from service.jsondata import InvalidJson, parse_json
+
+    files = reader.attachments.get(F.AGREEMENT_FILE) or []
+    if not files:
+        raise UnknownForm("The PDF was not made by this service: it carries no agreement.")
+    if len(files[0]) > MAX_AGREEMENT_BYTES:
+        raise UnknownForm("The agreement inside the PDF is too large.")
+    try:
+        payload = parse_json(files[0].decode("utf-8"), max_depth=20)
+    except (UnicodeDecodeError, InvalidJson):
+        raise UnknownForm("The agreement inside the PDF is not readable JSON.") from None
+    if not (
+        isinstance(payload, dict)
+        and payload.get("form") == F.FORM_KIND
+        and isinstance(payload.get("agreement"), dict)
+    ):
+        raise UnknownForm("The PDF carries no delivery-act agreement.")
+    return payload["agreement"]

@@ -1,0 +1,549 @@
+"""What an uploaded filled form passes before any parser reads it, and a safe way to run the parser.
+
+An upload goes through, in this order (``check`` does steps 1–3):
+
+1. ``check_size`` — the byte count against the limit;
+2. ``sniff`` — the real type from the bytes (never the file name or the Content-Type): ``"pdf"`` or
+   ``"docx"``;
+3. ``inspect_pdf`` / ``inspect_docx`` — cheap structural checks that decompress nothing big: a PDF has
+   its header and its ``%%EOF``; a DOCX's ZIP directory is read (``ZipFile.infolist()``) for zip bombs,
+   member names, macros, and only the small XML parts are read for external relationships and DOCTYPEs;
+4. ``run_limited(parse, data)`` — the parser itself, in a child process with a wall-clock timeout, an
+   address-space limit and pypdf's own limits lowered to what a form needs (``PYPDF_LIMITS``).
+
+Every refusal is an ``UploadRejected`` with a ``code``; ``MESSAGES`` holds the English message of each
+code, for the API's message catalog.
+
+>>> sniff(b"%PDF-1.7\\n...")
+'pdf'
+>>> try:
+...     sniff(b"<!DOCTYPE html><title>form.pdf</title>")
+... except UploadRejected as exc:
+...     print(exc.code)
+upload.unknown_type
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+import math
+import multiprocessing
+import multiprocessing.connection
+import pickle
+import re
+import resource
+import threading
+import zipfile
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from lxml import etree
+
+MiB = 1024 * 1024
+
+MESSAGES: dict[str, str] = {
+    "upload.empty": "The file is empty.",
+    "upload.too_large": "The file, or a part inside it, is larger than allowed.",
+    "upload.unknown_type": "The file is neither a PDF nor a Word (DOCX) document.",
+    "upload.macro_document": "Documents with macros are not accepted; save the form without macros.",
+    "upload.corrupt": "The file is damaged or incomplete (perhaps it was cut off while uploading).",
+    "upload.zip_bomb": "The document unpacks to far more data than a form can hold.",
+    "upload.too_many_entries": "The document has more parts than a form can have.",
+    "upload.bad_member_name": "The document contains a part with a forbidden name.",
+    "upload.external_target": "The document links to external content (a remote template, picture or link).",
+    "upload.doctype": "The document contains a document type declaration (DOCTYPE), which forms never have.",
+    "upload.parse_timeout": "Reading the document took too long.",
+    "upload.parse_limit": "Reading the document needed more memory or resources than allowed.",
+    "upload.unreadable": "The document could not be read.",
+}
+
+# A code coming back from the child (e.g. the forms module's "form.encrypted") must look like ours;
+# exceptions with other ``code`` attributes (lxml's int codes, HTTPError's status) are not codes.
+_CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
+
+
+class UploadRejected(ValueError):
+    """An upload refused; ``code`` is for the API's message catalog, ``message`` for people and logs."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        self.code = code
+        self.message = message or MESSAGES.get(code, code)
+        super().__init__(code, self.message)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def __reduce__(self) -> tuple:
+        return (UploadRejected, (self.code, self.message))
+
+
+class ParseTimeout(UploadRejected):
+    """The parser ran longer than its wall-clock timeout; the child was killed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__("upload.parse_timeout", message)
+
+    def __reduce__(self) -> tuple:
+        return (ParseTimeout, (self.message,))
+
+
+class ParseLimit(UploadRejected):
+    """The parser ran out of memory under its limit, hit one of pypdf's limits, or the child was killed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__("upload.parse_limit", message)
+
+    def __reduce__(self) -> tuple:
+        return (ParseLimit, (self.message,))
+
+
+class ParseRejected(UploadRejected):
+    """The parser refused the document with a code of its own (e.g. ``form.encrypted``) or could not
+    read it (``upload.unreadable``); ``details`` holds the simple attributes of the child's exception."""
+
+    def __init__(self, code: str, message: str | None = None, details: dict[str, Any] | None = None) -> None:
+        super().__init__(code, message)
+        self.details = dict(details or {})
+
+    def __reduce__(self) -> tuple:
+        return (ParseRejected, (self.code, self.message, self.details))
+
+
+# --- size and type -------------------------------------------------------------------------------
+
+PDF_HEADER_WINDOW = 1024  # readers accept the %PDF- header anywhere in the first 1024 bytes
+PDF_EOF_WINDOW = 1024  # ... and look for %%EOF in the last 1024 bytes
+WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+CONTENT_TYPES = "[Content_Types].xml"
+XML_PART_LIMIT = 1 * MiB  # the small parts we read whole: [Content_Types].xml and the .rels parts
+PROLOG_LIMIT = 64 * 1024  # how much of any other XML part we read to find its DOCTYPE, if any
+RATIO_FLOOR = 1 * MiB  # compression ratios count only for entries (and totals) above this size
+
+_SAFE_XML = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False
+)
+
+
+def check_size(data: bytes, limit: int) -> None:
+    """Refuse more than ``limit`` bytes (``upload.too_large``)."""
+    if len(data) > limit:
+        raise UploadRejected("upload.too_large", f"{len(data)} bytes, the limit is {limit}")
+
+
+def sniff(data: bytes) -> str:
+    """``"pdf"`` or ``"docx"``, judged from the bytes alone; anything else is refused."""
+    if not data:
+        raise UploadRejected("upload.empty")
+    if data.startswith(b"PK\x03\x04"):
+        return _sniff_zip(data)
+    if b"%PDF-" in data[:PDF_HEADER_WINDOW]:
+        return "pdf"
+    raise UploadRejected("upload.unknown_type")
+
+
+def check(data: bytes, *, max_bytes: int) -> str:
+    """Every check before parsing, in order; the type (``"pdf"`` or ``"docx"``) when all pass."""
+    check_size(data, max_bytes)
+    kind = sniff(data)
+    if kind == "pdf":
+        inspect_pdf(data)
+    else:
+        inspect_docx(data)
+    return kind
+
+
+def _open_zip(data: bytes) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise UploadRejected("upload.corrupt", f"not a readable ZIP: {type(exc).__name__}") from None
+
+
+def _sniff_zip(data: bytes) -> str:
+    with _open_zip(data) as package:
+        infos = package.infolist()
+        if any(_is_macro_name(info.filename) for info in infos):
+            raise UploadRejected("upload.macro_document", "the package holds a VBA project")
+        names = {info.filename.casefold(): info for info in infos}
+        info = names.get(CONTENT_TYPES.casefold())
+        if info is None:
+            raise UploadRejected("upload.unknown_type", "a ZIP without [Content_Types].xml")
+        types = _content_types(package, info)
+    if any(_is_macro_type(content_type) for _, content_type in types):
+        raise UploadRejected("upload.macro_document", "a macro-enabled content type is declared")
+    for part, content_type in types:
+        if content_type == WORD_MAIN and part.lstrip("/").casefold() in names:
+            return "docx"
+    raise UploadRejected("upload.unknown_type", "a ZIP package without a WordprocessingML main document")
+
+
+def _content_types(package: zipfile.ZipFile, info: zipfile.ZipInfo) -> list[tuple[str, str]]:
+    """(part name or "*.extension", content type) of every Override and Default."""
+    root = _read_xml(package, info)
+    found = []
+    for element in root.iter(etree.Element):
+        local = etree.QName(element).localname
+        if local == "Override":
+            found.append((element.get("PartName", ""), element.get("ContentType", "").strip()))
+        elif local == "Default":
+            found.append(("*." + element.get("Extension", ""), element.get("ContentType", "").strip()))
+    return found
+
+
+def _is_macro_name(name: str) -> bool:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].casefold()
+    return base.startswith("vbaproject") or base == "vbadata.xml"
+
+
+def _is_macro_type(content_type: str) -> bool:
+    lowered = content_type.casefold()
+    return "macroenabled" in lowered or "vbaproject" in lowered or "vbadata" in lowered
+
+
+# --- DOCX ----------------------------------------------------------------------------------------
+
+
+def inspect_docx(
+    data: bytes, *, max_entries: int = 200, max_total: int = 50_000_000, max_ratio: float = 100
+) -> None:
+    """Refuse a DOCX that is unsafe to hand to a parser; reads the ZIP directory and small XML only.
+
+    The sizes are the ones the ZIP directory declares; Python's ``zipfile`` never inflates an entry
+    beyond its declared size (it stops there and fails the CRC check), so a parser built on it
+    (python-docx) cannot be made to inflate more than ``max_total`` bytes by a lying directory.
+    """
+    with _open_zip(data) as package:
+        infos = package.infolist()
+        if len(infos) > max_entries:
+            raise UploadRejected("upload.too_many_entries", f"{len(infos)} entries, at most {max_entries}")
+        _check_entries(infos, len(data), max_total, max_ratio)
+        by_name = {info.filename.casefold(): info for info in infos}
+        types_info = by_name.get(CONTENT_TYPES.casefold())
+        if types_info is None:
+            raise UploadRejected("upload.unknown_type", "a ZIP without [Content_Types].xml")
+        types = _content_types(package, types_info)
+        if any(_is_macro_type(content_type) for _, content_type in types):
+            raise UploadRejected("upload.macro_document", "a macro-enabled content type is declared")
+        for info in infos:
+            if info.filename.casefold().endswith(".rels"):
+                _check_relationships(info.filename, _read_xml(package, info))
+        xml_parts = _xml_parts(types)
+        for info in infos:
+            name = info.filename.casefold()
+            if not info.is_dir() and (name in xml_parts or "*." + name.rsplit(".", 1)[-1] in xml_parts):
+                _check_prolog(package, info)
+
+
+def _xml_parts(types: list[tuple[str, str]]) -> set[str]:
+    """Part names ("word/document.xml") and extensions ("*.xml") that hold XML, by name or content type."""
+    parts = {"*.xml", "*.rels"}
+    for part, content_type in types:
+        lowered = content_type.casefold().split(";")[0].strip()
+        if lowered.endswith(("+xml", "/xml")):
+            parts.add(part.lstrip("/").casefold() if not part.startswith("*.") else part.casefold())
+    return parts
+
+
+def _check_entries(infos: list[zipfile.ZipInfo], size: int, max_total: int, max_ratio: float) -> None:
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        if _bad_member_name(info.orig_filename) or info.filename.casefold() in seen:
+            raise UploadRejected("upload.bad_member_name", f"member name {info.orig_filename[:100]!r}")
+        seen.add(info.filename.casefold())
+        if _is_macro_name(info.filename):
+            raise UploadRejected("upload.macro_document", "the package holds a VBA project")
+        if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise UploadRejected("upload.corrupt", "an encrypted member or an unusual compression method")
+        if info.header_offset + info.compress_size > size:
+            raise UploadRejected("upload.corrupt", "a member ends beyond the end of the file (truncated)")
+        total += info.file_size
+        if total > max_total:
+            raise UploadRejected("upload.zip_bomb", f"unpacks to more than {max_total} bytes")
+        if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
+            raise UploadRejected(
+                "upload.zip_bomb", f"a member compressed {info.file_size // max(info.compress_size, 1)}:1"
+            )
+    if total > RATIO_FLOOR and total > max_ratio * size:
+        raise UploadRejected("upload.zip_bomb", f"the package compressed {total // size}:1")
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _bad_member_name(name: str) -> bool:
+    """Names a package never needs and extractors may misuse: absolute, ``..``, ``\\``, drives, control
+    characters (NUL included), empty or ``.`` segments."""
+    if not name or len(name) > 1024 or "\\" in name or name.startswith("/") or _DRIVE.match(name):
+        return True
+    if any(ord(char) < 32 or char == "\x7f" for char in name):
+        return True
+    segments = name[:-1].split("/") if name.endswith("/") else name.split("/")
+    return any(segment in ("", ".", "..") for segment in segments)
+
+
+def _read_member(package: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    try:
+        with package.open(info) as member:
+            return member.read(limit)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
+        raise UploadRejected("upload.corrupt", f"the part {info.filename[:100]!r} cannot be read") from None
+
+
+def _read_xml(package: zipfile.ZipFile, info: zipfile.ZipInfo) -> etree._Element:
+    """A small XML part, parsed safely; a DOCTYPE refused before and after parsing."""
+    if info.file_size > XML_PART_LIMIT:
+        raise UploadRejected(
+            "upload.too_large", f"the part {info.filename[:100]!r} is {info.file_size} bytes"
+        )
+    raw = _read_member(package, info, XML_PART_LIMIT + 1)
+    if _doctype_in_prolog(raw, final=True):
+        raise UploadRejected("upload.doctype", f"a DOCTYPE in {info.filename[:100]!r}")
+    try:
+        root = etree.fromstring(raw, _SAFE_XML)
+    except (etree.XMLSyntaxError, ValueError):
+        raise UploadRejected("upload.corrupt", f"the part {info.filename[:100]!r} is not XML") from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise UploadRejected("upload.doctype", f"a DOCTYPE in {info.filename[:100]!r}")
+    return root
+
+
+def _check_relationships(name: str, root: etree._Element) -> None:
+    for element in root.iter(etree.Element):
+        if (element.get("TargetMode") or "").strip().casefold() == "external":
+            raise UploadRejected("upload.external_target", f"an external relationship in {name[:100]!r}")
+
+
+def _check_prolog(package: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Read only the start of an XML part, up to its root element, to refuse a DOCTYPE."""
+    raw = _read_member(package, info, PROLOG_LIMIT)
+    verdict = _doctype_in_prolog(raw, final=len(raw) < PROLOG_LIMIT)
+    if verdict is None:
+        raise UploadRejected(
+            "upload.corrupt", f"no root element in the first bytes of {info.filename[:100]!r}"
+        )
+    if verdict:
+        raise UploadRejected("upload.doctype", f"a DOCTYPE in {info.filename[:100]!r}")
+
+
+_PROLOG = re.compile(r"\s*(?:(?:<\?.*?\?>|<!--.*?-->)\s*)*", re.DOTALL)
+
+
+def _doctype_in_prolog(raw: bytes, *, final: bool) -> bool | None:
+    """True when a markup declaration (``<!DOCTYPE``, ``<!ENTITY``) comes before the root element,
+    False when the root element comes first (or the part is not XML at all: the parser will say so),
+    None when ``raw`` ends inside the prolog and it is not ``final``."""
+    text = _decode_start(raw)
+    rest = text[_PROLOG.match(text).end() :]
+    if "<!--".startswith(rest) or rest.startswith(("<?", "<!--")):  # cut off inside the prolog
+        return False if final else None
+    return rest.startswith("<!")
+
+
+def _decode_start(raw: bytes) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    elif raw.startswith((b"\xff\xfe", b"<\x00")):
+        return raw[: len(raw) // 2 * 2].decode("utf-16-le", "replace").lstrip("\ufeff")
+    elif raw.startswith((b"\xfe\xff", b"\x00<")):
+        return raw[: len(raw) // 2 * 2].decode("utf-16-be", "replace").lstrip("\ufeff")
+    return raw.decode("utf-8", "replace")
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+
+def inspect_pdf(data: bytes) -> None:
+    """Byte-level checks before pypdf: the header in the first 1024 bytes, ``%%EOF`` in the last 1024
+    (a PDF cut off during upload has none); everything deeper is the parser's, under ``run_limited``."""
+    if not data:
+        raise UploadRejected("upload.empty")
+    if b"%PDF-" not in data[:PDF_HEADER_WINDOW]:
+        raise UploadRejected("upload.unknown_type", "no %PDF- header")
+    if b"%%EOF" not in data[-PDF_EOF_WINDOW:]:
+        raise UploadRejected("upload.corrupt", "no %%EOF at the end: the file is truncated")
+
+
+# --- running the parser in a child process -------------------------------------------------------
+
+# pypdf's limits in the child, lowered from pypdf 7's defaults (75 MB per stream and the like) to what
+# a filled form needs. pypdf 7 reads them from ``pypdf.Configuration``; the old module constants
+# (``pypdf.filters.ZLIB_MAX_OUTPUT_LENGTH``, ...) are removed: changing one makes every PdfReader
+# raise DeprecationError.
+PYPDF_LIMITS: dict[str, Any] = {
+    "maximum_declared_stream_length": 20_000_000,
+    "array_based_stream_maximum_output_length": 20_000_000,
+    "zlib_maximum_output_length": 20_000_000,
+    "zlib_maximum_recovery_input_length": 5_000_000,
+    "lzw_maximum_output_length": 20_000_000,
+    "run_length_maximum_output_length": 20_000_000,
+    "brotli_maximum_output_length": 20_000_000,
+    "jbig2_maximum_output_length": 20_000_000,
+    "image_maximum_buffer_size": 20_000_000,
+    "stream_decoding_work_maximum_length": 100_000_000,
+    "xfa_decoding_work_maximum_length": 20_000_000,
+    "xmp_maximum_input_length": 1_000_000,
+    "array_maximum_element_count": 100_000,
+    "dictionary_maximum_element_count": 10_000,
+    "page_tree_maximum_entries": 10_000,
+    "page_tree_maximum_depth": 50,
+    "form_fields_maximum_entries": 10_000,
+    "form_fields_maximum_depth": 50,
+    "outline_maximum_entries": 10_000,
+    "named_destinations_maximum_entries": 10_000,
+    "jbig2dec_binary": None,  # never run an external decoder on an upload
+}
+
+# forkserver: each child is forked from a small single-threaded server that has this module and
+# pypdf (and the first parser's module) imported, so a child starts in milliseconds, not the ~0.6 s
+# of a fresh interpreter importing the service; forking the threaded web server itself is unsafe.
+_CONTEXT = multiprocessing.get_context("forkserver")
+_PRELOAD_LOCK = threading.Lock()
+_preloaded = False
+_GRACE_S = 1.0  # after a result arrived, how long the child may take to exit before it is killed
+
+
+def run_limited(
+    function: Callable[[bytes], Any], data: bytes, *, timeout_s: float = 10, memory_bytes: int = 512 * MiB
+) -> Any:
+    """``function(data)`` in a child process with a wall-clock timeout and an address-space limit.
+
+    ``function`` must be a module-level function (it is pickled by reference), and so must its result
+    be picklable. Raises ``ParseTimeout`` (killed after ``timeout_s``), ``ParseLimit`` (MemoryError
+    under ``memory_bytes``, a pypdf limit, or a child that died), ``ParseRejected`` with the child's
+    exception's ``code`` (e.g. ``form.encrypted``) or ``upload.unreadable`` for any other exception.
+    """
+    try:
+        payload = pickle.dumps(function)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise TypeError(f"run_limited needs a module-level function, not {function!r}") from exc
+    _preload(function)
+    receiver, sender = _CONTEXT.Pipe(duplex=False)
+    process = _CONTEXT.Process(
+        target=_child,
+        args=(sender, payload, data, memory_bytes, timeout_s),
+        name="veidlapas-upload-parser",
+        daemon=True,
+    )
+    try:
+        process.start()
+        sender.close()
+        ready = multiprocessing.connection.wait([receiver, process.sentinel], timeout_s)
+        if not ready:
+            raise ParseTimeout(f"no result within {timeout_s} s")
+        try:
+            outcome = receiver.recv() if receiver in ready or receiver.poll() else None
+        except (EOFError, OSError):
+            outcome = None
+        if outcome is None:
+            process.join(_GRACE_S)
+            raise ParseLimit(f"the parser died (exit code {process.exitcode})")
+        process.join(_GRACE_S)
+    finally:
+        sender.close()
+        receiver.close()
+        if process.pid is not None:
+            if process.is_alive():
+                process.kill()
+            process.join()
+            process.close()
+    return _result(outcome)
+
+
+def _result(outcome: tuple) -> Any:
+    status = outcome[0]
+    if status == "ok":
+        return outcome[1]
+    if status == "crash":  # the function could not even be loaded in the child: our bug, not the upload's
+        raise RuntimeError(f"run_limited: the child could not load the function: {outcome[1]}")
+    _, code, message, details = outcome
+    if code == "upload.parse_limit":
+        raise ParseLimit(message)
+    if code == "upload.parse_timeout":
+        raise ParseTimeout(message)
+    raise ParseRejected(code, message, details)
+
+
+def _preload(function: Callable[..., Any]) -> None:
+    """Before the fork server first starts: have it import this module, pypdf and the parser's module."""
+    global _preloaded
+    with _PRELOAD_LOCK:
+        if not _preloaded:
+            modules = [__name__, "pypdf"]
+            module = getattr(function, "__module__", None)
+            if module and module != "__main__" and module not in modules:
+                modules.append(module)
+            _CONTEXT.set_forkserver_preload(modules)
+            _preloaded = True
+
+
+def _child(sender: Any, payload: bytes, data: bytes, memory_bytes: int, timeout_s: float) -> None:
+    """The child's side: limits first, then the function; every outcome goes back as a plain tuple."""
+    try:
+        function = pickle.loads(payload)
+        _prepare_child(memory_bytes, timeout_s)
+    except BaseException as exc:
+        sender.send(("crash", f"{type(exc).__name__}: {exc}"))
+        sender.close()
+        return
+    try:
+        outcome: tuple = ("ok", function(data))
+    except MemoryError:
+        outcome = ("error", "upload.parse_limit", "out of memory under the limit", {})
+    except BaseException as exc:
+        outcome = _describe(exc)
+    del data
+    try:
+        sender.send(outcome)
+    except MemoryError:
+        sender.send(("error", "upload.parse_limit", "out of memory sending the result", {}))
+    except Exception as exc:
+        sender.send(("error", "upload.unreadable", f"the result could not be sent: {type(exc).__name__}", {}))
+    finally:
+        sender.close()
+
+
+def _describe(exc: BaseException) -> tuple:
+    """An exception of the child as ("error", code, message, details), all picklable and small."""
+    from pypdf.errors import LimitReachedError
+
+    if isinstance(exc, LimitReachedError):
+        return ("error", "upload.parse_limit", f"pypdf: {str(exc)[:300]}", {})
+    code = getattr(exc, "code", None)
+    if isinstance(code, str) and _CODE.fullmatch(code):
+        details = {
+            key: value
+            for key, value in vars(exc).items()
+            if key not in ("code", "message") and isinstance(value, str | int | float | bool | type(None))
+        }
+        message = getattr(exc, "message", None)
+        message = message if isinstance(message, str) else str(exc)
+        return ("error", code, message[:500], details)
+    # Other messages can quote the document; only the exception's type goes back.
+    return ("error", "upload.unreadable", f"{type(exc).__name__} while parsing", {})
+
+
+def _prepare_child(memory_bytes: int, timeout_s: float) -> None:
+    import pypdf
+
+    known = {field.name for field in dataclasses.fields(pypdf.Configuration)}
+    pypdf.overwrite_configuration(**{name: value for name, value in PYPDF_LIMITS.items() if name in known})
+    pdf_log = logging.getLogger("pypdf")  # warnings about the document go nowhere, not to stderr
+    pdf_log.addHandler(logging.NullHandler())
+    pdf_log.propagate = False
+    _lower_limit(resource.RLIMIT_CORE, 0)
+    # A CPU-time backstop in case the parent could not kill the child (SIGXCPU ends it).
+    _lower_limit(resource.RLIMIT_CPU, math.ceil(timeout_s) + 1)
+    _lower_limit(resource.RLIMIT_AS, memory_bytes)
+
+
+def _lower_limit(which: int, value: int) -> None:
+    """Set soft and hard limit to ``value``, never above the current hard limit (a child cannot raise it)."""
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))

@@ -1,0 +1,104 @@
+"""Reading an uploaded filled form into a delivery act, and keeping it as a submission.
+
+The upload is checked before any parser runs (size, real type, the DOCX archive), parsed in a child
+process with a wall-clock and memory limit, and its fields go through ``DeliveryActSchema`` like any
+other input. Problems come back with the form field (and page) they belong to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schemas.delivery import DeliveryActSchema
+from service.auth import Principal
+from service.forms import fields as form_fields
+from service.forms import uploads
+from service.forms.docx_form import read_docx_form
+from service.forms.pdf_form import read_pdf_form
+from service.store.models import Submission
+
+READERS = {"pdf": read_pdf_form, "docx": read_docx_form}
+
+
+@dataclass(frozen=True)
+class ReadForm:
+    """A form read back: its type, hash, the act it holds (raw) and where each field sits."""
+
+    file_type: str
+    sha256: str
+    size: int
+    act: dict[str, Any]
+    rows: list[int]
+
+
+def blank_act(agreement: dict[str, Any], month, number: str = "") -> dict[str, Any]:
+    """What a fresh form for ``agreement`` and ``month`` (a Period) says before the provider fills it."""
+    signer = agreement.get("representative") or agreement["client"]
+    official = agreement["provider"]["representative"]
+    return {
+        "number": number,
+        "month": month.start.strftime("%Y-%m"),
+        "agreement": agreement,
+        "sessions": [],
+        "signatures": {
+            "provider": {"name": official["name"], "position": official["position"]},
+            "recipient": signer["name"],
+            "social_worker": {"name": "", "position": ""},
+        },
+    }
+
+
+def read_upload(data: bytes, *, limit: int, timeout_s: float, memory_bytes: int) -> ReadForm:
+    """Check and parse an upload; raises ``uploads.UploadRejected`` with a code when it cannot be read."""
+    uploads.check_size(data, limit)
+    file_type = uploads.sniff(data)
+    if file_type == "docx":
+        uploads.inspect_docx(data)
+    else:
+        uploads.inspect_pdf(data)
+    parsed = uploads.run_limited(READERS[file_type], data, timeout_s=timeout_s, memory_bytes=memory_bytes)
+    act = form_fields.from_fields(parsed["fields"], parsed["agreement"])
+    rows = form_fields.session_rows(parsed["fields"])
+    return ReadForm(file_type, hashlib.sha256(data).hexdigest(), len(data), act, rows)
+
+
+def validate(form: ReadForm) -> dict[str, Any]:
+    """The act loaded by the delivery-act schema (``ValidationError`` otherwise)."""
+    return DeliveryActSchema().load(form.act)
+
+
+def field_of(form: ReadForm, path: tuple) -> dict[str, Any]:
+    """The form field and page an error path belongs to, for the problem's error entry."""
+    name, page = form_fields.field_for(path, form.rows)
+    return {"field": name, "page": page}
+
+
+def keep(session: Session, user: Principal, form: ReadForm, act: dict[str, Any]) -> tuple[Submission, bool]:
+    """The submission of this upload: the existing one for the same file, or a new one."""
+    existing = session.scalar(
+        select(Submission).where(
+            Submission.municipality == user.municipality, Submission.sha256 == form.sha256
+        )
+    )
+    if existing:
+        return existing, False
+    submission = Submission(
+        municipality=user.municipality,
+        user_id=user.id,
+        sha256=form.sha256,
+        size=form.size,
+        file_type=form.file_type,
+        month=act["month"].start.strftime("%Y-%m"),
+        provider=act["agreement"]["provider"]["registration_number"],
+        agreement_number=act["agreement"]["number"],
+        act=json.dumps(form.act, ensure_ascii=False, sort_keys=True),
+    )
+    session.add(submission)
+    session.flush()
+    return submission, True
