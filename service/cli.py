@@ -5,6 +5,7 @@ Errors are the same coded, translated problems the API returns; invalid data exi
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -18,12 +19,14 @@ from rich.table import Table
 
 from schemas.catalogue import CatalogueError
 from schemas.errors import flatten, json_pointer, problem
-from service import accounts
+from service import accounts, submissions
 from service.auth import DEFAULT_TOKEN_DAYS, ROLES
 from service.config import from_environment
 from service.documents import KINDS, DocumentKind, Templates
 from service.documents.docx import TemplateDefect
 from service.documents.labels import LabelError
+from service.documents.pdf import ConversionError, convert_cold
+from service.forms.uploads import UploadRejected
 from service.i18n import LANGUAGES, MissingCatalog, translate
 from service.jsondata import InvalidJson, parse_json
 
@@ -71,17 +74,50 @@ def serve(host: str, port: int, threads: int) -> None:
 @main.command()
 @kind_argument
 @file_argument
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The DOCX to write.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The file to write.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["docx", "pdf"]), default="docx", show_default=True
+)
 @lang_option
-def render(kind: str, file: Path, output: Path | None, lang: str) -> None:
-    """Render KIND from the case data in FILE (JSON) to a DOCX."""
+def render(kind: str, file: Path, output: Path | None, output_format: str, lang: str) -> None:
+    """Render KIND from the case data in FILE (JSON) to a DOCX or PDF."""
     document_kind = KINDS[kind]
     values = _load(document_kind, file, lang)
-    templates = _setup(lambda: Templates(from_environment()["TEMPLATES_DIR"]))
+    templates = _setup(lambda: Templates.of(from_environment()["TEMPLATES_DIR"]))
     document = templates.render(document_kind, values)
-    target = output or Path(f"{document_kind.file_name(values)}.docx")
+    if output_format == "pdf":
+        try:
+            document = convert_cold(document)
+        except ConversionError as exc:
+            click.echo(f"PDF conversion failed: {exc}", err=True)
+            sys.exit(EXIT_SETUP)
+    target = output or Path(f"{document_kind.file_name(values)}.{output_format}")
     _write_atomically(target, document)
     click.echo(f"{target} ({len(document):,} B)")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@lang_option
+def extract(file: Path, lang: str) -> None:
+    """Read a filled delivery-act form (PDF or DOCX), check it, and print the act as JSON."""
+    settings = from_environment()
+    try:
+        form = submissions.read_upload(
+            file.read_bytes(),
+            limit=settings["MAX_UPLOAD_BYTES"],
+            timeout_s=settings["PARSE_TIMEOUT_S"],
+            memory_bytes=settings["PARSE_MEMORY_BYTES"],
+        )
+    except UploadRejected as exc:
+        click.echo(f"{file}: {translate(problem(exc.code), lang)[1]}", err=True)
+        sys.exit(EXIT_INVALID)
+    try:
+        submissions.validate(form)
+    except ValidationError as exc:
+        _print_problems(file, flatten(exc.messages), lang, lambda path: submissions.field_of(form, path))
+        sys.exit(EXIT_INVALID)
+    click.echo(json.dumps(form.act, ensure_ascii=False, indent=2))
 
 
 @main.command()
@@ -181,7 +217,6 @@ def _accounts():
 
 def _load(kind: DocumentKind, file: Path, lang: str) -> dict:
     """The file's data loaded by the kind's schema; prints every problem and exits 1 otherwise."""
-    errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
             raise click.ClickException(f"{file} is larger than {MAX_FILE_BYTES:,} bytes")
@@ -193,16 +228,24 @@ def _load(kind: DocumentKind, file: Path, lang: str) -> dict:
         click.echo(f"{file}: {translate(exc.problem, lang)[1]}", err=True)
         sys.exit(EXIT_INVALID)
     except ValidationError as exc:
-        problems = flatten(exc.messages)
-        table = Table(title=str(file), title_justify="left")
-        for header in ("path", "code", "message"):
-            table.add_column(header, overflow="fold")
-        for path, message in problems:
-            code, text = translate(message, lang)
-            table.add_row(json_pointer(path) or "/", code, text)
-        errors.print(table)
+        _print_problems(file, flatten(exc.messages), lang)
         sys.exit(EXIT_INVALID)
     return values
+
+
+def _print_problems(file: Path, problems, lang: str, annotate=None) -> None:
+    """Every problem as a table row: path (and form field), code, message."""
+    errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+    table = Table(title=str(file), title_justify="left")
+    for header in ("path", "code", "message"):
+        table.add_column(header, overflow="fold")
+    for path, message in problems:
+        code, text = translate(message, lang)
+        where = json_pointer(path) or "/"
+        if annotate and (field := annotate(path)).get("field"):
+            where += f"\n(lauks {field['field']}, {field['page']}. lpp.)"
+        table.add_row(where, code, text)
+    errors.print(table)
 
 
 def _setup(factory):
