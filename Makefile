@@ -23,6 +23,8 @@ lint: $(READY)
 
 bench: $(READY) lang ## benchmarks; figures go into bench/README.md
 	$(BIN)/python -m bench.render_documents
+	$(BIN)/python -m bench.convert_pdf
+	$(BIN)/python -m bench.read_forms
 
 lang: $(MO) ## compile the message catalogs
 
