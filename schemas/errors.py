@@ -89,6 +89,7 @@ MESSAGES: dict[str, str] = {
     "pdf.busy": N_("Every PDF converter is busy: try again in a few seconds."),
     "pdf.unavailable": N_("PDF conversion is not available on this server (LibreOffice is missing)."),
     "pdf.timeout": N_("The PDF conversion took too long and was stopped; try again."),
+    "pdf.failed": N_("The PDF converter failed on this document; the DOCX can still be downloaded."),
     # Text.
     "text.empty": N_("May not be empty."),
     "text.too_long": N_("Must be at most {max} characters long."),

@@ -17,6 +17,7 @@ import shutil
 import signal
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -327,7 +328,12 @@ def test_closing_the_pool_leaves_no_office_running(plan_docx):
 
 
 def test_missing_converter_says_what_to_install(plan_docx):
-    for settings in ({"python": "/nonexistent/python3"}, {"soffice": "/nonexistent/soffice"}):
+    no_uno = sys.executable  # the service's own interpreter: no UNO bridge
+    for settings in (
+        {"python": "/nonexistent/python3"},
+        {"python": no_uno},
+        {"soffice": "/nonexistent/soffice"},
+    ):
         pool = ConversionPool(size=1, **settings)
         try:
             with pytest.raises(ConverterUnavailable) as unavailable:
@@ -402,9 +408,10 @@ def png(size: int) -> bytes:
 
 
 def docx_linking(*targets: str) -> bytes:
-    """A DOCX whose pictures are linked (``r:link``, TargetMode="External"), not embedded."""
+    """A DOCX with one embedded picture and one linked (``r:link``, TargetMode="External") per target."""
     document = Document()
     document.add_paragraph(f"Saistīti attēli: {LETTERS}")
+    document.add_paragraph().add_run().add_picture(io.BytesIO(png(6)))
     for target in targets:
         shape = document.add_paragraph().add_run().add_picture(io.BytesIO(png(4)))
         blip = shape._inline.graphic.graphicData.pic.blipFill.blip
@@ -437,7 +444,7 @@ def test_linked_images_are_neither_fetched_nor_read(pool, canary, tmp_path):
     # Control: LibreOffice as installed fetches the URL and copies the local file into the PDF.
     control = plain_libreoffice_convert(docx)
     assert any("/canary.png" in request for request in canary.requests), canary.requests
-    assert image_count(control) == 2
+    assert image_count(control) == 3
     canary.requests.clear()
 
     pdf = pool.convert(docx)
@@ -445,4 +452,4 @@ def test_linked_images_are_neither_fetched_nor_read(pool, canary, tmp_path):
     assert "Saistītiattēli" in text_of(pdf)
     time.sleep(0.2)  # a late request would still be recorded
     assert canary.requests == []
-    assert image_count(pdf) == 0
+    assert image_count(pdf) == 1  # the embedded picture only

@@ -69,6 +69,8 @@ def to_pdf(document: bytes) -> bytes:
         raise RequestProblem(503, problem("pdf.unavailable")) from None
     except pdf.ConversionTimeout:
         raise RequestProblem(503, problem("pdf.timeout")) from None
+    except pdf.ConversionFailed:
+        raise RequestProblem(502, problem("pdf.failed")) from None
 
 
 def _render_view(kind: DocumentKind):
@@ -150,6 +152,7 @@ def _register(kind: DocumentKind) -> None:
                 413: _problem("The body is too large"),
                 415: _problem("The body is not JSON"),
                 422: _problem("The data break the schema or its rules; every problem is listed"),
+                502: _problem("The PDF converter failed on this document"),
                 503: _problem("PDF converters busy (Retry-After) or unavailable"),
             },
         )(view)

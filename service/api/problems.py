@@ -28,6 +28,7 @@ TITLES = {
     404: N_("Not found"),
     405: N_("This method is not allowed here"),
     406: N_("The requested format is not available"),
+    502: N_("A part of the service failed"),
     503: N_("The service is busy or a part of it is unavailable"),
     413: N_("The request is too large"),
     415: N_("Unsupported content type"),

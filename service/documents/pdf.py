@@ -18,14 +18,15 @@ errors named after their cause). Why each piece is there:
   the worker, ``oosplash`` and ``soffice.bin`` — and a fresh worker started in its place; so does a worker
   whose office died. Every ``restart_after`` conversions a worker is retired and replaced, as Gotenberg
   restarts LibreOffice every N conversions, so leaks and state cannot pile up.
-- **Hardened.** LibreOffice fetches resources a document links to: an external image is requested over
-  HTTP while converting, and a ``file://`` image link copies a local file into the PDF (CVE-2024-12426,
-  CVE-2025-1080, Gotenberg's GHSA-rm4c-xj6x-49mw). Each profile sets ``BlockUntrustedRefererLinks`` (with
-  no trusted locations, linked content is never loaded) and points LibreOffice's proxy at a closed local
-  port; documents are opened hidden, read-only, with ``MacroExecutionMode`` NEVER_EXECUTE and
-  ``UpdateDocMode`` NO_UPDATE, macros disabled in the profile and VBA not even imported. Tested with a
-  canary HTTP server in ``tests/test_pdf_conversion.py``. Still: run the service where LibreOffice has no
-  network reach it does not need.
+- **Hardened.** LibreOffice as installed fetches what a document links to: converting a DOCX with an
+  external image requests it over HTTP, and a ``file://`` image link copies a local file into the PDF
+  (Gotenberg's GHSA-rm4c-xj6x-49mw; LibreOffice's own URL handling had exfiltration CVEs too,
+  CVE-2024-12426 and CVE-2025-1080). ``UpdateDocMode`` NO_UPDATE alone does not stop it. Each profile sets
+  ``BlockUntrustedRefererLinks`` (with no trusted locations, linked content is never loaded) and points
+  LibreOffice's proxy at a closed local port; documents are opened hidden, read-only, with the DOCX filter
+  only, ``MacroExecutionMode`` NEVER_EXECUTE and ``UpdateDocMode`` NO_UPDATE; macros are disabled in the
+  profile and VBA projects not even imported. ``tests/test_pdf_conversion.py`` checks this with a canary
+  HTTP server. Still: run the service where LibreOffice has no network reach it does not need.
 
 Nothing here keeps document content: inputs and outputs live in a private temporary folder for the length
 of one conversion; :meth:`ConversionPool.state` reports counts and the last error's kind only.
@@ -116,6 +117,7 @@ class _Worker:
         self.log = self.home / "worker.log"
         self.conversions = 0
         self.ready = False
+        self._ready_lock = threading.Lock()  # start(wait=True) and a caller may wait for the same greeting
         self.pipe = f"veidlapas-{os.getpid()}-{uuid.uuid4().hex}"
         self._buffer = b""
         command = [
@@ -190,8 +192,11 @@ class _Worker:
 
     def wait_ready(self, deadline: float) -> None:
         """Wait for the worker's greeting; :class:`ConverterUnavailable` when it cannot start."""
-        if self.ready:
-            return
+        with self._ready_lock:
+            if not self.ready:
+                self._read_greeting(deadline)
+
+    def _read_greeting(self, deadline: float) -> None:
         try:
             greeting = self._read_line(deadline)
         except _Timeout:
@@ -226,11 +231,13 @@ class _Worker:
         with contextlib.suppress(OSError, ValueError):
             self.process.stdin.close()
         deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.returncode is None:
             # WNOWAIT: see the exit without reaping, so the group id stays ours for the killpg below.
-            with contextlib.suppress(ChildProcessError):
+            try:
                 if os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
                     break
+            except ChildProcessError:  # already reaped (by poll)
+                break
             time.sleep(0.05)
         self.kill()
 

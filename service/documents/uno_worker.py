@@ -36,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 
 # A dead proxy: every HTTP/HTTPS/FTP request LibreOffice itself makes goes to a closed local port.
@@ -124,7 +125,7 @@ def office_environment() -> dict[str, str]:
 
 def profile_url(profile: str) -> str:
     """The ``UserInstallation`` URL of the profile folder ``profile``."""
-    return "file://" + os.path.abspath(profile).replace("%", "%25").replace(" ", "%20")
+    return "file://" + urllib.parse.quote(os.path.abspath(profile))
 
 
 def soffice_command(soffice: str, profile: str, *extra: str) -> list[str]:
@@ -285,7 +286,7 @@ def office_sockets(pipe: str, profile: str) -> list[str]:
 
 
 def descendants(pid: int) -> list[int]:
-    """The processes below ``pid`` (children first), from /proc."""
+    """Every process below ``pid``, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
