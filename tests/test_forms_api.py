@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from service.cli import main
 from tests.helpers import FILLED_ACT, blank_act_form, fill_with_pdftk, upload
+from tests.test_pdf_conversion import pdfa_part
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -139,3 +140,15 @@ def test_documents_come_as_pdf_on_request(client):
     assert client.post("/api/v1/documents/support-plan?format=odt", json={}).json["errors"][0]["code"] == (
         "format.unknown"
     )
+
+
+def test_pdfa_on_request(client):
+    from tests.helpers import sample_text
+
+    response = client.post(
+        "/api/v1/documents/delivery-act?format=pdf&pdfa=1",
+        data=sample_text("delivery-act-adult-aplp"),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert pdfa_part(response.data) == "2"

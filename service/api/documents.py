@@ -58,9 +58,10 @@ def wanted_format() -> str:
 
 
 def to_pdf(document: bytes) -> bytes:
-    """The document converted by the service's LibreOffice pool; its failures as problems."""
+    """The document converted by the service's LibreOffice pool (PDF/A-2b with ``pdfa=1``)."""
+    archival = request.args.get("pdfa") in ("1", "true")
     try:
-        return current_app.extensions["veidlapas.pdf"].convert(document)
+        return current_app.extensions["veidlapas.pdf"].convert(document, pdfa=archival)
     except pdf.PoolBusy as exc:
         raise RequestProblem(
             503, problem("pdf.busy"), headers={"Retry-After": str(exc.retry_after)}
@@ -137,8 +138,15 @@ def _register(kind: DocumentKind) -> None:
         "schema": {"type": "string", "enum": ["docx", "pdf"]},
         "description": "The output; DOCX unless asked (or Accept: application/pdf)",
     }
+    archival = {
+        "in": "query",
+        "name": "pdfa",
+        "required": False,
+        "schema": {"type": "string", "enum": ["1", "0", "true", "false"]},
+        "description": "With format=pdf: PDF/A-2b for archiving",
+    }
     for action, path, view, success, parameters in (
-        ("render", f"/documents/{kind.name}", _render_view(kind), docx, [output]),
+        ("render", f"/documents/{kind.name}", _render_view(kind), docx, [output, archival]),
         ("validate", f"/validate/{kind.name}", _validate_view(kind), report, []),
     ):
         endpoint = f"{action}_{kind.context}"
