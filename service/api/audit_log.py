@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from service.api.listing import listed
 from service.api.schemas import AuditArgsSchema, AuditEntrySchema
-from service.auth import authorize, scope
+from service.auth import authorize
 from service.store.models import AuditEntry
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The audit trail (administrators)")
@@ -19,14 +19,4 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The audit 
 def list_audit(args):
     """Who did what and when, newest first."""
     authorize("audit:read")
-    statement = scope().select(AuditEntry)
-    for key in ("action", "username", "object_id"):
-        if key in args:
-            statement = statement.where(getattr(AuditEntry, key) == args[key])
-    if "since" in args:
-        statement = statement.where(AuditEntry.at >= args["since"])
-    if "until" in args:
-        statement = statement.where(AuditEntry.at < args["until"])
-    statement = statement.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    with current_app.extensions["veidlapas.db"].session() as session:
-        return list(session.scalars(statement.limit(args["limit"]).offset(args["offset"])))
+    return listed(AuditEntry, args, time_column="at", equal=("action", "username", "object_id"))

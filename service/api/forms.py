@@ -17,6 +17,7 @@ from schemas.errors import flatten, problem
 from service import audit, submissions
 from service.api.body import json_body
 from service.api.documents import DOCX, PDF
+from service.api.listing import listed
 from service.api.problems import PROBLEM_JSON, RequestProblem, problem_response
 from service.api.schemas import FormRequestSchema, ProblemSchema, SubmissionArgsSchema, SubmissionSchema
 from service.auth import authorize, scope
@@ -132,13 +133,7 @@ def upload_form():
 def list_submissions(args):
     """Received delivery acts the user may see, newest first; by month, provider and status."""
     authorize("register:read")
-    statement = scope().select(Submission)
-    for key in ("month", "provider", "status"):
-        if key in args:
-            statement = statement.where(getattr(Submission, key) == args[key])
-    statement = statement.order_by(Submission.received_at.desc(), Submission.id)
-    with current_app.extensions["veidlapas.db"].session() as session:
-        return list(session.scalars(statement.limit(args["limit"]).offset(args["offset"])))
+    return listed(Submission, args, time_column="received_at", equal=("month", "provider", "status"))
 
 
 @blp.route("/submissions/<submission_id>", methods=["GET"])

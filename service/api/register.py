@@ -10,6 +10,7 @@ from marshmallow import RAISE
 
 from service import audit
 from service.api.documents import DOCX
+from service.api.listing import listed
 from service.api.schemas import RegisterArgsSchema, RegisteredDocumentSchema
 from service.auth import authorize, scope
 from service.register import forget
@@ -24,16 +25,7 @@ blp = Blueprint("register", __name__, url_prefix="/api/v1", description="The reg
 def list_documents(args):
     """Rendered documents the user may see, newest first."""
     authorize("register:read")
-    statement = scope().select(RegisteredDocument)
-    if "kind" in args:
-        statement = statement.where(RegisteredDocument.kind == args["kind"])
-    if "since" in args:
-        statement = statement.where(RegisteredDocument.created_at >= args["since"])
-    if "until" in args:
-        statement = statement.where(RegisteredDocument.created_at < args["until"])
-    statement = statement.order_by(RegisteredDocument.created_at.desc(), RegisteredDocument.id)
-    with current_app.extensions["veidlapas.db"].session() as session:
-        return list(session.scalars(statement.limit(args["limit"]).offset(args["offset"])))
+    return listed(RegisteredDocument, args, time_column="created_at", equal=("kind",))
 
 
 @blp.route("/register/<document_id>", methods=["GET"])
