@@ -37,14 +37,17 @@ class ReadForm:
     rows: list[int]
 
 
-def blank_act(agreement: dict[str, Any], month, number: str = "") -> dict[str, Any]:
-    """What a fresh form for ``agreement`` and ``month`` (a Period) says before the provider fills it."""
+def blank_act(
+    agreement_raw: dict[str, Any], agreement: dict[str, Any], month, number: str = ""
+) -> dict[str, Any]:
+    """A fresh form's act for ``month`` (a Period): ``agreement_raw`` travels in the form as it was sent
+    (so it loads again the same way, ``from_plan`` included); names come from the loaded ``agreement``."""
     signer = agreement.get("representative") or agreement["client"]
     official = agreement["provider"]["representative"]
     return {
         "number": number,
         "month": month.start.strftime("%Y-%m"),
-        "agreement": agreement,
+        "agreement": agreement_raw,
         "sessions": [],
         "signatures": {
             "provider": {"name": official["name"], "position": official["position"]},

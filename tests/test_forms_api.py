@@ -152,3 +152,14 @@ def test_pdfa_on_request(client):
     )
     assert response.status_code == 200
     assert pdfa_part(response.data) == "2"
+
+
+def test_a_form_for_an_agreement_made_from_a_plan(client):
+    from tests.helpers import load_sample
+
+    request = {"agreement": load_sample("service-agreement-from-plan"), "month": "2020-09"}
+    response = client.post("/api/v1/forms/delivery-act", json=request)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF-")
+    fields = PdfReader(io.BytesIO(response.data)).get_fields()
+    plan = load_sample("support-plan-adult-trustee")
+    assert fields["signatures.recipient"]["/V"] == plan["representative"]["name"]

@@ -21,6 +21,7 @@ from service.api.listing import listed
 from service.api.problems import PROBLEM_JSON, RequestProblem, problem_response
 from service.api.schemas import FormRequestSchema, ProblemSchema, SubmissionArgsSchema, SubmissionSchema
 from service.auth import authorize, scope
+from service.documents.registry import safe_file_name
 from service.forms.docx_form import make_docx_form
 from service.forms.pdf_form import make_pdf_form
 from service.forms.uploads import UploadRejected
@@ -57,10 +58,11 @@ def make_form():
         raise RequestProblem(400, problem("format.unknown", formats="pdf, docx"))
     raw = json_body()
     values = FormRequestSchema().load(raw)
-    # The agreement travels in the form as it was sent, so reading the form back loads it the same way.
-    act = submissions.blank_act(raw["agreement"], values["month"], values.get("number", ""))
+    act = submissions.blank_act(
+        raw["agreement"], values["agreement"], values["month"], values.get("number", "")
+    )
     document = make_pdf_form(act) if output == "pdf" else make_docx_form(act)
-    name = f"Akts {values['agreement']['number']} {values['month'].start:%Y-%m}.{output}".replace("/", "-")
+    name = f"Akts {safe_file_name(values['agreement']['number'])} {values['month'].start:%Y-%m}.{output}"
     with current_app.extensions["veidlapas.db"].session() as session:
         audit.record(session, user, "rendered", "form", values["agreement"]["number"], outcome=output)
     mimetype = PDF if output == "pdf" else DOCX
