@@ -163,3 +163,16 @@ def test_a_form_for_an_agreement_made_from_a_plan(client):
     fields = PdfReader(io.BytesIO(response.data)).get_fields()
     plan = load_sample("support-plan-adult-trustee")
     assert fields["signatures.recipient"]["/V"] == plan["representative"]["name"]
+
+
+def test_uploads_have_their_own_size_limit(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 10_000  # JSON bodies: small
+    app.config["MAX_UPLOAD_BYTES"] = 50_000
+    big = b"%PDF-1.7\n" + b"0" * 30_000 + b"\n%%EOF\n"
+    assert upload(client, big).status_code != 413  # within the upload limit: read (and refused as a form)
+    too_big = b"%PDF-1.7\n" + b"0" * 60_000
+    response = upload(client, too_big)
+    assert response.status_code == 413 and response.json["errors"][0]["code"] in (
+        "upload.too_large",
+        "body.too_large",
+    )

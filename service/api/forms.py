@@ -101,6 +101,8 @@ def make_form():
 def upload_form():
     """Take a filled delivery act (PDF or DOCX), check it like any input, keep it as a submission."""
     user = authorize("render:delivery-act")
+    # A filled form may be larger than JSON bodies are allowed to be; the multipart envelope adds a little.
+    request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"] + 64 * 1024
     upload = request.files.get("file")
     if upload is None:
         raise RequestProblem(400, problem("upload.missing"))
