@@ -34,6 +34,7 @@ ROLES = ("social_worker", "finance_officer", "administrator", "reviewer")
 TOKEN_PREFIX = "vl_"
 DEFAULT_TOKEN_DAYS = 90
 PUBLIC_ENDPOINTS = frozenset({"health.health"})
+LAST_USE_RESOLUTION = dt.timedelta(minutes=5)
 
 _SOCIAL_WORKER_KINDS = ("support-plan", "service-agreement", "delivery-act")
 _FINANCE_KINDS = ("service-agreement", "delivery-act", "reimbursement-request")
@@ -97,7 +98,8 @@ def authenticate() -> Principal:
             or found.user.disabled_at is not None
         ):
             raise Unauthorized(problem("auth.invalid"))
-        found.last_used_at = now
+        if found.last_used_at is None or as_utc(found.last_used_at) < now - LAST_USE_RESOLUTION:
+            found.last_used_at = now  # not on every request: one write per token per few minutes
         user = found.user
         return Principal(user.id, user.username, user.role, user.municipality)
 
