@@ -271,20 +271,7 @@ def make_docx_form(act_raw: dict[str, Any]) -> bytes:
     )
 
     doc.add_paragraph()._p.append(_run("Paraksti", 10, bold=True))
-    blocks = (
-        (
-            "Pakalpojuma sniedzējs",
-            (("signatures.provider.name", "vārds, uzvārds"), ("signatures.provider.position", "amats")),
-        ),
-        ("Pakalpojumu saņēmu", (("signatures.recipient", "saņēmējs vai likumiskais pārstāvis"),)),
-        (
-            "Pieņemts (sociālais dienests)",
-            (
-                ("signatures.social_worker.name", "vārds, uzvārds"),
-                ("signatures.social_worker.position", "amats"),
-            ),
-        ),
-    )
+    blocks = F.SIGNATURE_BLOCKS
     signatures = doc.add_table(rows=1, cols=3)
     for cell, (block, entries) in zip(signatures.rows[0].cells, blocks, strict=True):
         cell.paragraphs[0]._p.append(_run(block, 8.5, bold=True))

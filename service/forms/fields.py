@@ -329,3 +329,17 @@ def field_for(path: str | Sequence[str | int], rows: Sequence[int] | None = None
         if below:
             return below, page_of(below)
     return None, 1
+
+
+#: The signature blocks of the form, in order: heading, then (field, caption) pairs. Both makers draw these.
+SIGNATURE_BLOCKS = (
+    (
+        "Pakalpojuma sniedzējs",
+        (("signatures.provider.name", "vārds, uzvārds"), ("signatures.provider.position", "amats")),
+    ),
+    ("Pakalpojumu saņēmu", (("signatures.recipient", "saņēmējs vai likumiskais pārstāvis"),)),
+    (
+        "Pieņemts (sociālais dienests)",
+        (("signatures.social_worker.name", "vārds, uzvārds"), ("signatures.social_worker.position", "amats")),
+    ),
+)

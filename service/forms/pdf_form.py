@@ -565,20 +565,7 @@ def _draw_pages(act_raw: dict[str, Any], agreement: dict[str, Any]) -> tuple[byt
     y -= 150
     label(MARGIN, y, "Paraksti", 10, bold=True, gray=0)
     column = (width - 2 * 16) / 3
-    blocks = (
-        (
-            "Pakalpojuma sniedzējs",
-            (("signatures.provider.name", "vārds, uzvārds"), ("signatures.provider.position", "amats")),
-        ),
-        ("Pakalpojumu saņēmu", (("signatures.recipient", "saņēmējs vai likumiskais pārstāvis"),)),
-        (
-            "Pieņemts (sociālais dienests)",
-            (
-                ("signatures.social_worker.name", "vārds, uzvārds"),
-                ("signatures.social_worker.position", "amats"),
-            ),
-        ),
-    )
+    blocks = F.SIGNATURE_BLOCKS
     for index, (heading, entries) in enumerate(blocks):
         x = MARGIN + index * (column + 16)
         yy = y - 18
