@@ -166,14 +166,7 @@ class AgreementSchema(Strict):
     def _check_rules(self, data: dict[str, Any], **kwargs) -> None:
         errors = ErrorCollector()
         term = data.get("term")
-        project = projects.default().get(data.get("project", ""))
-        if "project" in data and project is None:
-            errors.add(("project",), problem("project.unknown", code=data["project"]))
-        if term and project and not project.window.covers(term):
-            errors.add(
-                ("term",),
-                problem("project.outside_window", start=project.window.start, end=project.window.end),
-            )
+        projects.check(data, "term", errors)
         client = data.get("client")
         born = birth_date(client, ("client",), errors) if client else None
         if data.get("representative"):

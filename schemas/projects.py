@@ -22,7 +22,7 @@ from marshmallow import Schema, ValidationError, validates_schema
 
 from schemas.base import Strict
 from schemas.catalogue import CatalogueError, TomlDate
-from schemas.errors import flatten, json_pointer, problem
+from schemas.errors import ErrorCollector, flatten, json_pointer, problem
 from schemas.fields import List, Money, Nested, Number, Period, RegistrationNumber, Text, to_money
 
 BUNDLED = Path(__file__).parent / "data" / "projects.toml"
@@ -129,3 +129,17 @@ def load(path: Path) -> dict[str, Project]:
 def default() -> dict[str, Project]:
     """The projects in use: ``VEIDLAPAS_PROJECTS`` or the bundled file, loaded once."""
     return load(Path(os.environ.get("VEIDLAPAS_PROJECTS") or BUNDLED))
+
+
+def check(data: dict, span_key: str, errors: ErrorCollector) -> Project | None:
+    """The project ``data["project"]`` names, if known, with ``data[span_key]`` (a Period) inside its window;
+    problems at ``/project`` and ``/<span_key>``."""
+    project = default().get(data.get("project", ""))
+    if "project" in data and project is None:
+        errors.add(("project",), problem("project.unknown", code=data["project"]))
+    span = data.get(span_key)
+    if span and project and not project.window.covers(span):
+        errors.add(
+            (span_key,), problem("project.outside_window", start=project.window.start, end=project.window.end)
+        )
+    return project

@@ -158,16 +158,9 @@ class ReimbursementRequestSchema(Strict):
     def _check_rules(self, data: dict[str, Any], **kwargs) -> None:
         errors = ErrorCollector()
         period = data.get("period")
-        project = projects.default().get(data.get("project", ""))
-        if "project" in data and project is None:
-            errors.add(("project",), problem("project.unknown", code=data["project"]))
+        projects.check(data, "period", errors)
         if period and not is_month_or_quarter(period):
             errors.add(("period",), problem("period.month_or_quarter"))
-        if period and project and not project.window.covers(period):
-            errors.add(
-                ("period",),
-                problem("project.outside_window", start=project.window.start, end=project.window.end),
-            )
         agreements = _agreements_by_number(data.get("agreements") or [], errors)
         for index, line in enumerate(data.get("lines") or []):
             _check_line(line, ("lines", index), agreements, period, errors)
