@@ -6,9 +6,7 @@ Errors are the same coded, translated problems the API returns; invalid data exi
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from service.documents import KINDS, DocumentKind, Templates
 from service.documents.docx import TemplateDefect
 from service.documents.labels import LabelError
 from service.documents.pdf import ConversionError, convert_cold
+from service.files import write_atomically
 from service.forms.uploads import UploadRejected
 from service.i18n import LANGUAGES, MissingCatalog, translate
 from service.jsondata import InvalidJson, parse_json
@@ -92,7 +91,7 @@ def render(kind: str, file: Path, output: Path | None, output_format: str, lang:
             click.echo(f"PDF conversion failed: {exc}", err=True)
             sys.exit(EXIT_SETUP)
     target = output or Path(f"{document_kind.file_name(values)}.{output_format}")
-    _write_atomically(target, document)
+    write_atomically(target, document)
     click.echo(f"{target} ({len(document):,} B)")
 
 
@@ -195,7 +194,7 @@ def demo() -> None:
     with app.extensions["veidlapas.db"].session() as session:
         if not any(user.username == DEMO_USER for user, _ in accounts.users(session)):
             _, issued = accounts.add_user(session, DEMO_USER, "administrator", "bauska", days=365)
-            _write_atomically(keep, issued.encode())
+            write_atomically(keep, issued.encode())
             keep.chmod(0o600)
     if keep.exists():
         click.echo(f"Demo administrator {DEMO_USER} (bauska); token in {keep}:\n  {keep.read_text()}")
@@ -255,16 +254,3 @@ def _setup(factory):
     except (CatalogueError, TemplateDefect, LabelError, MissingCatalog) as exc:
         click.echo(f"Cannot start: {exc}", err=True)
         sys.exit(EXIT_SETUP)
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` via a temporary file and a rename: never a half-written file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        os.unlink(temporary)
-        raise
