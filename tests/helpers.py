@@ -19,8 +19,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
+from schemas.agreement import AgreementSchema
+from schemas.delivery import DeliveryActSchema
 from schemas.errors import flatten, json_pointer
 from schemas.plan import SupportPlanSchema
+from schemas.reimbursement import ReimbursementRequestSchema
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -63,21 +66,53 @@ def error_codes(messages: Any) -> dict[str, list[str]]:
     return result
 
 
-def plan_errors(data: Any) -> dict[str, list[str]]:
-    """The codes ``SupportPlanSchema().load(data)`` reports, by pointer; ``{}`` when it loads."""
+def schema_errors(schema: type, data: Any) -> dict[str, list[str]]:
+    """The codes ``schema().load(data)`` reports, by pointer; ``{}`` when it loads."""
     try:
-        SupportPlanSchema().load(data)
+        schema().load(data)
     except ValidationError as exc:
         return error_codes(exc.messages)
     return {}
 
 
-def load_plan(data: Any) -> dict[str, Any]:
-    """Load a plan that must be valid; a failure names every code and pointer."""
+def load_valid(schema: type, data: Any) -> dict[str, Any]:
+    """Load data that must be valid; a failure names every code and pointer."""
     try:
-        return SupportPlanSchema().load(data)
+        return schema().load(data)
     except ValidationError as exc:
-        raise AssertionError(f"the plan did not load: {error_codes(exc.messages)}") from None
+        raise AssertionError(f"{schema.__name__} did not load: {error_codes(exc.messages)}") from None
+
+
+def plan_errors(data: Any) -> dict[str, list[str]]:
+    return schema_errors(SupportPlanSchema, data)
+
+
+def load_plan(data: Any) -> dict[str, Any]:
+    return load_valid(SupportPlanSchema, data)
+
+
+def agreement_errors(data: Any) -> dict[str, list[str]]:
+    return schema_errors(AgreementSchema, data)
+
+
+def load_agreement(data: Any) -> dict[str, Any]:
+    return load_valid(AgreementSchema, data)
+
+
+def delivery_errors(data: Any) -> dict[str, list[str]]:
+    return schema_errors(DeliveryActSchema, data)
+
+
+def load_delivery(data: Any) -> dict[str, Any]:
+    return load_valid(DeliveryActSchema, data)
+
+
+def reimbursement_errors(data: Any) -> dict[str, list[str]]:
+    return schema_errors(ReimbursementRequestSchema, data)
+
+
+def load_reimbursement(data: Any) -> dict[str, Any]:
+    return load_valid(ReimbursementRequestSchema, data)
 
 
 def field_errors(field: fields.Field, value: Any) -> dict[str, list[str]]:
@@ -94,69 +129,6 @@ def field_codes(field: fields.Field, value: Any) -> list[str]:
     errors = field_errors(field, value)
     assert set(errors) <= {""}, f"expected errors at the field itself, got {errors}"
     return errors.get("", [])
-
-
-def agreement_errors(data: Any) -> dict[str, list[str]]:
-    """The codes ``AgreementSchema().load(data)`` reports, by pointer; ``{}`` when it loads."""
-    from schemas.agreement import AgreementSchema  # here, so this file's imports stay as they were
-
-    try:
-        AgreementSchema().load(data)
-    except ValidationError as exc:
-        return error_codes(exc.messages)
-    return {}
-
-
-def load_agreement(data: Any) -> dict[str, Any]:
-    """Load an agreement that must be valid; a failure names every code and pointer."""
-    from schemas.agreement import AgreementSchema
-
-    try:
-        return AgreementSchema().load(data)
-    except ValidationError as exc:
-        raise AssertionError(f"the agreement did not load: {error_codes(exc.messages)}") from None
-
-
-def delivery_errors(data: Any) -> dict[str, list[str]]:
-    """The codes ``DeliveryActSchema().load(data)`` reports, by pointer; ``{}`` when it loads."""
-    from schemas.delivery import DeliveryActSchema
-
-    try:
-        DeliveryActSchema().load(data)
-    except ValidationError as exc:
-        return error_codes(exc.messages)
-    return {}
-
-
-def load_delivery(data: Any) -> dict[str, Any]:
-    """Load a delivery act that must be valid; a failure names every code and pointer."""
-    from schemas.delivery import DeliveryActSchema
-
-    try:
-        return DeliveryActSchema().load(data)
-    except ValidationError as exc:
-        raise AssertionError(f"the delivery act did not load: {error_codes(exc.messages)}") from None
-
-
-def reimbursement_errors(data: Any) -> dict[str, list[str]]:
-    """The codes ``ReimbursementRequestSchema().load(data)`` reports, by pointer; ``{}`` when it loads."""
-    from schemas.reimbursement import ReimbursementRequestSchema
-
-    try:
-        ReimbursementRequestSchema().load(data)
-    except ValidationError as exc:
-        return error_codes(exc.messages)
-    return {}
-
-
-def load_reimbursement(data: Any) -> dict[str, Any]:
-    """Load a reimbursement request that must be valid; a failure names every code and pointer."""
-    from schemas.reimbursement import ReimbursementRequestSchema
-
-    try:
-        return ReimbursementRequestSchema().load(data)
-    except ValidationError as exc:
-        raise AssertionError(f"the request did not load: {error_codes(exc.messages)}") from None
 
 
 def problems_at(schema: Any, data: Any) -> dict[str, list[Any]]:
