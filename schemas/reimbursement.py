@@ -127,6 +127,26 @@ class RowSchema(Strict):
     amount = Money(dump_only=True)
 
 
+class ClientTotalSchema(Strict):
+    """One client's part of the request: their plans, agreements and amount."""
+
+    personal_code = Text(dump_only=True)
+    target_group = Text(dump_only=True)
+    plans = fields.List(fields.String(), dump_only=True)
+    agreements = fields.List(fields.String(), dump_only=True)
+    amount = Money(dump_only=True)
+
+
+class ServiceTotalSchema(Strict):
+    """One service's part of the request."""
+
+    code = Text(dump_only=True)
+    name = Text(dump_only=True)
+    unit = Text(dump_only=True)
+    quantity = Number(dump_only=True)
+    amount = Money(dump_only=True)
+
+
 class RequestTotalsSchema(Strict):
     amount = Money(dump_only=True)
     esf = Money(dump_only=True)
@@ -152,6 +172,8 @@ class ReimbursementRequestSchema(Strict):
     recipient = Nested(RecipientSchema, dump_only=True)
     funding = Nested(FundingSchema, dump_only=True)
     rows = List(Nested(RowSchema), dump_only=True)
+    by_client = List(Nested(ClientTotalSchema), dump_only=True)
+    by_service = List(Nested(ServiceTotalSchema), dump_only=True)
     totals = Nested(RequestTotalsSchema, dump_only=True)
 
     @validates_schema(skip_on_field_errors=False)
@@ -181,6 +203,7 @@ class ReimbursementRequestSchema(Strict):
             line["unit_price"] = services[line["code"]].tariff(line["date"])
             line["amount"] = to_money(line["units"] * line["unit_price"])
         data["rows"] = _rows(data["lines"], {a["number"]: a for a in data["agreements"]})
+        data["by_client"], data["by_service"] = _by_client(data["rows"]), _by_service(data["rows"])
         total = sum((row["amount"] for row in data["rows"]), Decimal("0.00"))
         esf, state = project.split(total)
         data["recipient"] = {
@@ -342,3 +365,43 @@ def _rows(lines: list[dict[str, Any]], agreements: dict[str, dict]) -> list[dict
             }
         )
     return rows
+
+
+def _by_client(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows added up per client, in the rows' order."""
+    clients: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        client = clients.setdefault(
+            row["personal_code"],
+            {
+                "personal_code": row["personal_code"],
+                "target_group": row["target_group"],
+                "plans": [],
+                "agreements": [],
+                "amount": Decimal("0.00"),
+            },
+        )
+        for key, value in (("plans", row["plan_number"]), ("agreements", row["agreement"])):
+            if value not in client[key]:
+                client[key].append(value)
+        client["amount"] += row["amount"]
+    return list(clients.values())
+
+
+def _by_service(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows added up per service code, in the rows' order."""
+    services: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        service = services.setdefault(
+            row["code"],
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "unit": row["unit"],
+                "quantity": Decimal(0),
+                "amount": Decimal("0.00"),
+            },
+        )
+        service["quantity"] += row["quantity"]
+        service["amount"] += row["amount"]
+    return list(services.values())

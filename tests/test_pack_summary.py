@@ -194,9 +194,10 @@ def test_input_text_never_becomes_a_formula():
             line["agreement"] = HOSTILE
     values = load_reimbursement(request)
     # and some the schema would not let through, straight into the loaded values
-    values["rows"][0]["personal_code"] = "+1+1"
-    values["rows"][0]["name"] = HOSTILE
+    values["rows"][0]["personal_code"] = values["by_client"][0]["personal_code"] = "+1+1"
+    values["rows"][0]["name"] = values["by_service"][0]["name"] = HOSTILE
     values["rows"][-1]["plan_number"] = "#N/A"
+    values["by_client"][-1]["plans"].append("#N/A")
     values["submitter"]["name"] = "@SUM(1)"
     values["funding"]["project_name"] = "-2+3"
     book = load_workbook(io.BytesIO(summary_xlsx(values)), data_only=False)

@@ -170,21 +170,10 @@ def _clients_sheet(sheet: Worksheet, values: dict[str, Any], groups: dict[str, s
         ("Personas kods", "Mērķa grupa", "Atbalsta plāna Nr.", "Vienošanās Nr.", "Summa, EUR"),
         (16, 48, 22, 22, 14),
     )
-    clients: dict[str, dict[str, Any]] = {}
-    for item in values["rows"]:
-        client = clients.setdefault(
-            item["personal_code"],
-            {"group": item["target_group"], "plans": [], "agreements": [], "amount": Decimal("0.00")},
-        )
-        if item["plan_number"] not in client["plans"]:
-            client["plans"].append(item["plan_number"])
-        if item["agreement"] not in client["agreements"]:
-            client["agreements"].append(item["agreement"])
-        client["amount"] += item["amount"]
     row = 1
-    for row, (code, client) in enumerate(clients.items(), start=2):
-        _text(sheet.cell(row, 1), code)
-        _text(sheet.cell(row, 2), groups.get(client["group"], client["group"]))
+    for row, client in enumerate(values["by_client"], start=2):
+        _text(sheet.cell(row, 1), client["personal_code"])
+        _text(sheet.cell(row, 2), groups.get(client["target_group"], client["target_group"]))
         _text(sheet.cell(row, 3), ", ".join(client["plans"]))
         _text(sheet.cell(row, 4), ", ".join(client["agreements"]))
         _money(sheet.cell(row, 5), client["amount"])
@@ -203,20 +192,12 @@ def _services_sheet(sheet: Worksheet, values: dict[str, Any], lines_total: str) 
         ("Kods", "Pakalpojums", "Mērvienība", "Daudzums", "Summa, EUR", "Pārbaude pēc rindām, EUR"),
         (12, 44, 14, 12, 14, 24),
     )
-    services: dict[str, dict[str, Any]] = {}
-    for item in values["rows"]:
-        service = services.setdefault(
-            item["code"],
-            {"name": item["name"], "unit": item["unit"], "quantity": Decimal(0), "amount": Decimal("0.00")},
-        )
-        service["quantity"] += item["quantity"]
-        service["amount"] += item["amount"]
     last_line = len(values["lines"]) + 1
     amounts = f"Rindas!$G$2:$G${max(last_line, 2)}"
     codes = f"Rindas!$C$2:$C${max(last_line, 2)}"
     row = 1
-    for row, (code, service) in enumerate(services.items(), start=2):
-        _text(sheet.cell(row, 1), code)
+    for row, service in enumerate(values["by_service"], start=2):
+        _text(sheet.cell(row, 1), service["code"])
         _text(sheet.cell(row, 2), service["name"])
         _text(sheet.cell(row, 3), service["unit"])
         _number(sheet.cell(row, 4), service["quantity"])
