@@ -37,7 +37,7 @@ MESSAGES: dict[str, str] = {
     "type.string": N_("Expected a text string."),
     "type.integer": N_("Expected a whole number."),
     "type.boolean": N_("Expected true or false."),
-    "type.number": N_('Expected a number written as a string or number, e.g. "12.50".'),
+    "type.number": N_('Expected a number with a decimal point, e.g. "12.50" (not "12,50").'),
     "choice": N_("Must be one of: {choices}."),
     "list.too_short": N_("Must have at least {min} item(s)."),
     "list.too_long": N_("Must have at most {max} items."),
@@ -105,7 +105,7 @@ MESSAGES: dict[str, str] = {
     "number.step": N_("Must be given in steps of {step}."),
     "number.range": N_("Must be between {min} and {max}."),
     # Dates and periods.
-    "date.invalid": N_("Expected a date in the form YYYY-MM-DD."),
+    "date.invalid": N_("Expected a date in the form YYYY-MM-DD, e.g. 2020-08-01."),
     "date.out_of_range": N_("The date must be between {min} and {max}."),
     "period.invalid": N_("Expected a period: an object with start and end, or a month YYYY-MM."),
     "moment.invalid": N_("Expected a moment in ISO 8601 form, e.g. 2020-09-01T08:00:00+03:00."),

@@ -264,7 +264,7 @@ class Date(Coded, fields.Date):
     >>> Date().deserialize("2020-W01-1")
     Traceback (most recent call last):
         ...
-    marshmallow.exceptions.ValidationError: Expected a date in the form YYYY-MM-DD.
+    marshmallow.exceptions.ValidationError: Expected a date in the form YYYY-MM-DD, e.g. 2020-08-01.
     """
 
     error_codes = {"invalid": "date.invalid", "format": "date.invalid"}
