@@ -197,6 +197,20 @@ MESSAGES: dict[str, str] = {
     "agreement.no_plan_line": N_("The plan has no service line number {index}."),
     "goal.duplicate_id": N_("The goal identifier {goal} is used more than once."),
     "goal.deadline_outside_period": N_("The deadline must fall inside the plan period ({start} - {end})."),
+    # Packs and jobs.
+    "municipality.unknown": N_("The municipality {code} is not configured; an administrator adds it."),
+    "municipality.not_yours": N_("You may make packs only for your own municipality ({code})."),
+    "pack.no_agreement": N_("Agreement {number} is not in the pack's agreements."),
+    "pack.no_submissions": N_("No accepted delivery acts for this municipality and period."),
+    "pack.lines_twice": N_("Send the delivery lines one way only: in the body, as a file or from the acts."),
+    "pack.no_lines": N_("Send the delivery lines: in the body, as a CSV or XLSX file, or from the acts."),
+    "job.not_finished": N_("The job has not finished yet ({state})."),
+    "job.no_result": N_("The job has no result ({state})."),
+    "job.failed_document": N_("The document {document} could not be made: {reason}."),
+    "job.interrupted": N_("The job was interrupted {times} times and was stopped."),
+    "job.cancelled": N_("The job was cancelled."),
+    "job.storage": N_("The pack could not be written to storage."),
+    "idempotency.conflict": N_("This idempotency key was used for a different pack."),
 }
 
 
