@@ -14,8 +14,8 @@ from typing import Any
 
 from flask import Flask
 
-from schemas import catalogue, projects
-from service import api, auth, i18n, security
+from schemas import catalogue, municipalities, projects
+from service import api, auth, i18n, jobs, security
 from service.config import from_environment
 from service.documents import Templates
 from service.documents.pdf import ConversionPool
@@ -43,11 +43,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app)
     catalogue.default()
     projects.default()
+    municipalities.default()
     i18n.check_catalogs()
     templates = Templates.of(app.config["TEMPLATES_DIR"])
     templates.load_all()
     app.extensions["veidlapas.templates"] = templates
     _init_storage(app)
+    jobs.init_app(app)
     app.extensions["veidlapas.pdf"] = _pdf_pool(
         app.config["PDF_CONVERTERS"],
         app.config["PDF_TIMEOUT_S"],

@@ -20,6 +20,8 @@ ACTIONS = (
     "downloaded",
     "accepted",
     "deleted",
+    "created",
+    "cancelled",
     "user_created",
     "token_issued",
     "token_revoked",

@@ -67,6 +67,9 @@ def serve(host: str, port: int, threads: int) -> None:
         f'       -H "Authorization: Bearer $(cat {demo_token})" \\\n'
         f"       --data-binary @{sample} -o plan.docx"
     )
+    resume = getattr(app.extensions["veidlapas.jobs"], "resume", None)
+    if resume and (resumed := resume()):
+        click.echo(f"Resuming {len(resumed)} unfinished job(s).")
     waitress_serve(app, host=host, port=port, threads=threads, ident="veidlapas")
 
 
@@ -127,6 +130,59 @@ def validate(kind: str, file: Path, lang: str) -> None:
     """Check the case data in FILE (JSON) against KIND's schema and rules."""
     _load(KINDS[kind], file, lang)
     click.echo("Dati ir derīgi." if lang == "lv" else "The data are valid.")
+
+
+@main.command()
+@click.option("--project", required=True, help="Project code, e.g. IBM.")
+@click.option("--municipality", required=True, help="Municipality code, e.g. bauska.")
+@click.option("--period", required=True, help="2020-09 (a month) or 2020-07/2020-09 (a quarter).")
+@click.option("--date", help="The request's date (YYYY-MM-DD); today when left out.")
+@click.option("--number", help="The request's number; KP-<prefix>-YYYY/MM when left out.")
+@click.option("--pdf/--no-pdf", default=True, show_default=True, help="PDFs and pack.pdf.")
+@click.option("--from-acts", is_flag=True, help="Take the lines from the accepted delivery acts.")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@lang_option
+def pack(files: tuple[Path, ...], output: Path, lang: str, **options) -> None:
+    """Make a reimbursement pack from FILES: an XLSX (or lines and agreements CSVs, or a JSON order)."""
+    from service import create_app
+    from service.packs.command import PackCommandError, make_pack
+
+    app = _setup(create_app)
+    try:
+        make_pack(app, files, output, options)
+    except PackCommandError as failure:
+        if failure.problems:
+            _print_problems(failure.source, failure.problems, lang, failure.annotate)
+        else:
+            click.echo(f"{failure.source}: {translate(failure.problem, lang)[1]}", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+@main.command()
+@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(concurrency: int, loglevel: str) -> None:
+    """Start a Celery worker for pack jobs (VEIDLAPAS_JOBS=celery: broker, shared database and folder)."""
+    from service import create_app
+    from service.jobs import celery_app, runner
+
+    app = _setup(create_app)
+    celery_app.tools = runner.Tools.from_settings(app.extensions["veidlapas.job_settings"])
+    celery = celery_app.make_celery(app.config)
+    celery.worker_main(
+        [
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--loglevel={loglevel}",
+            "-Q",
+            celery_app.QUEUE,
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            "veidlapas@%h",
+        ]
+    )
 
 
 @main.group()
@@ -241,8 +297,13 @@ def _print_problems(file: Path, problems, lang: str, annotate=None) -> None:
     for path, message in problems:
         code, text = translate(message, lang)
         where = json_pointer(path) or "/"
-        if annotate and (field := annotate(path)).get("field"):
-            where += f"\n(lauks {field['field']}, {field['page']}. lpp.)"
+        place = (annotate(path) or {}) if annotate else {}
+        if place.get("field"):
+            where += f"\n(lauks {place['field']}, {place['page']}. lpp.)"
+        elif place.get("row"):
+            where += f"\n({place['sheet']}, {place['row']}. rinda" + (
+                f", {place['column']})" if place.get("column") else ")"
+            )
         table.add_row(where, code, text)
     errors.print(table)
 

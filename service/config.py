@@ -35,7 +35,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     (2048, 'templates_lv')
     """
     environ = os.environ if environ is None else environ
-    return {
+    settings = {
         # Largest request body accepted (bytes); bigger ones get 413.
         "MAX_CONTENT_LENGTH": _integer(environ, "VEIDLAPAS_MAX_REQUEST_BYTES", 4_000_000),
         # Where the Latvian DOCX templates live.
@@ -64,7 +64,27 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "PARSE_MEMORY_BYTES": _integer(environ, "VEIDLAPAS_PARSE_MEMORY_BYTES", 512 * 1024 * 1024),
         # Behind a reverse proxy that sets X-Forwarded-For/-Proto (HTTPS detection, HSTS).
         "BEHIND_PROXY": _flag(environ, "VEIDLAPAS_BEHIND_PROXY"),
+        # Background jobs (reimbursement packs): "local" runs them in worker processes of the service,
+        # "celery" sends them to Celery workers through the broker (Redis).
+        "JOBS": _choice(environ, "VEIDLAPAS_JOBS", ("local", "celery")),
+        # Where jobs keep their input, parts and finished packs; the instance's "jobs" when empty. With
+        # Celery every web node and worker must see the same folder at the same path.
+        "JOBS_DIR": Path(environ["VEIDLAPAS_JOBS_DIR"]) if environ.get("VEIDLAPAS_JOBS_DIR") else None,
+        # Worker processes of the local backend, and documents a worker makes in one task.
+        "JOB_WORKERS": _integer(environ, "VEIDLAPAS_JOB_WORKERS", 2),
+        "PACK_BATCH": _integer(environ, "VEIDLAPAS_PACK_BATCH", 10),
+        # Celery: the broker, a task's hard time limit, and Redis's visibility timeout (a task a worker
+        # took and never acknowledged goes to another worker after it); the limit must be shorter.
+        "BROKER_URL": environ.get("VEIDLAPAS_BROKER_URL") or "redis://127.0.0.1:6379/0",
+        "TASK_TIME_LIMIT_S": _integer(environ, "VEIDLAPAS_TASK_TIME_LIMIT_S", 900),
+        "VISIBILITY_TIMEOUT_S": _integer(environ, "VEIDLAPAS_VISIBILITY_TIMEOUT_S", 3600),
     }
+    if settings["TASK_TIME_LIMIT_S"] >= settings["VISIBILITY_TIMEOUT_S"]:
+        raise SettingsError(
+            "VEIDLAPAS_TASK_TIME_LIMIT_S must be shorter than VEIDLAPAS_VISIBILITY_TIMEOUT_S, or a task "
+            "still running would be given to a second worker"
+        )
+    return settings
 
 
 def _flag(environ: Mapping[str, str], name: str) -> bool:
@@ -74,3 +94,10 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise SettingsError(f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}")
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = environ.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw

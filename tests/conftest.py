@@ -63,7 +63,14 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def app(tmp_path, database_url):
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "BLOBS_DIR": tmp_path / "blobs"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "BLOBS_DIR": tmp_path / "blobs",
+            "JOBS_DIR": tmp_path / "jobs",
+        }
+    )
     yield app
     app.extensions["veidlapas.db"].engine.dispose()
 

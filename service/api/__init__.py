@@ -9,7 +9,18 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
 
-from service.api import audit_log, documents, forms, health, problems, reference, register, templates
+from service.api import (
+    audit_log,
+    documents,
+    forms,
+    health,
+    jobs,
+    packs,
+    problems,
+    reference,
+    register,
+    templates,
+)
 from service.api.schemas import ProblemSchema
 
 OPENAPI_SETTINGS = {
@@ -65,6 +76,8 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(register.blp)
     api.register_blueprint(audit_log.blp)
     api.register_blueprint(forms.blp)
+    api.register_blueprint(packs.blp)
+    api.register_blueprint(jobs.blp)
     app.add_url_rule(
         "/docs/static/<path:filename>",
         "swagger_ui_static",

@@ -28,6 +28,8 @@ TITLES = {
     404: N_("Not found"),
     405: N_("This method is not allowed here"),
     406: N_("The requested format is not available"),
+    409: N_("Not yet: the job has not finished"),
+    410: N_("It is no longer available"),
     502: N_("A part of the service failed"),
     503: N_("The service is busy or a part of it is unavailable"),
     413: N_("The request is too large"),
@@ -65,12 +67,13 @@ def problem_response(
     errors: list[tuple[tuple, str]] = (),
     headers: dict[str, str] | None = None,
     annotate=None,
+    extras: list[dict[str, Any]] | None = None,
 ) -> Response:
     """A problem+json response in the request's language.
 
     ``detail`` is the status's standard explanation, or the first problem's message when the
     request failed for one reason only. ``annotate(path)`` may add fields to each error (an uploaded
-    form's field name and page).
+    form's field name and page); ``extras`` adds fields error by error (a table's sheet, row and column).
     """
     lang = language()
     body: dict[str, Any] = {
@@ -80,8 +83,14 @@ def problem_response(
         "instance": request.path,
     }
     listed = [
-        {"path": json_pointer(path), "code": code, "message": message, **(annotate(path) if annotate else {})}
-        for path, raw in errors
+        {
+            "path": json_pointer(path),
+            "code": code,
+            "message": message,
+            **((annotate(path) or {}) if annotate else {}),
+            **(extras[index] if extras else {}),
+        }
+        for index, (path, raw) in enumerate(errors)
         for code, message in [translate(raw, lang)]
     ]
     if status in DETAILS:

@@ -170,3 +170,39 @@ class SubmissionSchema(Schema):
     act = fields.Function(
         lambda s: json.loads(s.act), metadata={"description": "The delivery act read from the form"}
     )
+
+
+class JobArgsSchema(PageArgsSchema):
+    state = Choice(("queued", "running", "succeeded", "failed", "cancelled"))
+
+
+class JobErrorSchema(Schema):
+    code = fields.String(metadata={"description": "Stable error code, e.g. job.failed_document"})
+    message = fields.String(metadata={"description": "Why, in the response language"})
+
+
+class JobResultSchema(Schema):
+    url = fields.String(metadata={"description": "Where to download the pack"})
+    name = fields.String(metadata={"description": "File name of the ZIP"})
+    size = fields.Integer()
+    sha256 = fields.String()
+
+
+class JobSchema(Schema):
+    """A background job: what it is, how far it got, and where its result is."""
+
+    id = fields.String()
+    url = fields.String()
+    kind = fields.String()
+    title = fields.String(metadata={"description": "What the job makes, e.g. the request number"})
+    municipality = fields.String()
+    state = fields.String(metadata={"description": "queued, running, succeeded, failed or cancelled"})
+    step = fields.String(metadata={"description": "documents, summary, merging or archive while running"})
+    done = fields.Integer(metadata={"description": "Documents made so far"})
+    total = fields.Integer(metadata={"description": "Documents to make (0 until the job has started)"})
+    created_at = Moment()
+    started_at = Moment(allow_none=True)
+    finished_at = Moment(allow_none=True)
+    input_sha256 = fields.String(metadata={"description": "SHA-256 of the job's input"})
+    error = fields.Nested(JobErrorSchema, allow_none=True)
+    result = fields.Nested(JobResultSchema, allow_none=True)

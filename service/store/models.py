@@ -1,4 +1,4 @@
-"""The stored objects: users and their tokens, the document register and the audit trail.
+"""The stored objects: users and their tokens, the document register, the audit trail, submissions and jobs.
 
 Every object a user can see carries the ``municipality`` it belongs to (the :class:`Scoped` mixin);
 ``service.auth.Scope`` is the one place that filters by it. Nothing here holds document content or a
@@ -114,3 +114,49 @@ class Submission(Scoped, Base):
     act: Mapped[str] = mapped_column(Text)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class Job(Scoped, Base):
+    """A background job (a reimbursement pack): its state and progress, never its content.
+
+    The input lies in the job's folder of the shared job storage, hashed here (``input_sha256``) so the
+    same input returns the same job; ``done``/``total`` count documents; ``attempts`` counts starts, so a
+    job interrupted again and again fails instead of looping.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("municipality", "idempotency_key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(20), default="pack")
+    backend: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    state: Mapped[str] = mapped_column(String(12), default="queued", index=True)
+    step: Mapped[str] = mapped_column(String(20), default="")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    parts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    input_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), default=None)
+    title: Mapped[str] = mapped_column(String(120), default="")
+    error_code: Mapped[str | None] = mapped_column(String(60), default=None)
+    error_params: Mapped[str] = mapped_column(Text, default="{}")
+    result_name: Mapped[str | None] = mapped_column(String(120), default=None)
+    result_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    result_size: Mapped[int | None] = mapped_column(Integer, default=None)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class JobPart(Base):
+    """A finished part of a job: one row per part, so a part done twice still counts once."""
+
+    __tablename__ = "job_parts"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    documents: Mapped[int] = mapped_column(Integer)
+    finished_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,93 @@
+"""The municipalities that send reimbursement requests: the submitter a request prints, and their
+project agreement numbers.
+
+Loaded from ``schemas/data/municipalities.toml`` (or ``VEIDLAPAS_MUNICIPALITIES``) and checked when loaded,
+so a pack needs only the municipality's code, the project and the period.
+
+>>> bauska = default()["bauska"]
+>>> bauska.submitter()["name"], bauska.project_agreements["IBM"]
+('Bauskas novada pašvaldība', 'LM-2018/9.2.2.2/16/I/001/BNP')
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validates_schema
+
+from schemas.catalogue import CatalogueError
+from schemas.errors import flatten, json_pointer, problem
+from schemas.fields import Iban, List, Nested, RegistrationNumber, Text
+from schemas.parties import Name, OfficialSchema
+
+BUNDLED = Path(__file__).parent / "data" / "municipalities.toml"
+
+
+@dataclass(frozen=True)
+class Municipality:
+    """A municipality as the submitter of its reimbursement requests."""
+
+    code: str
+    prefix: str
+    details: dict[str, Any]
+    project_agreements: dict[str, str]
+
+    def submitter(self) -> dict[str, Any]:
+        """The request's ``submitter``, as raw input for ``SubmitterSchema``."""
+        return dict(self.details)
+
+
+class _MunicipalitySchema(Schema):
+    code = Text(required=True, max_length=40)
+    prefix = Text(required=True, max_length=10)
+    name = Text(required=True, max_length=160)
+    registration_number = RegistrationNumber(required=True)
+    address = Text(required=True, max_length=200)
+    bank = Text(max_length=80)
+    iban = Iban(required=True)
+    head = Nested(OfficialSchema, required=True)
+    accountant = Name(required=True)
+    project_agreements = fields.Dict(keys=fields.String(), values=Text(max_length=60), required=True)
+
+
+class _MunicipalitiesSchema(Schema):
+    municipalities = List(Nested(_MunicipalitySchema), required=True, min_length=1, max_length=200)
+
+    @validates_schema
+    def _unique(self, data, **kwargs):
+        codes = [m["code"] for m in data["municipalities"]]
+        for index, code in enumerate(codes):
+            if code in codes[:index]:
+                raise ValidationError(
+                    {"municipalities": {index: {"code": [problem("list.duplicate", value=code)]}}}
+                )
+
+
+def load(path: Path) -> dict[str, Municipality]:
+    """Read and check a municipalities file; problems raise CatalogueError with their places."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        _MunicipalitiesSchema().load(raw)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"{path}: {exc}") from None
+    except ValidationError as exc:
+        lines = [f"  {json_pointer(p) or '/'}: {m}" for p, m in flatten(exc.messages)]
+        raise CatalogueError(f"{path}: the municipalities file has errors:\n" + "\n".join(lines)) from None
+    municipalities = {}
+    for entry in raw["municipalities"]:
+        details = {k: v for k, v in entry.items() if k not in ("code", "prefix", "project_agreements")}
+        municipalities[entry["code"]] = Municipality(
+            entry["code"], entry["prefix"], details, dict(entry["project_agreements"])
+        )
+    return municipalities
+
+
+@cache
+def default() -> dict[str, Municipality]:
+    """The municipalities in use: ``VEIDLAPAS_MUNICIPALITIES`` or the bundled file, loaded once."""
+    return load(Path(os.environ.get("VEIDLAPAS_MUNICIPALITIES") or BUNDLED))

@@ -1,0 +1,173 @@
+"""Reimbursement packs: POST /api/v1/packs orders one as a background job; GET /api/v1/packs/template.xlsx
+gives the spreadsheet to fill the lines in.
+
+An order is JSON (``samples/pack-order-*.json``), or multipart with the order as JSON in the field
+``order`` and the lines (and agreements) as CSV or XLSX files. Every line is validated before the job
+starts: a bad order answers 422 with every problem, its path and — for files — its sheet, row and
+column. The same order (or the same ``Idempotency-Key``) returns the job made the first time.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from flask import current_app, request, send_file
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from schemas.errors import flatten, problem
+from schemas.pack import PackOrderSchema
+from service import audit, jobs
+from service.api.body import json_body
+from service.api.jobs import job_view
+from service.api.problems import PROBLEM_JSON, RequestProblem, problem_response
+from service.api.schemas import JobSchema, ProblemSchema
+from service.auth import authorize
+from service.jobs.records import existing_job, new_job
+from service.jobs.storage import JobFiles
+from service.jsondata import InvalidJson, parse_json
+from service.packs import tables
+from service.packs.order import take_order
+from service.store.models import Job
+
+blp = Blueprint("packs", __name__, url_prefix="/api/v1", description="Monthly reimbursement packs")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}\Z")
+
+
+def _problem(description: str) -> dict:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": ProblemSchema}}}
+
+
+def _binary(schema_description: str) -> dict:
+    return {"type": "string", "format": "binary", "description": schema_description}
+
+
+@blp.route("/packs", methods=["POST"])
+@blp.doc(
+    parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 100}}],
+    requestBody={
+        "required": True,
+        "content": {
+            "application/json": {"schema": PackOrderSchema},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "order": {"type": "string", "description": "The order as JSON, without lines"},
+                        "lines": _binary("Delivery lines: XLSX (may hold the agreements too) or CSV"),
+                        "agreements": _binary("Agreements: CSV (or XLSX)"),
+                    },
+                    "required": ["order"],
+                }
+            },
+        },
+    },
+    responses={
+        200: {
+            "description": "The job made before for the same order",
+            "content": {"application/json": {"schema": JobSchema}},
+        },
+        202: {
+            "description": "The job is queued; follow Location",
+            "content": {"application/json": {"schema": JobSchema}},
+        },
+        403: _problem("Another municipality, or a role that may not order packs"),
+        422: _problem(
+            "The order, a line or a file is not valid (errors name the path, sheet, row and column)"
+        ),
+        503: _problem("The job queue cannot be reached"),
+    },
+)
+def order_pack():
+    """Order a reimbursement pack for a municipality, project and period; it is made in the background."""
+    user = authorize("pack:create")
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise RequestProblem(400, problem("idempotency.invalid"))
+    try:
+        body, table = _order_body()
+    except tables.TableRejected as rejected:
+        return _table_problem(rejected)
+    if isinstance(body, dict):
+        body.setdefault("municipality", user.municipality)
+        if isinstance(body["municipality"], str) and body["municipality"] != user.municipality:
+            raise RequestProblem(403, problem("municipality.not_yours", code=user.municipality))
+    database = current_app.extensions["veidlapas.db"]
+    with database.session() as session:
+        try:
+            order = take_order(
+                body,
+                session,
+                agreements=table.agreements if table else None,
+                lines=table.lines if table else None,
+            )
+        except ValidationError as error:
+            problems = flatten(error.messages)
+            audit.record(
+                session, user, "validated", "pack", outcome="invalid", detail={"problems": len(problems)}
+            )
+            return problem_response(422, errors=problems, annotate=table.place if table else None)
+        existing = existing_job(session, user.municipality, key, order.sha256)
+        if existing is not None:
+            if key and existing.input_sha256 != order.sha256:
+                raise RequestProblem(422, problem("idempotency.conflict"))
+            return job_view(existing), 200
+        backend = jobs.backend()
+        job = new_job(session, user, backend.name, order, current_app.extensions["veidlapas.jobs_dir"], key)
+    try:
+        backend.submit(job.id)
+    except Exception as error:  # the broker is down: the job cannot start, and says so
+        current_app.logger.error("job %s not queued: %s", job.id, type(error).__name__)
+        with database.session() as session:
+            queued = session.get(Job, job.id)
+            queued.state, queued.error_code = "failed", "job.queue_unavailable"
+        JobFiles(current_app.extensions["veidlapas.jobs_dir"], job.id).remove()
+        raise RequestProblem(503, problem("job.queue_unavailable"), headers={"Retry-After": "30"}) from None
+    view = job_view(job)
+    return view, 202, {"Location": view["url"]}
+
+
+@blp.route("/packs/template.xlsx", methods=["GET"])
+@blp.doc(
+    responses={200: {"description": "The input template", "content": {XLSX: {"schema": _binary("XLSX")}}}}
+)
+def input_template():
+    """The XLSX to fill delivery lines (and agreements) in, with Latvian headers and the code lists."""
+    authorize("reference:read")
+    return send_file(
+        io.BytesIO(tables.input_template()),
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name="kompensacijas-pieprasijuma-rindas.xlsx",
+    )
+
+
+def _order_body():
+    """The order (JSON, or the multipart field ``order``) and the uploaded tables, read and checked."""
+    if request.mimetype != "multipart/form-data":
+        return json_body(), None
+    config = current_app.config
+    request.max_content_length = 2 * config["MAX_UPLOAD_BYTES"] + 64 * 1024
+    raw = request.form.get("order")
+    if raw is None:
+        raise RequestProblem(400, problem("pack.order_missing"))
+    try:
+        body = parse_json(raw, config["MAX_JSON_DEPTH"], config["MAX_JSON_ITEMS"])
+    except InvalidJson as exc:
+        raise RequestProblem(400, exc.problem) from None
+    files = {
+        name: upload.stream.read(config["MAX_UPLOAD_BYTES"] + 1) for name, upload in request.files.items()
+    }
+    if not files:
+        return body, None
+    return body, tables.read_table_files(files, max_bytes=config["MAX_UPLOAD_BYTES"])
+
+
+def _table_problem(rejected: tables.TableRejected):
+    """422 for files that cannot be read as tables: each problem with its sheet, row and column."""
+    places = [place or {} for place, _, _ in rejected.problems]
+    errors = [((), problem(code, **params)) for _, code, params in rejected.problems]
+    return problem_response(422, errors=errors, extras=places)

@@ -1,0 +1,164 @@
+"""Taking a pack order: the order's header, its agreements and lines from wherever they come, and the
+accepted delivery acts of the period — all validated before any job starts.
+
+The lines come from the order's body, from uploaded CSV/XLSX tables, or from the accepted delivery acts
+(submissions) of the period. The acts of the pack's agreements always go into the pack. The result is
+the job's input: plain JSON, hashed so that the same order finds the same job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schemas.delivery import DELIVERED, DeliveryActSchema
+from schemas.errors import problem
+from schemas.fields import Period
+from schemas.lines import months_touched
+from schemas.pack import PackOrderSchema, request_input
+from schemas.reimbursement import ReimbursementRequestSchema
+from service.store.models import Submission
+
+ATTACHMENTS = ("Klientu pakalpojumu izklāsti", "Pakalpojumu sniegšanas akti", "Kopsavilkums (summary.xlsx)")
+
+
+@dataclass(frozen=True)
+class Order:
+    """An accepted order: the job's input (``raw``), its hash and the request it makes."""
+
+    raw: dict[str, Any]
+    sha256: str
+    request: dict[str, Any]
+
+
+def canonical(raw: dict[str, Any]) -> bytes:
+    """The input as bytes that are the same whenever the input is."""
+    return json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def input_sha256(raw: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(raw)).hexdigest()
+
+
+def take_order(
+    body: dict[str, Any],
+    session: Session,
+    *,
+    agreements: list[Any] | None = None,
+    lines: list[Any] | None = None,
+) -> Order:
+    """Validate an order (its ``municipality`` already set) and everything it rests on.
+
+    ``agreements`` and ``lines`` come from uploaded tables, if any. Raises ``ValidationError`` with
+    every problem and its path.
+    """
+    header = PackOrderSchema().load_header(body)
+    from_files = agreements is not None or lines is not None
+    in_body = "agreements" in body or "lines" in body
+    if (header["source"] == "submissions" and (from_files or in_body)) or (from_files and in_body):
+        raise ValidationError({"source": [problem("pack.lines_twice")]})
+    if in_body:
+        agreements, lines = body.get("agreements"), body.get("lines")
+    acts = accepted_acts(session, header["municipality"], header["period"])
+    if header["source"] == "submissions":
+        if not acts:
+            raise ValidationError({"source": [problem("pack.no_submissions")]})
+        agreements, lines = _from_acts(acts)
+    elif agreements is None and acts:
+        agreements = _from_acts(acts)[0]
+    if not lines:
+        raise ValidationError({"lines": [problem("pack.no_lines")]})
+    raw_request = request_input(header, agreements or [], lines, attachments=list(ATTACHMENTS))
+    request = ReimbursementRequestSchema().load(raw_request)
+    numbers = {a["number"] for a in request["agreements"]}
+    raw = {
+        "municipality": header["municipality"],
+        "pdf": header["pdf"],
+        "request": raw_request,
+        "acts": [raw_act for raw_act, act in acts if act["agreement"]["number"] in numbers],
+    }
+    return Order(raw, input_sha256(raw), request)
+
+
+def accepted_acts(session: Session, municipality: str, period: Period) -> list[tuple[dict, dict]]:
+    """The accepted delivery acts of the period's months: (raw, loaded) in month and agreement order."""
+    months = _months(period)
+    submissions = session.scalars(
+        select(Submission)
+        .where(
+            Submission.municipality == municipality,
+            Submission.status == "accepted",
+            Submission.month.in_(months),
+        )
+        .order_by(Submission.month, Submission.agreement_number, Submission.received_at, Submission.id)
+    )
+    acts = []
+    for index, submission in enumerate(submissions):
+        raw = json.loads(submission.act)
+        try:
+            acts.append((raw, DeliveryActSchema().load(raw)))
+        except ValidationError as error:
+            raise ValidationError({"acts": {index: error.messages}}) from None
+    return acts
+
+
+def _months(period: Period) -> list[str]:
+    year, month = period.start.year, period.start.month
+    found = []
+    for _ in range(months_touched(period.start, period.end)):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+def _from_acts(acts: list[tuple[dict, dict]]) -> tuple[list[dict], list[dict]]:
+    """The accepted agreements (once each) and the delivered sessions of the acts, as raw input."""
+    agreements: dict[str, dict] = {}
+    lines = []
+    for _, act in acts:
+        agreement = act["agreement"]
+        number = agreement["number"]
+        agreements.setdefault(number, _agreement_summary(agreement))
+        for session in act["sessions"]:
+            if session["status"] == DELIVERED:
+                lines.append(
+                    {
+                        "agreement": number,
+                        "code": session["code"],
+                        "date": session["date"].isoformat(),
+                        "units": str(session["units"]),
+                    }
+                )
+    return list(agreements.values()), lines
+
+
+def _agreement_summary(agreement: dict[str, Any]) -> dict[str, Any]:
+    client = agreement["client"]
+    summary_client = {
+        "personal_code": client["personal_code"],
+        "name": client["name"],
+        "target_group": client["target_group"],
+    }
+    if client.get("birth_date"):
+        summary_client["birth_date"] = client["birth_date"].isoformat()
+    return {
+        "number": agreement["number"],
+        "plan_number": agreement["plan"]["number"],
+        "client": summary_client,
+        "term": {"start": agreement["term"].start.isoformat(), "end": agreement["term"].end.isoformat()},
+        "services": [
+            {
+                "code": service["code"],
+                "quantity": str(service["quantity"]),
+                "start": service["start"].isoformat(),
+                "end": service["end"].isoformat(),
+            }
+            for service in agreement["services"]
+        ],
+    }
