@@ -43,6 +43,7 @@ MAX_LINES = 20_000
 
 class RequestClientSchema(Strict):
     personal_code = PersonalCode(required=True)
+    name = Name(metadata={"description": "Printed on the client's detail when given."})
     birth_date = Date(metadata={"description": "Required for a new-format personal code."})
     target_group = Choice(TARGET_GROUPS, required=True)
 
@@ -95,6 +96,14 @@ class DeliveryLineSchema(Strict):
     amount = Money(dump_only=True)
 
 
+class ClientLineSchema(DeliveryLineSchema):
+    """A delivery line in a client's detail, with its service's name, unit and unit forms."""
+
+    name = Text(dump_only=True)
+    unit = Text(dump_only=True)
+    unit_forms = fields.Dict(keys=fields.String(), values=fields.String(), dump_only=True)
+
+
 class SubmitterSchema(Strict):
     name = Text(required=True, max_length=160, metadata={"description": "The municipality"})
     registration_number = RegistrationNumber(required=True)
@@ -128,12 +137,17 @@ class RowSchema(Strict):
 
 
 class ClientTotalSchema(Strict):
-    """One client's part of the request: their plans, agreements and amount."""
+    """One client's part of the request: their plans, agreements, rows, delivery lines and amount."""
 
     personal_code = Text(dump_only=True)
+    name = Text(dump_only=True, metadata={"description": "The first name an agreement of theirs gives"})
     target_group = Text(dump_only=True)
     plans = fields.List(fields.String(), dump_only=True)
     agreements = fields.List(fields.String(), dump_only=True)
+    rows = List(Nested(RowSchema), dump_only=True)
+    lines = List(
+        Nested(ClientLineSchema), dump_only=True, metadata={"description": "By date, service, agreement"}
+    )
     amount = Money(dump_only=True)
 
 
@@ -202,8 +216,10 @@ class ReimbursementRequestSchema(Strict):
         for line in data["lines"]:
             line["unit_price"] = services[line["code"]].tariff(line["date"])
             line["amount"] = to_money(line["units"] * line["unit_price"])
-        data["rows"] = _rows(data["lines"], {a["number"]: a for a in data["agreements"]})
-        data["by_client"], data["by_service"] = _by_client(data["rows"]), _by_service(data["rows"])
+        agreements = {a["number"]: a for a in data["agreements"]}
+        data["rows"] = _rows(data["lines"], agreements)
+        data["by_client"] = _by_client(data["rows"], data["lines"], agreements)
+        data["by_service"] = _by_service(data["rows"])
         total = sum((row["amount"] for row in data["rows"]), Decimal("0.00"))
         esf, state = project.split(total)
         data["recipient"] = {
@@ -367,24 +383,49 @@ def _rows(lines: list[dict[str, Any]], agreements: dict[str, dict]) -> list[dict
     return rows
 
 
-def _by_client(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows added up per client, in the rows' order."""
+def _by_client(
+    rows: list[dict[str, Any]], lines: list[dict[str, Any]], agreements: dict[str, dict]
+) -> list[dict[str, Any]]:
+    """The rows added up per client, in the rows' order, each with the client's name, rows and lines.
+
+    A client's lines are sorted by date, service code and agreement, and carry their service's name,
+    unit and unit forms.
+    """
     clients: dict[str, dict[str, Any]] = {}
     for row in rows:
         client = clients.setdefault(
             row["personal_code"],
             {
                 "personal_code": row["personal_code"],
+                "name": None,
                 "target_group": row["target_group"],
                 "plans": [],
                 "agreements": [],
+                "rows": [],
+                "lines": [],
                 "amount": Decimal("0.00"),
             },
         )
         for key, value in (("plans", row["plan_number"]), ("agreements", row["agreement"])):
             if value not in client[key]:
                 client[key].append(value)
+        client["rows"].append(dict(row))
         client["amount"] += row["amount"]
+    for agreement in agreements.values():
+        client = clients.get(agreement["client"]["personal_code"])
+        if client is not None and client["name"] is None:
+            client["name"] = agreement["client"].get("name")
+    services = catalogue.default().services
+    for line in sorted(lines, key=lambda line: (line["date"], line["code"], line["agreement"])):
+        service = services[line["code"]]
+        clients[agreements[line["agreement"]]["client"]["personal_code"]]["lines"].append(
+            {
+                **line,
+                "name": service.name,
+                "unit": service.unit.name,
+                "unit_forms": dict(service.unit.forms),
+            }
+        )
     return list(clients.values())
 
 

@@ -37,15 +37,25 @@ PUBLIC_ENDPOINTS = frozenset({"health.health"})
 LAST_USE_RESOLUTION = dt.timedelta(minutes=5)
 
 _SOCIAL_WORKER_KINDS = ("support-plan", "service-agreement", "delivery-act")
-_FINANCE_KINDS = ("service-agreement", "delivery-act", "reimbursement-request")
+_FINANCE_KINDS = (
+    "service-agreement",
+    "delivery-act",
+    "reimbursement-request",
+    "client-detail",
+    "cover-letter",
+)
 _READ = frozenset({"register:read", "reference:read"})
+_PACKS = frozenset({"pack:create", "job:read"})
 
 #: What each role may do. ``render:<kind>`` covers rendering and validating that kind.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "social_worker": _READ | {f"render:{kind}" for kind in _SOCIAL_WORKER_KINDS},
-    "finance_officer": _READ | {f"render:{kind}" for kind in _FINANCE_KINDS},
-    "administrator": _READ | {f"render:{kind}" for kind in KINDS} | {"register:delete", "audit:read"},
-    "reviewer": _READ,
+    "finance_officer": _READ | {f"render:{kind}" for kind in _FINANCE_KINDS} | _PACKS,
+    "administrator": _READ
+    | {f"render:{kind}" for kind in KINDS}
+    | {"register:delete", "audit:read"}
+    | _PACKS,
+    "reviewer": _READ | {"job:read"},
 }
 
 M = TypeVar("M", bound=Scoped)

@@ -149,7 +149,9 @@ def _register(kind: DocumentKind) -> None:
         ("render", f"/documents/{kind.name}", _render_view(kind), docx, [output, archival]),
         ("validate", f"/validate/{kind.name}", _validate_view(kind), report, []),
     ):
-        endpoint = f"{action}_{kind.context}"
+        # A context shared by several kinds (reimbursement) names only the first kind's operations.
+        first = next(other for other in KINDS.values() if other.context == kind.context)
+        endpoint = f"{action}_{kind.context}" if first is kind else f"{action}_{kind.name.replace('-', '_')}"
         documented = blp.doc(
             operationId=endpoint,
             parameters=parameters,

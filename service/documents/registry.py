@@ -77,5 +77,21 @@ KINDS: dict[str, DocumentKind] = {
             context="reimbursement",
             file_name=lambda request: f"Kompensācijas pieprasījums {safe_file_name(request['number'])}",
         ),
+        DocumentKind(
+            name="client-detail",
+            title="Klienta pakalpojumu izklāsts",
+            schema=ReimbursementRequestSchema,
+            template="client-detail.docx",
+            context="reimbursement",
+            file_name=lambda request: f"Klienta izklāsts {safe_file_name(request['number'])}",
+        ),
+        DocumentKind(
+            name="cover-letter",
+            title="Pavadvēstule",
+            schema=ReimbursementRequestSchema,
+            template="cover-letter.docx",
+            context="reimbursement",
+            file_name=lambda request: f"Pavadvēstule {safe_file_name(request['number'])}",
+        ),
     )
 }
