@@ -197,10 +197,35 @@ MESSAGES: dict[str, str] = {
     "agreement.no_plan_line": N_("The plan has no service line number {index}."),
     "goal.duplicate_id": N_("The goal identifier {goal} is used more than once."),
     "goal.deadline_outside_period": N_("The deadline must fall inside the plan period ({start} - {end})."),
+    # Tables.
+    "table.unreadable": N_(
+        "The file cannot be read as a table: open it in Excel and save it again as XLSX or CSV."
+    ),
+    "table.unknown_type": N_(
+        "The file is neither an XLSX workbook nor a CSV file with the template's headers: use the template."
+    ),
+    "table.macros": N_("Workbooks with macros are not accepted: save the file as an Excel workbook (.xlsx)."),
+    "table.missing_sheet": N_(
+        "The workbook has none of the sheets {sheets}: name them as in the input template."
+    ),
+    "table.missing_column": N_(
+        'The column "{column}" is missing: add it to the first row, as in the input template.'
+    ),
+    "table.duplicate_column": N_('The column "{column}" appears twice in the first row: keep one of them.'),
+    "table.too_many_rows": N_("The table has more than {max} rows: send at most {max}."),
+    "table.conflicting_value": N_(
+        'This differs from the "{column}" of agreement {number} in row {row}: use one value on all its rows.'
+    ),
+    "table.formula_without_value": N_(
+        "The formula here has no calculated value: open the file in Excel, let it calculate, and save it."
+    ),
+    "table.twice": N_('The table "{sheet}" was sent more than once: send each table once.'),
     # Packs and jobs.
     "municipality.unknown": N_("The municipality {code} is not configured; an administrator adds it."),
     "municipality.not_yours": N_("You may make packs only for your own municipality ({code})."),
-    "pack.no_agreement": N_("Agreement {number} is not in the pack's agreements."),
+    "municipality.no_project_agreement": N_(
+        "The municipality has no agreement with project {project} on file."
+    ),
     "pack.no_submissions": N_("No accepted delivery acts for this municipality and period."),
     "pack.lines_twice": N_("Send the delivery lines one way only: in the body, as a file or from the acts."),
     "pack.no_lines": N_("Send the delivery lines: in the body, as a CSV or XLSX file, or from the acts."),
@@ -209,8 +234,10 @@ MESSAGES: dict[str, str] = {
     "job.failed_document": N_("The document {document} could not be made: {reason}."),
     "job.interrupted": N_("The job was interrupted {times} times and was stopped."),
     "job.cancelled": N_("The job was cancelled."),
-    "job.storage": N_("The pack could not be written to storage."),
     "idempotency.conflict": N_("This idempotency key was used for a different pack."),
+    "idempotency.invalid": N_("An Idempotency-Key is 1-100 letters, digits, '.', '_', ':' or '-'."),
+    "job.queue_unavailable": N_("The job queue cannot be reached; try again later."),
+    "pack.order_missing": N_('Send the order as JSON in the multipart field "order", beside the files.'),
 }
 
 

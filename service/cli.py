@@ -162,7 +162,8 @@ def pack(files: tuple[Path, ...], output: Path, lang: str, **options) -> None:
 @main.command()
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--loglevel", default="INFO", show_default=True)
-def worker(concurrency: int, loglevel: str) -> None:
+@click.option("--name", default="veidlapas@%h", show_default=True, help="Worker name (unique per machine).")
+def worker(concurrency: int, loglevel: str, name: str) -> None:
     """Start a Celery worker for pack jobs (VEIDLAPAS_JOBS=celery: broker, shared database and folder)."""
     from service import create_app
     from service.jobs import celery_app, runner
@@ -180,7 +181,7 @@ def worker(concurrency: int, loglevel: str) -> None:
             "--without-gossip",
             "--without-mingle",
             "--hostname",
-            "veidlapas@%h",
+            name,
         ]
     )
 

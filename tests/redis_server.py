@@ -30,7 +30,9 @@ class RedisServer:
     def __init__(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise RedisUnavailable("redis-server is missing: `make test` installs the Debian package redis-server")
+            raise RedisUnavailable(
+                "redis-server is missing: `make test` installs the Debian package redis-server"
+            )
         self.binary = binary
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -40,8 +42,19 @@ class RedisServer:
     def __enter__(self) -> RedisServer:
         self._process = subprocess.Popen(
             [
-                self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", self._folder.name, "--daemonize", "no",
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self._folder.name,
+                "--daemonize",
+                "no",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -27,6 +27,8 @@ SAMPLE = {
     "service-agreement": "service-agreement-adult-aplp",
     "delivery-act": "delivery-act-adult-aplp",
     "reimbursement-request": "reimbursement-request-bauska-2020-09",
+    "client-detail": "reimbursement-request-bauska-2020-09",
+    "cover-letter": "reimbursement-request-bauska-2020-09",
 }
 PROBLEM = "application/problem+json"
 
@@ -68,8 +70,22 @@ def submit_and_locate(client, headers):
     return f"/api/v1/submissions/{response.json['id']}"
 
 
+def pack_and_locate(client, headers):
+    from tests.test_packs import finished, order
+
+    body = order()
+    body["agreements"] = body["agreements"][:1]
+    body["lines"] = [line for line in body["lines"] if line["agreement"] == body["agreements"][0]["number"]]
+    response = client.post("/api/v1/packs", json=body, headers=headers)
+    assert response.status_code in (200, 202), response.get_data(as_text=True)[:500]
+    assert finished(client, response.json["url"], headers)["state"] == "succeeded"
+    return response.json["url"]
+
+
 #: Endpoints that show or change one stored object: how to make one (returns the object's URL).
 SCOPED_ROUTES = {
+    "/api/v1/jobs/<job_id>": pack_and_locate,
+    "/api/v1/jobs/<job_id>/result": lambda client, headers: pack_and_locate(client, headers) + "/result",
     "/api/v1/submissions/<submission_id>": submit_and_locate,
     "/api/v1/submissions/<submission_id>/accept": lambda client, headers: (
         submit_and_locate(client, headers) + "/accept"

@@ -237,6 +237,39 @@ def inspect_docx(
                 _check_prolog(package, info)
 
 
+def inspect_package(
+    data: bytes,
+    main_type: str,
+    *,
+    max_entries: int = 200,
+    max_total: int = 50_000_000,
+    max_ratio: float = 100,
+) -> None:
+    """Refuse an OOXML package (e.g. an XLSX) whose main part is not ``main_type`` or that is unsafe to hand
+    to a parser: the checks of ``inspect_docx`` but external relationships, which a reader that never
+    follows a link (openpyxl in read-only mode) may leave alone. Reads the ZIP directory and small XML only.
+    """
+    with _open_zip(data) as package:
+        infos = package.infolist()
+        if len(infos) > max_entries:
+            raise UploadRejected("upload.too_many_entries", f"{len(infos)} entries, at most {max_entries}")
+        _check_entries(infos, len(data), max_total, max_ratio)
+        by_name = {info.filename.casefold(): info for info in infos}
+        types_info = by_name.get(CONTENT_TYPES.casefold())
+        if types_info is None:
+            raise UploadRejected("upload.unknown_type", "a ZIP without [Content_Types].xml")
+        types = _content_types(package, types_info)
+        if any(_is_macro_type(content_type) for _, content_type in types):
+            raise UploadRejected("upload.macro_document", "a macro-enabled content type is declared")
+        if not any(kind == main_type and part.lstrip("/").casefold() in by_name for part, kind in types):
+            raise UploadRejected("upload.unknown_type", f"a ZIP package without a {main_type} part")
+        xml_parts = _xml_parts(types)
+        for info in infos:
+            name = info.filename.casefold()
+            if not info.is_dir() and (name in xml_parts or "*." + name.rsplit(".", 1)[-1] in xml_parts):
+                _check_prolog(package, info)
+
+
 def _xml_parts(types: list[tuple[str, str]]) -> set[str]:
     """Part names ("word/document.xml") and extensions ("*.xml") that hold XML, by name or content type."""
     parts = {"*.xml", "*.rels"}

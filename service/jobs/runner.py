@@ -219,7 +219,7 @@ def make_part(tools: Tools, job_id: str, part: int) -> bool:
         count = session.scalar(select(func.count()).select_from(JobPart).where(JobPart.job_id == job_id))
         job = session.get(Job, job_id)
         if job.state not in ACTIVE:
-            files.remove()  # cancelled while this part was made
+            _discard_unless_succeeded(job, files)  # cancelled while this part was made
             return False
         return count >= job.parts
 
@@ -259,8 +259,8 @@ def assemble(tools: Tools, job_id: str) -> bool:
     with tools.database.session() as session:
         job = session.get(Job, job_id)
         if job.state not in ACTIVE:
-            files.remove()
-            return False
+            _discard_unless_succeeded(job, files)
+            return job.state == "succeeded"
         job.state, job.step, job.finished_at = "succeeded", "", utcnow()
         job.result_sha256, job.result_size = digest, size
         job.done = job.total
@@ -273,10 +273,12 @@ def fail(tools: Tools, job_id: str, code: str, **params: Any) -> None:
     """Fail an unfinished job with a coded reason and remove its files."""
     with tools.database.session() as session:
         job = session.get(Job, job_id)
-        if job is not None and job.state in ACTIVE:
+        failed_now = job is not None and job.state in ACTIVE
+        if failed_now:
             _fail(job, code, **params)
-    log.warning("job %s failed: %s", job_id, code)
-    tools.files(job_id).remove()
+    if failed_now:  # a late duplicate of a step that already succeeded must not touch the pack
+        log.warning("job %s failed: %s", job_id, code)
+        tools.files(job_id).remove()
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
@@ -285,6 +287,12 @@ def fail(tools: Tools, job_id: str, code: str, **params: Any) -> None:
 def _fail(job: Job, code: str, **params: Any) -> None:
     job.state, job.step, job.finished_at = "failed", "", utcnow()
     job.error_code, job.error_params = code, json.dumps(params, ensure_ascii=False, sort_keys=True)
+
+
+def _discard_unless_succeeded(job: Job, files: JobFiles) -> None:
+    """Remove the files of a cancelled or failed job; a finished pack stays."""
+    if job.state != "succeeded":
+        files.remove()
 
 
 def _running(tools: Tools, job_id: str) -> bool:

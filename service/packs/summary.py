@@ -20,23 +20,22 @@ and the ZIP member timestamps are fixed (the request date), so the same input gi
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
 from service.documents.formatting import date_numeric
 from service.documents.labels import load_labels
+from service.packs.workbook import deterministic_bytes as _save
+from service.packs.workbook import write_text as _text
 
 __all__ = ["SHEETS", "summary_xlsx"]
 
@@ -47,8 +46,6 @@ LABELS_FILE = Path(__file__).resolve().parents[2] / "templates_lv" / "labels.tom
 MONEY_FORMAT = '#,##0.00 "€"'
 NUMBER_FORMAT = "#,##0.00"
 DATE_FORMAT = "DD.MM.YYYY"
-#: A text starting with one of these would be read as a formula (or a DDE/command) by a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Used when the request carries no date; any fixed moment will do.
 FALLBACK_MOMENT = dt.datetime(2000, 1, 1)
 CENT = Decimal("0.01")
@@ -82,22 +79,6 @@ def summary_xlsx(values: dict[str, Any], labels: dict[str, dict[str, str]] | Non
 
 
 # --- cells ------------------------------------------------------------------------------------------
-
-
-def _text(cell: Cell, value: Any) -> None:
-    """Write ``value`` as a plain string cell: never a formula, an error code or a number.
-
-    Text that a spreadsheet would take for a formula also gets Excel's quote prefix, so that editing the
-    cell later keeps it text. Characters XML cannot hold (the schemas already refuse them) are dropped.
-    """
-    if value is None or value == "":
-        cell.value = None
-        return
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    cell.value = text
-    cell.data_type = "s"  # openpyxl would have made "=…" a formula and "#N/A" an error
-    if text.startswith(FORMULA_STARTS):
-        cell.quotePrefix = True
 
 
 def _money(cell: Cell, amount: Decimal) -> None:
@@ -305,24 +286,3 @@ def _fixed_moment(values: dict[str, Any]) -> dt.datetime:
     if isinstance(day, dt.date) and day.year >= 1980:
         return dt.datetime(day.year, day.month, day.day)
     return FALLBACK_MOMENT
-
-
-def _save(workbook: Workbook, moment: dt.datetime) -> bytes:
-    """The workbook's bytes, with every ZIP member stamped ``moment``.
-
-    ``openpyxl.save_workbook`` would set ``modified`` to now, so its writer is used directly. openpyxl
-    stamps members with the current time (some through ``writestr``, the sheets through ``write`` of a
-    temporary file), so the archive is packed again, member by member in the same order, with fixed
-    ``ZipInfo`` fields.
-    """
-    written = io.BytesIO()
-    ExcelWriter(workbook, zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED)).save()  # closes the ZIP
-    date_time = moment.timetuple()[:6]
-    packed = io.BytesIO()
-    with zipfile.ZipFile(written) as source, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target:
-        for member in source.infolist():
-            info = zipfile.ZipInfo(member.filename, date_time=date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            target.writestr(info, source.read(member))
-    return packed.getvalue()

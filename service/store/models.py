@@ -1,4 +1,4 @@
-"""The stored objects: users and their tokens, the document register, the audit trail, submissions and jobs.
+"""Stored objects: users, tokens, the document register, the audit trail, submissions and jobs.
 
 Every object a user can see carries the ``municipality`` it belongs to (the :class:`Scoped` mixin);
 ``service.auth.Scope`` is the one place that filters by it. Nothing here holds document content or a

@@ -1,0 +1,59 @@
+"""What every XLSX the service writes shares: formula-safe text cells and deterministic bytes.
+
+:func:`write_text` writes input text as a plain string cell that a spreadsheet never takes for a formula;
+:func:`deterministic_bytes` saves a workbook with every ZIP member stamped with one fixed moment, so the
+same workbook gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.writer.excel import ExcelWriter
+
+__all__ = ["FORMULA_STARTS", "deterministic_bytes", "write_text"]
+
+#: A text starting with one of these would be read as a formula (or a DDE/command) by a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_text(cell: Cell, value: Any) -> None:
+    """Write ``value`` as a plain string cell: never a formula, an error code or a number.
+
+    Text that a spreadsheet would take for a formula also gets Excel's quote prefix, so that editing the
+    cell later keeps it text. Characters XML cannot hold (the schemas already refuse them) are dropped.
+    """
+    if value is None or value == "":
+        cell.value = None
+        return
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    cell.value = text
+    cell.data_type = "s"  # openpyxl would have made "=…" a formula and "#N/A" an error
+    if text.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
+
+
+def deterministic_bytes(workbook: Workbook, moment: dt.datetime) -> bytes:
+    """The workbook's bytes, with every ZIP member stamped ``moment``.
+
+    ``openpyxl.save_workbook`` would set ``modified`` to now, so its writer is used directly. openpyxl
+    stamps members with the current time (some through ``writestr``, the sheets through ``write`` of a
+    temporary file), so the archive is packed again, member by member in the same order, with fixed
+    ``ZipInfo`` fields. The caller fixes the document properties (``created``, ``modified``).
+    """
+    written = io.BytesIO()
+    ExcelWriter(workbook, zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED)).save()  # closes the ZIP
+    date_time = moment.timetuple()[:6]
+    packed = io.BytesIO()
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            info = zipfile.ZipInfo(member.filename, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            target.writestr(info, source.read(member))
+    return packed.getvalue()

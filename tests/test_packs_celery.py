@@ -1,0 +1,193 @@
+"""The scale-out path: a real Redis broker, real ``veidlapas worker`` processes (Celery) and a real
+PostgreSQL, all started here. A pack's parts are made across two workers; a worker killed with SIGKILL
+in the middle of a pack gives its tasks back, and the pack completes with every line exactly once."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from bench.pack_data import pack_order
+from schemas.pack import PackOrderSchema, request_input
+from schemas.reimbursement import ReimbursementRequestSchema
+from service import create_app
+from service.store.models import JobPart
+from tests.redis_server import RedisServer
+from tests.test_packs import finished
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+VISIBILITY_TIMEOUT_S = 12
+TASK_TIME_LIMIT_S = 10
+READY_TIMEOUT_S = 60
+
+
+@pytest.fixture(scope="module")
+def redis():
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(tmp_path, database_url, redis):
+    return {
+        "DATABASE_URL": database_url,
+        "VEIDLAPAS_JOBS": "celery",
+        "VEIDLAPAS_BROKER_URL": redis.url,
+        "VEIDLAPAS_JOBS_DIR": str(tmp_path / "jobs"),
+        "VEIDLAPAS_PACK_BATCH": "2",
+        "VEIDLAPAS_VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
+        "VEIDLAPAS_TASK_TIME_LIMIT_S": str(TASK_TIME_LIMIT_S),
+    }
+
+
+@pytest.fixture
+def app(settings):
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": settings["DATABASE_URL"],
+        "JOBS": "celery",
+        "BROKER_URL": settings["VEIDLAPAS_BROKER_URL"],
+        "JOBS_DIR": Path(settings["VEIDLAPAS_JOBS_DIR"]),
+        "PACK_BATCH": 2,
+        "VISIBILITY_TIMEOUT_S": VISIBILITY_TIMEOUT_S,
+        "TASK_TIME_LIMIT_S": TASK_TIME_LIMIT_S,
+    }
+    app = create_app(config)
+    yield app
+    app.extensions["veidlapas.db"].engine.dispose()
+
+
+class Worker:
+    """``veidlapas worker`` in its own process group, its log in a file."""
+
+    def __init__(self, settings: dict[str, str], folder: Path, name: str, concurrency: int = 1) -> None:
+        self.log = folder / f"{name}.log"
+        command = [str(Path(sys.executable).parent / "veidlapas"), "worker", f"--concurrency={concurrency}"]
+        command += ["--name", f"{name}@%h"]
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                env={**os.environ, **settings},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while b" ready." not in self.log.read_bytes():
+            assert self.process.poll() is None, self.log.read_text(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, "the worker did not get ready"
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once: nothing is acknowledged or cleaned up."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def parts_made(self) -> int:
+        return self.log.read_text(errors="replace").count("veidlapas.pack.part[")
+
+
+@pytest.fixture
+def workers(settings, tmp_path):
+    started: list[Worker] = []
+
+    def start(name: str, concurrency: int = 1) -> Worker:
+        worker = Worker(settings, tmp_path, name, concurrency)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def expected_request(body: dict) -> dict:
+    header = PackOrderSchema().load_header(body)
+    return ReimbursementRequestSchema().load(
+        request_input(header, body["agreements"], body["lines"], attachments=[])
+    )
+
+
+def pack_lines(data: bytes) -> tuple[dict, Counter]:
+    """The manifest and the delivery lines of summary.xlsx as (agreement, service, date, units)."""
+    pack = zipfile.ZipFile(io.BytesIO(data))
+    manifest = json.loads(pack.read("manifest.json"))
+    sheet = load_workbook(io.BytesIO(pack.read("summary.xlsx")))["Rindas"]
+    lines = Counter(
+        (row[0], row[2], row[3].date().isoformat(), Decimal(str(row[4])))
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+        if row[0] and row[2]
+    )
+    return manifest, lines
+
+
+def sent_lines(body: dict) -> Counter:
+    return Counter(
+        (line["agreement"], line["code"], line["date"], Decimal(line["units"])) for line in body["lines"]
+    )
+
+
+def test_a_pack_is_made_across_two_celery_workers(client, workers):
+    first, second = workers("first"), workers("second")
+    body = pack_order(20)
+    response = client.post("/api/v1/packs", json=body)
+    assert response.status_code == 202, response.json
+    job = finished(client, response.json["url"], timeout_s=180)
+    assert job["state"] == "succeeded", job
+    assert first.parts_made() > 0 and second.parts_made() > 0
+    data = client.get(job["result"]["url"]).data
+    manifest, lines = pack_lines(data)
+    assert lines == sent_lines(body)
+    expected = expected_request(body)
+    assert manifest["counts"]["clients"] == 20 and manifest["counts"]["lines"] == len(body["lines"])
+    assert Decimal(manifest["totals"]["amount"]) == expected["totals"]["amount"]
+    assert len(zipfile.ZipFile(io.BytesIO(data)).namelist()) == 2 + 20 + 2
+
+
+def test_a_worker_killed_in_the_middle_of_a_pack_and_the_pack_still_has_every_line_once(client, app, workers):
+    doomed = workers("doomed", concurrency=2)
+    body = pack_order(120)
+    response = client.post("/api/v1/packs", json=body)
+    assert response.status_code == 202, response.json
+    url = response.json["url"]
+    deadline = time.monotonic() + 120
+    while (job := client.get(url).json)["done"] < 10:
+        assert job["state"] in ("queued", "running") and time.monotonic() < deadline, job
+        time.sleep(0.05)
+    assert job["done"] < job["total"], "the pack finished before the worker could be killed"
+    doomed.kill()
+    workers("rescuer", concurrency=2)
+    job = finished(client, url, timeout_s=240)
+    assert job["state"] == "succeeded", job
+    assert job["done"] == job["total"] == 2 + 120
+
+    manifest, lines = pack_lines(client.get(job["result"]["url"]).data)
+    expected = expected_request(body)
+    assert manifest["counts"]["lines"] == len(body["lines"]) == 600
+    assert Decimal(manifest["totals"]["amount"]) == expected["totals"]["amount"]
+    assert lines == sent_lines(body)
+    with app.extensions["veidlapas.db"].session() as session:
+        parts = session.scalar(select(func.count()).select_from(JobPart).where(JobPart.job_id == job["id"]))
+    assert parts == (122 + 1) // 2
