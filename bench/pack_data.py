@@ -1,7 +1,8 @@
 """Pack orders of any size, made from the Bauska sample: each client a copy of one of its clients.
 
 Each made client gets its own agreement and plan number, a new-format personal code with the
-template client's birth date, and a Latvian name; it keeps its template's services and the first ``lines_per_client`` delivery lines.
+template client's birth date, and a Latvian name; it keeps its template's services and the first
+``lines_per_client`` delivery lines.
 """
 
 from __future__ import annotations
