@@ -150,13 +150,14 @@ def pack(files: tuple[Path, ...], output: Path, lang: str, **options) -> None:
 
     app = _setup(create_app)
     try:
-        make_pack(app, files, output, options)
+        written = make_pack(app, files, output, options)
     except PackCommandError as failure:
         if failure.problems:
             _print_problems(failure.source, failure.problems, lang, failure.annotate)
         else:
             click.echo(f"{failure.source}: {translate(failure.problem, lang)[1]}", err=True)
         sys.exit(EXIT_INVALID)
+    click.echo(f"{written} ({written.stat().st_size:,} B)")
 
 
 @main.command()
