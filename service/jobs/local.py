@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -48,8 +49,11 @@ class LocalBackend:
     def __init__(self, settings: dict[str, Any], workers: int) -> None:
         self.settings = settings
         self.workers = workers
-        self.tools = runner.Tools.from_settings(settings)
         self._queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veidlapas-jobs")
+
+    @cached_property
+    def tools(self) -> runner.Tools:
+        return runner.Tools.from_settings(self.settings)
 
     def submit(self, job_id: str) -> None:
         self._queue.submit(self._run, job_id)
