@@ -98,12 +98,7 @@ def order_pack():
     database = current_app.extensions["veidlapas.db"]
     with database.session() as session:
         try:
-            order = take_order(
-                body,
-                session,
-                agreements=table.agreements if table else None,
-                lines=table.lines if table else None,
-            )
+            order = take_order(body, session, table)
         except ValidationError as error:
             problems = flatten(error.messages)
             audit.record(

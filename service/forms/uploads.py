@@ -215,26 +215,7 @@ def inspect_docx(
     beyond its declared size (it stops there and fails the CRC check), so a parser built on it
     (python-docx) cannot be made to inflate more than ``max_total`` bytes by a lying directory.
     """
-    with _open_zip(data) as package:
-        infos = package.infolist()
-        if len(infos) > max_entries:
-            raise UploadRejected("upload.too_many_entries", f"{len(infos)} entries, at most {max_entries}")
-        _check_entries(infos, len(data), max_total, max_ratio)
-        by_name = {info.filename.casefold(): info for info in infos}
-        types_info = by_name.get(CONTENT_TYPES.casefold())
-        if types_info is None:
-            raise UploadRejected("upload.unknown_type", "a ZIP without [Content_Types].xml")
-        types = _content_types(package, types_info)
-        if any(_is_macro_type(content_type) for _, content_type in types):
-            raise UploadRejected("upload.macro_document", "a macro-enabled content type is declared")
-        for info in infos:
-            if info.filename.casefold().endswith(".rels"):
-                _check_relationships(info.filename, _read_xml(package, info))
-        xml_parts = _xml_parts(types)
-        for info in infos:
-            name = info.filename.casefold()
-            if not info.is_dir() and (name in xml_parts or "*." + name.rsplit(".", 1)[-1] in xml_parts):
-                _check_prolog(package, info)
+    _inspect(data, None, max_entries, max_total, max_ratio, check_links=True)
 
 
 def inspect_package(
@@ -249,6 +230,18 @@ def inspect_package(
     to a parser: the checks of ``inspect_docx`` but external relationships, which a reader that never
     follows a link (openpyxl in read-only mode) may leave alone. Reads the ZIP directory and small XML only.
     """
+    _inspect(data, main_type, max_entries, max_total, max_ratio, check_links=False)
+
+
+def _inspect(
+    data: bytes,
+    main_type: str | None,
+    max_entries: int,
+    max_total: int,
+    max_ratio: float,
+    *,
+    check_links: bool,
+) -> None:
     with _open_zip(data) as package:
         infos = package.infolist()
         if len(infos) > max_entries:
@@ -261,8 +254,14 @@ def inspect_package(
         types = _content_types(package, types_info)
         if any(_is_macro_type(content_type) for _, content_type in types):
             raise UploadRejected("upload.macro_document", "a macro-enabled content type is declared")
-        if not any(kind == main_type and part.lstrip("/").casefold() in by_name for part, kind in types):
+        if main_type and not any(
+            kind == main_type and part.lstrip("/").casefold() in by_name for part, kind in types
+        ):
             raise UploadRejected("upload.unknown_type", f"a ZIP package without a {main_type} part")
+        if check_links:
+            for info in infos:
+                if info.filename.casefold().endswith(".rels"):
+                    _check_relationships(info.filename, _read_xml(package, info))
         xml_parts = _xml_parts(types)
         for info in infos:
             name = info.filename.casefold()

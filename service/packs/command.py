@@ -51,12 +51,7 @@ def make_pack(app: Flask, files: tuple[Path, ...], output: Path, options: dict[s
     source = ", ".join(str(f) for f in files) or "--from-acts"
     with database.session() as session:
         try:
-            order = take_order(
-                body,
-                session,
-                agreements=table.agreements if table else None,
-                lines=table.lines if table else None,
-            )
+            order = take_order(body, session, table)
         except ValidationError as error:
             raise PackCommandError(
                 source, problems=flatten(error.messages), annotate=table.place if table else None

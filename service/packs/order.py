@@ -23,6 +23,7 @@ from schemas.fields import Period
 from schemas.lines import months_touched
 from schemas.pack import PackOrderSchema, request_input
 from schemas.reimbursement import ReimbursementRequestSchema
+from service.packs.tables import TableInput
 from service.store.models import Submission
 
 ATTACHMENTS = ("Klientu pakalpojumu izklāsti", "Pakalpojumu sniegšanas akti", "Kopsavilkums (summary.xlsx)")
@@ -46,18 +47,13 @@ def input_sha256(raw: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(raw)).hexdigest()
 
 
-def take_order(
-    body: dict[str, Any],
-    session: Session,
-    *,
-    agreements: list[Any] | None = None,
-    lines: list[Any] | None = None,
-) -> Order:
+def take_order(body: dict[str, Any], session: Session, table: TableInput | None = None) -> Order:
     """Validate an order (its ``municipality`` already set) and everything it rests on.
 
-    ``agreements`` and ``lines`` come from uploaded tables, if any. Raises ``ValidationError`` with
+    ``table`` holds the agreements and lines of uploaded files, if any. Raises ``ValidationError`` with
     every problem and its path.
     """
+    agreements, lines = (table.agreements, table.lines) if table else (None, None)
     header = PackOrderSchema().load_header(body)
     from_files = agreements is not None or lines is not None
     in_body = "agreements" in body or "lines" in body
