@@ -48,6 +48,7 @@ RESULT = "RESULT "
 POLL_S = 0.1
 SAMPLE_S = 0.2
 OFFICE_NAMES = ("soffice", "soffice.bin", "oosplash")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -79,16 +80,24 @@ def _read(path: str) -> str:
         return ""
 
 
-def _parents() -> dict[int, list[int]]:
-    """Every process's children, from ``/proc/<pid>/stat``."""
+def _processes() -> tuple[dict[int, list[int]], dict[int, list[str]]]:
+    """Every process's children, and its ``/proc/<pid>/stat`` fields after the command name."""
     children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             stat = _read(f"/proc/{entry.name}/stat")
             if stat:
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry.name))
-    return children
+                fields = stat.rsplit(")", 1)[1].split()
+                stats[int(entry.name)] = fields
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    return children, stats
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy (all cores), from ``/proc/stat``."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, _read("/proc/stat").split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / TICKS
 
 
 def _kib(text: str, key: str) -> int:
@@ -116,7 +125,9 @@ class Tree:
     tree_pss: int = 0
     office_homes: set[str] = field(default_factory=set)
     converters: set[int] = field(default_factory=set)
+    cpu: dict[int, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     _thread: threading.Thread | None = None
 
     def start(self) -> Tree:
@@ -153,7 +164,11 @@ class Tree:
         return "other"
 
     def sample(self) -> None:
-        children = _parents()
+        with self._lock:
+            self._sample()
+
+    def _sample(self) -> None:
+        children, stats = _processes()
         stack = [(self.root, "")]
         rss_sum = pss_sum = 0
         by_role: dict[str, int] = {}
@@ -167,12 +182,21 @@ class Tree:
             rollup = _read(f"/proc/{pid}/smaps_rollup")
             rss, pss = _kib(rollup, "Rss:") or _kib(status, "VmRSS:"), _kib(rollup, "Pss:")
             self.hwm[pid] = max(self.hwm.get(pid, 0), _kib(status, "VmHWM:"))
+            if pid in stats:  # utime + stime
+                self.cpu[pid] = max(
+                    self.cpu.get(pid, 0.0), (int(stats[pid][11]) + int(stats[pid][12])) / TICKS
+                )
             rss_sum, pss_sum = rss_sum + rss, pss_sum + pss
             by_role[role] = by_role.get(role, 0) + rss
             stack.extend((child, role) for child in children.get(pid, ()))
         self.tree_rss, self.tree_pss = max(self.tree_rss, rss_sum), max(self.tree_pss, pss_sum)
         for role, rss in by_role.items():
             self.role_peak[role] = max(self.role_peak.get(role, 0), rss)
+
+    def cpu_s(self) -> float:
+        """CPU seconds the tree's processes have used (as last seen)."""
+        with self._lock:
+            return sum(self.cpu.values())
 
     def largest(self, role: str) -> int:
         """The largest peak RSS (VmHWM) of one process in ``role``."""
@@ -224,6 +248,8 @@ def run_scenario(body_path: Path, workers: int, batch: int | None, timeout_s: fl
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         result["service_ready_mib"] = current_rss_kib() / 1024
 
+        tree.sample()
+        busy, ours = machine_busy_s(), tree.cpu_s()
         started = time.perf_counter()
         response = client.post("/api/v1/packs", data=body, content_type="application/json")
         posted = time.perf_counter()
@@ -236,6 +262,8 @@ def run_scenario(body_path: Path, workers: int, batch: int | None, timeout_s: fl
         job, phases = poll(client, response.json["url"], posted, timeout_s)
         finished = time.perf_counter()
         result["wall_s"] = finished - started
+        tree.sample()
+        result["machine_cpu_s"], result["tree_cpu_s"] = machine_busy_s() - busy, tree.cpu_s() - ours
         result["phases"] = phases
         if job["state"] != "succeeded":
             raise BenchFailed(f"job {job['state']}: {job['error']}")
@@ -356,7 +384,10 @@ def detail(r: dict[str, Any]) -> str:
         f"largest office process {r['office_peak_mib']:.0f} MiB, "
         f"office peak sum {r['office_sum_peak_mib']:.0f} MiB\n"
         f"  tree peak: RSS {r['tree_rss_mib']:.0f} MiB, PSS {r['tree_pss_mib']:.0f} MiB; "
-        f"RUSAGE_CHILDREN {r['rusage_children_mib']:.0f} MiB; load at start {r['load']:.2f}; "
+        f"RUSAGE_CHILDREN {r['rusage_children_mib']:.0f} MiB; load at start {r['load']:.2f}\n"
+        f"  CPU from the POST to the finished job: {r['tree_cpu_s']:.0f} s this benchmark's processes, "
+        f"{r['machine_cpu_s'] - r['tree_cpu_s']:.0f} s others' (of {os.cpu_count() * r['wall_s']:.0f} s on "
+        f"{os.cpu_count()} cores); "
         f"left running {r['left_running']}, converter folders left {len(r['office_homes_left'])}"
     )
 

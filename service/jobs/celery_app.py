@@ -44,7 +44,12 @@ def make_celery(config: dict[str, Any]) -> Celery:
         task_soft_time_limit=max(1, limit - min(30, limit // 10)),
         worker_prefetch_multiplier=1,
         task_default_queue=QUEUE,
-        broker_transport_options={"visibility_timeout": config["VISIBILITY_TIMEOUT_S"]},
+        # A dead worker's tasks come back once older than the visibility timeout; kombu looks for them
+        # every 10 s, but by default only on every 10th look — every look here.
+        broker_transport_options={
+            "visibility_timeout": config["VISIBILITY_TIMEOUT_S"],
+            "unacked_restore_throttle": 1,
+        },
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
