@@ -22,7 +22,9 @@ import hashlib
 import json
 import logging
 import threading
+from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from service.documents.pdf import (
     ConverterUnavailable,
     PoolBusy,
 )
+from service.files import write_atomically
 from service.jobs.storage import JobFiles
 from service.packs import contents
 from service.packs.archive import PackWriter
@@ -55,6 +58,7 @@ ACTIVE = ("queued", "running")
 MAX_ATTEMPTS = 3
 TRANSIENT = (PoolBusy, ConverterUnavailable, ConversionTimeout)
 GENERATOR = "veidlapas 0.1.0"
+DOCUMENTS_FILE = "documents.json"
 
 
 class NotReady(Exception):
@@ -100,9 +104,21 @@ class Tools:
         """The job's input, loaded once per process and job."""
         with self._lock:
             if self._loaded is None or self._loaded[0] != job_id:
-                raw = json.loads(self.files(job_id).input.read_text(encoding="utf-8"))
-                self._loaded = (job_id, PackData(raw, self.batch_size))
+                files = self.files(job_id)
+                raw = json.loads(files.input.read_text(encoding="utf-8"))
+                listed = files.folder / DOCUMENTS_FILE
+                documents = (
+                    [contents.Document.from_dict(d) for d in json.loads(listed.read_text(encoding="utf-8"))]
+                    if listed.exists()
+                    else None
+                )
+                self._loaded = (job_id, PackData(raw, self.batch_size, documents))
             return self._loaded[1]
+
+    def forget(self) -> None:
+        """Drop the loaded input (after a step that loaded all of it)."""
+        with self._lock:
+            self._loaded = None
 
 
 def settings(config: dict[str, Any], database_url: str, jobs_dir: Path) -> dict[str, Any]:
@@ -122,28 +138,62 @@ def settings(config: dict[str, Any], database_url: str, jobs_dir: Path) -> dict[
 
 
 class PackData:
-    """A job's input loaded by the schemas, with the documents it makes and their parts."""
+    """A job's input, with what each step needs loaded only when it is asked for.
 
-    def __init__(self, raw: dict[str, Any], batch_size: int) -> None:
+    The whole request is loaded by the schema only where it is printed or summed (cover letter, request,
+    summary, manifest); a client's detail loads just that client's agreements and lines, so a worker making
+    details holds the raw input and one client at a time. The documents' list is worked out once, by
+    :func:`prepare`, and read from the job folder after that.
+    """
+
+    def __init__(
+        self, raw: dict[str, Any], batch_size: int, documents: list[contents.Document] | None = None
+    ) -> None:
         self.raw = raw
         self.pdf: bool = raw["pdf"]
-        self.request = ReimbursementRequestSchema().load(raw["request"])
-        self.acts = [DeliveryActSchema().load(act) for act in raw["acts"]]
-        self.documents = contents.documents(self.request, self.acts)
-        self.parts = contents.batches(self.documents, batch_size)
+        self.batch_size = batch_size
+        self._documents = documents
+
+    @cached_property
+    def request(self) -> dict[str, Any]:
+        return ReimbursementRequestSchema().load(self.raw["request"])
+
+    @cached_property
+    def acts(self) -> list[dict[str, Any]]:
+        return [DeliveryActSchema().load(act) for act in self.raw["acts"]]
+
+    @cached_property
+    def documents(self) -> list[contents.Document]:
+        if self._documents is not None:
+            return self._documents
+        return contents.documents(self.request, self.acts)
+
+    @property
+    def parts(self) -> list[list[contents.Document]]:
+        return contents.batches(self.documents, self.batch_size)
+
+    @cached_property
+    def _by_agreement(self) -> tuple[dict[str, list], dict[str, list]]:
+        """The raw agreements and lines by agreement number."""
+        agreements: dict[str, list] = defaultdict(list)
+        lines: dict[str, list] = defaultdict(list)
+        for agreement in self.raw["request"]["agreements"]:
+            agreements[str(agreement["number"]).strip()].append(agreement)
+        for line in self.raw["request"]["lines"]:
+            lines[str(line["agreement"]).strip()].append(line)
+        return agreements, lines
 
     def values_for(self, document: contents.Document) -> dict[str, Any]:
         """The values a document is rendered from: the request, one client's part of it, or an act."""
         if document.act is not None:
-            return self.acts[document.act]
+            return DeliveryActSchema().load(self.raw["acts"][document.act])
         if not document.agreements:
             return self.request
-        wanted = set(document.agreements)
-        request = self.raw["request"]
+        agreements, lines = self._by_agreement
         subset = {
-            **request,
-            "agreements": [a for a in request["agreements"] if str(a["number"]).strip() in wanted],
-            "lines": [line for line in request["lines"] if str(line["agreement"]).strip() in wanted],
+            **self.raw["request"],
+            "agreements": [a for number in document.agreements for a in agreements[number]],
+            "lines": [line for number in document.agreements for line in lines[number]],
         }
         return ReimbursementRequestSchema().load(subset)
 
@@ -178,14 +228,19 @@ def prepare(tools: Tools, job_id: str) -> list[int] | None:
         job.started_at = job.started_at or utcnow()
     try:
         data = tools.data(job_id)
+        documents = [document.as_dict() for document in data.documents]
+        write_atomically(tools.files(job_id).folder / DOCUMENTS_FILE, json.dumps(documents).encode())
     except Exception as error:
         fail(tools, job_id, "job.failed_document", document="input.json", reason=type(error).__name__)
         raise
+    finally:
+        tools.forget()  # the whole request stays loaded only where it is needed
+    parts = len(data.parts)
     with tools.database.session() as session:
         job = session.get(Job, job_id)
-        job.total, job.parts = len(data.documents), len(data.parts)
+        job.total, job.parts = len(documents), parts
         finished = set(session.scalars(select(JobPart.part).where(JobPart.job_id == job_id)))
-    return [index for index in range(len(data.parts)) if index not in finished]
+    return [index for index in range(parts) if index not in finished]
 
 
 def make_part(tools: Tools, job_id: str, part: int) -> bool:

@@ -9,7 +9,7 @@ client's name holds, the member stays inside its folder.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from service.packs.archive import safe_member_name
@@ -31,6 +31,13 @@ class Document:
     bookmarks: tuple[str, ...]
     agreements: tuple[str, ...] = ()
     act: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        return cls(**{**data, "bookmarks": tuple(data["bookmarks"]), "agreements": tuple(data["agreements"])})
 
 
 def documents(request: dict[str, Any], acts: list[dict[str, Any]]) -> list[Document]:
