@@ -25,6 +25,7 @@ bench: $(READY) lang ## benchmarks; figures go into bench/README.md
 	$(BIN)/python -m bench.render_documents
 	$(BIN)/python -m bench.convert_pdf
 	$(BIN)/python -m bench.read_forms
+	$(BIN)/python -m bench.pack
 
 lang: $(MO) ## compile the message catalogs
 

@@ -3,10 +3,10 @@
 Each scenario runs in a fresh Python process (this script runs itself once per scenario), so one
 scenario's memory does not count in the next. That process is the service: ``create_app`` with a
 temporary SQLite database and job folder, the local backend with ``JOB_WORKERS`` worker processes (2
-unless ``--workers``), a user; the order (from ``bench/pack_data.py``) is POSTed as JSON to
-``/api/v1/packs`` with Flask's test client, ``GET /api/v1/jobs/<id>`` is polled every 0.1 s until the
-job finishes, and the ZIP is downloaded (streamed) and checked against the job's SHA-256 and the
-manifest. Measured per scenario:
+unless ``--workers``), a user; the order (from ``bench/pack_data.py``, written to a file by the parent
+so that building it costs the measured process nothing) is POSTed as JSON to ``/api/v1/packs`` with
+Flask's test client, ``GET /api/v1/jobs/<id>`` is polled every 0.25 s until the job finishes, and the
+ZIP is downloaded (streamed) and checked against the job's SHA-256 and the manifest. Measured:
 
 - **POST** — the order request itself: JSON parsing and the validation of every line (``take_order``),
   the job recorded and its input written;
@@ -14,15 +14,19 @@ manifest. Measured per scenario:
   the phases are the job's steps as seen by polling: the worker pool starting (``queued``), the
   documents, ``summary``, ``merging`` (PDF only), ``archive``;
 - **memory** — a thread reads ``/proc`` of this process and all its descendants every 0.2 s: the peak
-  RSS of the service process (``ru_maxrss``), the largest peak RSS of one job worker (``VmHWM``), the
-  largest of one LibreOffice process, and the peak of the sum over the whole process tree at one
-  instant, as RSS and as PSS (shared pages counted once; the most honest figure).
+  RSS of the service process (``ru_maxrss``), the largest peak RSS of one job worker and of one
+  LibreOffice process (``VmHWM``), and the peak of the sum over the whole process tree at one instant,
+  as RSS and (sampled every second) as PSS: shared pages counted once, the most honest figure.
+  ``getrusage(RUSAGE_CHILDREN)`` is printed too but stays 0: the job workers are children of
+  multiprocessing's fork server, not of the service;
+- **CPU** — the CPU seconds of the benchmark's processes by role and of the whole machine from the
+  POST to the finished job: when others' share is large, the times are not to be trusted.
 
 Scenarios: ``docx-1000`` (1 000 clients, 5 000 lines, DOCX only), ``pdf-1000`` (the same with a PDF of
 every document and the merged ``pack.pdf``), ``docx-5000`` (5 000 clients, 4 lines each: 20 000 lines,
-the most an order may hold); ``--quick`` runs ``docx-50`` and ``pdf-50``. Run:
-``.venv/bin/python -m bench.pack`` (``--quick``, ``--scenario NAME`` repeated, ``--clients N
-[--lines-per-client L] [--pdf]``, ``--workers``, ``--batch``).
+the most an order may hold — 5 lines each would be refused with 413, and by MAX_LINES); ``--quick``
+runs ``docx-50`` and ``pdf-50``. Run: ``.venv/bin/python -m bench.pack`` (``--quick``, ``--scenario
+NAME`` repeated, ``--clients N [--lines-per-client L] [--pdf]``, ``--workers``, ``--batch``).
 """
 
 from __future__ import annotations
@@ -45,8 +49,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = "RESULT "
-POLL_S = 0.1
+POLL_S = 0.25
 SAMPLE_S = 0.2
+PSS_EVERY = 5  # samples: PSS (smaps_rollup) costs ~1 ms a process, RSS (status) ~20 µs
 OFFICE_NAMES = ("soffice", "soffice.bin", "oosplash")
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -123,6 +128,7 @@ class Tree:
     role_peak: dict[str, int] = field(default_factory=dict)
     tree_rss: int = 0
     tree_pss: int = 0
+    samples: int = 0
     office_homes: set[str] = field(default_factory=set)
     converters: set[int] = field(default_factory=set)
     cpu: dict[int, float] = field(default_factory=dict)
@@ -171,6 +177,8 @@ class Tree:
         children, stats = _processes()
         stack = [(self.root, "")]
         rss_sum = pss_sum = 0
+        self.samples += 1
+        with_pss = self.samples % PSS_EVERY == 1
         by_role: dict[str, int] = {}
         while stack:
             pid, parent_role = stack.pop()
@@ -179,8 +187,8 @@ class Tree:
             if not status:
                 continue
             self.roles[pid] = role
-            rollup = _read(f"/proc/{pid}/smaps_rollup")
-            rss, pss = _kib(rollup, "Rss:") or _kib(status, "VmRSS:"), _kib(rollup, "Pss:")
+            rss = _kib(status, "VmRSS:")
+            pss = _kib(_read(f"/proc/{pid}/smaps_rollup"), "Pss:") if with_pss else 0
             self.hwm[pid] = max(self.hwm.get(pid, 0), _kib(status, "VmHWM:"))
             if pid in stats:  # utime + stime
                 self.cpu[pid] = max(
@@ -193,10 +201,13 @@ class Tree:
         for role, rss in by_role.items():
             self.role_peak[role] = max(self.role_peak.get(role, 0), rss)
 
-    def cpu_s(self) -> float:
-        """CPU seconds the tree's processes have used (as last seen)."""
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds the tree's processes have used (as last seen), by role."""
         with self._lock:
-            return sum(self.cpu.values())
+            used: dict[str, float] = {}
+            for pid, seconds in self.cpu.items():
+                used[self.roles[pid]] = used.get(self.roles[pid], 0.0) + seconds
+            return used
 
     def largest(self, role: str) -> int:
         """The largest peak RSS (VmHWM) of one process in ``role``."""
@@ -263,25 +274,15 @@ def run_scenario(body_path: Path, workers: int, batch: int | None, timeout_s: fl
         finished = time.perf_counter()
         result["wall_s"] = finished - started
         tree.sample()
-        result["machine_cpu_s"], result["tree_cpu_s"] = machine_busy_s() - busy, tree.cpu_s() - ours
+        result["machine_cpu_s"] = machine_busy_s() - busy
+        result["cpu_s"] = {role: seconds - ours.get(role, 0.0) for role, seconds in tree.cpu_s().items()}
+        result["tree_cpu_s"] = sum(result["cpu_s"].values())
         result["phases"] = phases
-        if job["state"] != "succeeded":
-            raise BenchFailed(f"job {job['state']}: {job['error']}")
         result["documents"] = job["total"]
-
-        started = time.perf_counter()
-        download = client.get(job["result"]["url"], buffered=False)
-        digest, size = hashlib.sha256(), 0
-        for chunk in download.iter_encoded():
-            digest.update(chunk)
-            size += len(chunk)
-        download.close()
-        result["download_s"] = time.perf_counter() - started
-        if download.status_code != 200 or digest.hexdigest() != job["result"]["sha256"]:
-            raise BenchFailed(f"download: {download.status_code}, SHA-256 differs from the job's")
-        result["zip_bytes"] = size
-        result.update(check_pack(Path(tmp) / "jobs" / job["id"] / "pack.zip", job["total"]))
-
+        if job["state"] == "succeeded":
+            result.update(download(client, job, Path(tmp) / "jobs" / job["id"] / "pack.zip"))
+        else:
+            result["error"] = f"job {job['state']}: {job['error']}"
         app.extensions["veidlapas.jobs"].wait()  # the job's process pool has exited
         time.sleep(1.0)  # converters whose worker exited get a moment to notice and quit
         tree.stop()
@@ -298,6 +299,21 @@ def run_scenario(body_path: Path, workers: int, batch: int | None, timeout_s: fl
     result["left_running"] = {role: len(tree.alive(role)) for role in ("worker", "office")}
     result["office_homes_left"] = sorted(home for home in tree.office_homes if Path(home).exists())
     return result
+
+
+def download(client, job: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Download the pack (streamed), check it against the job's SHA-256 and its manifest."""
+    started = time.perf_counter()
+    response = client.get(job["result"]["url"], buffered=False)
+    digest, size = hashlib.sha256(), 0
+    for chunk in response.iter_encoded():
+        digest.update(chunk)
+        size += len(chunk)
+    response.close()
+    took = time.perf_counter() - started
+    if response.status_code != 200 or digest.hexdigest() != job["result"]["sha256"]:
+        raise BenchFailed(f"download: {response.status_code}, SHA-256 differs from the job's")
+    return {"download_s": took, "zip_bytes": size, **check_pack(path, job["total"])}
 
 
 def poll(client, url: str, since: float, timeout_s: float) -> tuple[dict[str, Any], dict[str, float]]:
@@ -343,16 +359,9 @@ def run_in_child(name: str, scenario: Scenario, args: argparse.Namespace) -> dic
         order = pack_order(scenario.clients, lines_per_client=scenario.lines_per_client, pdf=scenario.pdf)
         body_path.write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")
         del order
-        command = [
-            sys.executable,
-            "-m",
-            "bench.pack",
-            "--child",
-            str(body_path),
-            "--workers",
-            str(args.workers),
-        ]
-        command += ["--timeout", str(args.timeout)] + (["--batch", str(args.batch)] if args.batch else [])
+        options = ["--workers", str(args.workers), "--timeout", str(args.timeout)]
+        options += ["--batch", str(args.batch)] if args.batch else []
+        command = [sys.executable, "-m", "bench.pack", "--child", str(body_path), *options]
         print(
             f"\n== {name}: {scenario.clients:,} clients, {scenario.lines_per_client} lines each, "
             f"{'DOCX + PDF' if scenario.pdf else 'DOCX only'}",
@@ -370,14 +379,17 @@ def run_in_child(name: str, scenario: Scenario, args: argparse.Namespace) -> dic
         return None
     found["name"] = name
     print(detail(found), flush=True)
+    if "error" in found:
+        print(f"{name} FAILED: {found['error']}", flush=True)
+        return None
     return found
 
 
 def detail(r: dict[str, Any]) -> str:
-    phases = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in r["phases"].items())
+    phases = [f"{phase} {seconds:.1f} s" for phase, seconds in r["phases"].items()]
+    phases += [f"download {r['download_s']:.2f} s"] if "download_s" in r else []
     return (
-        f"{r['name']}: order {r['order_bytes'] / 1e6:.2f} MB; POST {r['post_s']:.2f} s; {phases}; "
-        f"download {r['download_s']:.2f} s\n"
+        f"{r['name']}: order {r['order_bytes'] / 1e6:.2f} MB; POST {r['post_s']:.2f} s; {', '.join(phases)}\n"
         f"  service: {r['service_ready_mib']:.0f} MiB after start-up, peak {r['service_peak_mib']:.0f} MiB; "
         f"workers ({r['workers_seen']}): largest peak {r['worker_peak_mib']:.0f} MiB, "
         f"peak sum {r['workers_sum_peak_mib']:.0f} MiB; converters started {r['converters_started']}, "
@@ -385,7 +397,8 @@ def detail(r: dict[str, Any]) -> str:
         f"office peak sum {r['office_sum_peak_mib']:.0f} MiB\n"
         f"  tree peak: RSS {r['tree_rss_mib']:.0f} MiB, PSS {r['tree_pss_mib']:.0f} MiB; "
         f"RUSAGE_CHILDREN {r['rusage_children_mib']:.0f} MiB; load at start {r['load']:.2f}\n"
-        f"  CPU from the POST to the finished job: {r['tree_cpu_s']:.0f} s this benchmark's processes, "
+        f"  CPU from the POST to the finished job: {r['tree_cpu_s']:.0f} s this benchmark's processes "
+        f"({', '.join(f'{role} {seconds:.0f} s' for role, seconds in r['cpu_s'].items())}), "
         f"{r['machine_cpu_s'] - r['tree_cpu_s']:.0f} s others' (of {os.cpu_count() * r['wall_s']:.0f} s on "
         f"{os.cpu_count()} cores); "
         f"left running {r['left_running']}, converter folders left {len(r['office_homes_left'])}"
