@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from functools import cached_property
+from multiprocessing.util import Finalize
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +28,8 @@ _tools: runner.Tools | None = None
 def _start_worker(settings: dict[str, Any]) -> None:
     global _tools
     _tools = runner.Tools.from_settings(settings)
+    # A pool process ends with os._exit, past atexit: multiprocessing's finalizers still run.
+    Finalize(_tools, _tools.close, exitpriority=10)
 
 
 def _prepare(job_id: str) -> list[int] | None:

@@ -97,6 +97,13 @@ class Tools:
                 atexit.register(self._pdf.close)
             return self._pdf
 
+    def close(self) -> None:
+        """Stop the converters (and remove their profiles), if any were started."""
+        with self._lock:
+            if self._pdf is not None:
+                self._pdf.close()
+                self._pdf = None
+
     def files(self, job_id: str) -> JobFiles:
         return JobFiles(self.jobs_dir, job_id)
 
