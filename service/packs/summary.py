@@ -68,14 +68,7 @@ def summary_xlsx(values: dict[str, Any], labels: dict[str, dict[str, str]] | Non
     _services_sheet(services, values, lines_total)
     _summary_sheet(summary, values, lines_total, clients_total)
 
-    moment = _fixed_moment(values)
-    properties = workbook.properties
-    properties.creator = "Veidlapas"
-    properties.lastModifiedBy = None
-    properties.title = "Izmaksu kompensācijas pieprasījuma kopsavilkums"
-    properties.created = moment
-    properties.modified = moment
-    return _save(workbook, moment)
+    return _save(workbook, _fixed_moment(values), "Izmaksu kompensācijas pieprasījuma kopsavilkums")
 
 
 # --- cells ------------------------------------------------------------------------------------------

@@ -701,13 +701,7 @@ def input_template(
             for number, (column, value) in enumerate(zip(table.columns, values, strict=True), start=1):
                 _write(sheet.cell(row, number), column, value)
     _codes_sheet(workbook.create_sheet(CODES))
-    properties = workbook.properties
-    properties.creator = "Veidlapas"
-    properties.lastModifiedBy = None
-    properties.title = "Izmaksu kompensācijas pieprasījuma ievaddati"
-    properties.created = TEMPLATE_MOMENT
-    properties.modified = TEMPLATE_MOMENT
-    return deterministic_bytes(workbook, TEMPLATE_MOMENT)
+    return deterministic_bytes(workbook, TEMPLATE_MOMENT, "Izmaksu kompensācijas pieprasījuma ievaddati")
 
 
 def table_rows(table: Table, records: Iterable[Mapping[str, Any]]) -> Iterator[list[Any]]:

@@ -38,14 +38,21 @@ def write_text(cell: Cell, value: Any) -> None:
         cell.quotePrefix = True
 
 
-def deterministic_bytes(workbook: Workbook, moment: dt.datetime) -> bytes:
-    """The workbook's bytes, with every ZIP member stamped ``moment``.
+def deterministic_bytes(workbook: Workbook, moment: dt.datetime, title: str) -> bytes:
+    """The workbook's bytes, titled ``title``, created and modified at ``moment``, every ZIP member
+    stamped ``moment``.
 
     ``openpyxl.save_workbook`` would set ``modified`` to now, so its writer is used directly. openpyxl
     stamps members with the current time (some through ``writestr``, the sheets through ``write`` of a
     temporary file), so the archive is packed again, member by member in the same order, with fixed
-    ``ZipInfo`` fields. The caller fixes the document properties (``created``, ``modified``).
+    ``ZipInfo`` fields.
     """
+    properties = workbook.properties
+    properties.creator = "Veidlapas"
+    properties.lastModifiedBy = None
+    properties.title = title
+    properties.created = moment
+    properties.modified = moment
     written = io.BytesIO()
     ExcelWriter(workbook, zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED)).save()  # closes the ZIP
     date_time = moment.timetuple()[:6]
