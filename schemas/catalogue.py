@@ -194,6 +194,34 @@ class _LimitsSchema(Schema):
     respite = List(Nested(_RespiteLimitSchema), required=True, min_length=1)
 
 
+def read_data_file(path: Path, schema: Schema, what: str) -> tuple[Any, Any]:
+    """A TOML data file as read and as loaded by ``schema``; a file that cannot be read or that has
+    problems raises :class:`CatalogueError` naming the file and each problem's place."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return raw, schema.load(raw)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"{path}: {exc}") from None
+    except ValidationError as exc:
+        lines = [f"  {json_pointer(p) or '/'}: {m}" for p, m in flatten(exc.messages)]
+        raise CatalogueError(f"{path}: {what} has errors:\n" + "\n".join(lines)) from None
+
+
+def duplicate_codes(entries: list[dict[str, Any]]) -> dict[int, dict[str, list]]:
+    """A problem at the ``code`` of every entry whose code an earlier entry already has.
+
+    >>> duplicate_codes([{"code": "A"}, {"code": "B"}, {"code": "A"}])
+    {2: {'code': ['The value A is repeated.']}}
+    """
+    seen: set[str] = set()
+    errors: dict[int, dict[str, list]] = {}
+    for index, entry in enumerate(entries):
+        if entry["code"] in seen:
+            errors[index] = {"code": [problem("list.duplicate", value=entry["code"])]}
+        seen.add(entry["code"])
+    return errors
+
+
 class _CatalogueSchema(Schema):
     units = Keyed(keys=Text(max_length=40), values=Nested(_UnitSchema), required=True)
     services = List(Nested(_ServiceSchema), required=True, min_length=1, max_length=500)
@@ -202,29 +230,20 @@ class _CatalogueSchema(Schema):
     @validates_schema
     def _references(self, data, **kwargs):
         units = data.get("units", {})
-        seen: set[str] = set()
-        errors: dict[int, dict[str, list]] = {}
-        for index, service in enumerate(data.get("services", [])):
-            if service["unit"] not in units:
-                errors[index] = {"unit": [problem("choice", choices=", ".join(units))]}
-            if service["code"] in seen:
-                errors[index] = {"code": [problem("list.duplicate", value=service["code"])]}
-            seen.add(service["code"])
+        services = data.get("services", [])
+        errors = {
+            index: {"unit": [problem("choice", choices=", ".join(units))]}
+            for index, service in enumerate(services)
+            if service["unit"] not in units
+        }
+        errors.update(duplicate_codes(services))
         if errors:
             raise ValidationError({"services": errors})
 
 
 def load(path: Path) -> Catalogue:
     """Read and check a catalogue file."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogueError(f"{path}: {exc}") from None
-    try:
-        data = _CatalogueSchema().load(raw)
-    except ValidationError as exc:
-        lines = [f"  {json_pointer(p) or '/'}: {m}" for p, m in flatten(exc.messages)]
-        raise CatalogueError(f"{path}: the catalogue has errors:\n" + "\n".join(lines)) from None
+    _, data = read_data_file(path, _CatalogueSchema(), "the catalogue")
     units = {
         name: Unit(name, {k: u[k] for k in ("one", "other", "zero")}, u["step"], u["days"])
         for name, u in data["units"].items()

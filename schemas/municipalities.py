@@ -12,7 +12,6 @@ so a pack needs only the municipality's code, the project and the period.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,8 +19,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from schemas.catalogue import CatalogueError
-from schemas.errors import flatten, json_pointer, problem
+from schemas.catalogue import duplicate_codes, read_data_file
 from schemas.fields import Iban, List, Nested, RegistrationNumber, Text
 from schemas.parties import Name, OfficialSchema
 
@@ -60,24 +58,13 @@ class _MunicipalitiesSchema(Schema):
 
     @validates_schema
     def _unique(self, data, **kwargs):
-        codes = [m["code"] for m in data["municipalities"]]
-        for index, code in enumerate(codes):
-            if code in codes[:index]:
-                raise ValidationError(
-                    {"municipalities": {index: {"code": [problem("list.duplicate", value=code)]}}}
-                )
+        if errors := duplicate_codes(data["municipalities"]):
+            raise ValidationError({"municipalities": errors})
 
 
 def load(path: Path) -> dict[str, Municipality]:
     """Read and check a municipalities file; problems raise CatalogueError with their places."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        _MunicipalitiesSchema().load(raw)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogueError(f"{path}: {exc}") from None
-    except ValidationError as exc:
-        lines = [f"  {json_pointer(p) or '/'}: {m}" for p, m in flatten(exc.messages)]
-        raise CatalogueError(f"{path}: the municipalities file has errors:\n" + "\n".join(lines)) from None
+    raw, _ = read_data_file(path, _MunicipalitiesSchema(), "the municipalities file")
     municipalities = {}
     for entry in raw["municipalities"]:
         details = {k: v for k, v in entry.items() if k not in ("code", "prefix", "project_agreements")}

@@ -12,7 +12,6 @@ Loaded from ``schemas/data/projects.toml`` (or ``VEIDLAPAS_PROJECTS``) and check
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -21,8 +20,8 @@ from pathlib import Path
 from marshmallow import Schema, ValidationError, validates_schema
 
 from schemas.base import Strict
-from schemas.catalogue import CatalogueError, TomlDate
-from schemas.errors import ErrorCollector, flatten, json_pointer, problem
+from schemas.catalogue import TomlDate, duplicate_codes, read_data_file
+from schemas.errors import ErrorCollector, problem
 from schemas.fields import List, Money, Nested, Number, Period, RegistrationNumber, Text, to_money
 
 BUNDLED = Path(__file__).parent / "data" / "projects.toml"
@@ -92,24 +91,13 @@ class _ProjectsSchema(Schema):
 
     @validates_schema
     def _unique(self, data, **kwargs):
-        codes = [p["code"] for p in data["projects"]]
-        for index, code in enumerate(codes):
-            if code in codes[:index]:
-                raise ValidationError(
-                    {"projects": {index: {"code": [problem("list.duplicate", value=code)]}}}
-                )
+        if errors := duplicate_codes(data["projects"]):
+            raise ValidationError({"projects": errors})
 
 
 def load(path: Path) -> dict[str, Project]:
     """Read and check a projects file; problems raise CatalogueError with their places."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        data = _ProjectsSchema().load(raw)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogueError(f"{path}: {exc}") from None
-    except ValidationError as exc:
-        lines = [f"  {json_pointer(p) or '/'}: {m}" for p, m in flatten(exc.messages)]
-        raise CatalogueError(f"{path}: the projects file has errors:\n" + "\n".join(lines)) from None
+    _, data = read_data_file(path, _ProjectsSchema(), "the projects file")
     return {
         p["code"]: Project(
             p["code"],
