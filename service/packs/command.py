@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from schemas.errors import Problem, flatten, problem
 from schemas.fields import PeriodField
 from service.auth import Principal
+from service.files import atomic_file
 from service.jobs import runner
 from service.jobs.records import new_job
 from service.jsondata import InvalidJson, parse_json
@@ -160,12 +160,5 @@ def _params(job: Job) -> dict[str, Any]:
 
 
 def _copy_atomically(source: Path, target: Path) -> None:
-    target = target.resolve()
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with open(source, "rb") as reading, open(handle, "wb") as writing:
-            shutil.copyfileobj(reading, writing, 1 << 20)
-        Path(temporary).replace(target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with open(source, "rb") as reading, atomic_file(target) as writing:
+        shutil.copyfileobj(reading, writing, 1 << 20)
