@@ -117,7 +117,8 @@ def extract(file: Path, lang: str) -> None:
     try:
         submissions.validate(form)
     except ValidationError as exc:
-        _print_problems(file, flatten(exc.messages), lang, lambda path: submissions.field_of(form, path))
+        problems = flatten(exc.messages)
+        _print_problems(file, problems, lang, [submissions.field_of(form, path) for path, _ in problems])
         sys.exit(EXIT_INVALID)
     click.echo(json.dumps(form.act, ensure_ascii=False, indent=2))
 
@@ -153,7 +154,7 @@ def pack(files: tuple[Path, ...], output: Path, lang: str, **options) -> None:
         written = make_pack(app, files, output, options)
     except PackCommandError as failure:
         if failure.problems:
-            _print_problems(failure.source, failure.problems, lang, failure.annotate)
+            _print_problems(failure.source, failure.problems, lang, failure.places)
         else:
             click.echo(f"{failure.source}: {translate(failure.problem, lang)[1]}", err=True)
         sys.exit(EXIT_INVALID)
@@ -290,16 +291,16 @@ def _load(kind: DocumentKind, file: Path, lang: str) -> dict:
     return values
 
 
-def _print_problems(file: Path, problems, lang: str, annotate=None) -> None:
+def _print_problems(file: Path, problems, lang: str, places=None) -> None:
     """Every problem as a table row: path (and form field), code, message."""
     errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
     table = Table(title=str(file), title_justify="left")
     for header in ("path", "code", "message"):
         table.add_column(header, overflow="fold")
-    for path, message in problems:
+    for index, (path, message) in enumerate(problems):
         code, text = translate(message, lang)
         where = json_pointer(path) or "/"
-        place = (annotate(path) or {}) if annotate else {}
+        place = (places[index] or {}) if places else {}
         if place.get("field"):
             where += f"\n(lauks {place['field']}, {place['page']}. lpp.)"
         elif place.get("row"):

@@ -120,9 +120,8 @@ def upload_form():
     try:
         act = submissions.validate(form)
     except ValidationError as exc:
-        return problem_response(
-            422, errors=flatten(exc.messages), annotate=lambda path: submissions.field_of(form, path)
-        )
+        errors = flatten(exc.messages)
+        return problem_response(422, errors=errors, places=[submissions.field_of(form, p) for p, _ in errors])
     with current_app.extensions["veidlapas.db"].session() as session:
         submission, new = submissions.keep(session, user, form, act)
         if new:

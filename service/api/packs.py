@@ -104,7 +104,8 @@ def order_pack():
             audit.record(
                 session, user, "validated", "pack", outcome="invalid", detail={"problems": len(problems)}
             )
-            return problem_response(422, errors=problems, annotate=table.place if table else None)
+            places = [table.place(path) for path, _ in problems] if table else None
+            return problem_response(422, errors=problems, places=places)
         existing = existing_job(session, user.municipality, key, order.sha256)
         if existing is not None:
             if key and existing.input_sha256 != order.sha256:
@@ -163,6 +164,5 @@ def _order_body():
 
 def _table_problem(rejected: tables.TableRejected):
     """422 for files that cannot be read as tables: each problem with its sheet, row and column."""
-    places = [place or {} for place, _, _ in rejected.problems]
-    errors = [((), problem(code, **params)) for _, code, params in rejected.problems]
-    return problem_response(422, errors=errors, extras=places)
+    errors, places = rejected.listed()
+    return problem_response(422, errors=errors, places=places)

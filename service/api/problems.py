@@ -66,14 +66,13 @@ def problem_response(
     *,
     errors: list[tuple[tuple, str]] = (),
     headers: dict[str, str] | None = None,
-    annotate=None,
-    extras: list[dict[str, Any]] | None = None,
+    places: list[dict[str, Any] | None] | None = None,
 ) -> Response:
     """A problem+json response in the request's language.
 
     ``detail`` is the status's standard explanation, or the first problem's message when the
-    request failed for one reason only. ``annotate(path)`` may add fields to each error (an uploaded
-    form's field name and page); ``extras`` adds fields error by error (a table's sheet, row and column).
+    request failed for one reason only. ``places`` (one per error, or None) adds where each problem
+    sits in an uploaded file: a form's field and page, a table's sheet, row and column.
     """
     lang = language()
     body: dict[str, Any] = {
@@ -87,8 +86,7 @@ def problem_response(
             "path": json_pointer(path),
             "code": code,
             "message": message,
-            **((annotate(path) or {}) if annotate else {}),
-            **(extras[index] if extras else {}),
+            **((places[index] or {}) if places else {}),
         }
         for index, (path, raw) in enumerate(errors)
         for code, message in [translate(raw, lang)]

@@ -39,7 +39,7 @@ class PackCommandError(Exception):
     source: Path | str
     problem: Problem | None = None
     problems: list = field(default_factory=list)
-    annotate: Any = None
+    places: list | None = None
 
 
 def make_pack(app: Flask, files: tuple[Path, ...], output: Path, options: dict[str, Any]) -> Path:
@@ -53,9 +53,9 @@ def make_pack(app: Flask, files: tuple[Path, ...], output: Path, options: dict[s
         try:
             order = take_order(body, session, table)
         except ValidationError as error:
-            raise PackCommandError(
-                source, problems=flatten(error.messages), annotate=table.place if table else None
-            ) from None
+            problems = flatten(error.messages)
+            places = [table.place(path) for path, _ in problems] if table else None
+            raise PackCommandError(source, problems=problems, places=places) from None
         job = new_job(session, operator, "cli", order, app.extensions["veidlapas.jobs_dir"])
     settings = dict(app.extensions["veidlapas.job_settings"])
     settings["pdf"] = {**settings["pdf"], "size": app.config["PDF_CONVERTERS"]}
@@ -112,13 +112,8 @@ def _read_inputs(app: Flask, files: tuple[Path, ...]) -> tuple[dict[str, Any], t
     try:
         table = tables.read_table_files({f.name: f.read_bytes()[: limit + 1] for f in files}, max_bytes=limit)
     except tables.TableRejected as rejected:
-        places = [place or {} for place, _, _ in rejected.problems]
-        problems = [
-            ((index,), problem(code, **params)) for index, (_, code, params) in enumerate(rejected.problems)
-        ]
-        raise PackCommandError(
-            ", ".join(str(f) for f in files), problems=problems, annotate=lambda path: places[path[0]]
-        ) from None
+        problems, places = rejected.listed()
+        raise PackCommandError(", ".join(str(f) for f in files), problems=problems, places=places) from None
     return {}, table
 
 

@@ -44,6 +44,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from schemas import catalogue
+from schemas.errors import Problem, problem
 from schemas.parties import TARGET_GROUPS
 from schemas.reimbursement import MAX_LINES
 from service.documents.labels import load_labels
@@ -276,6 +277,10 @@ class TableRejected(ValueError):
 
     def __str__(self) -> str:
         return "; ".join(f"{p.code} at {p.place}" for p in self.problems)
+
+    def listed(self) -> tuple[list[tuple[tuple, Problem]], list[dict[str, Any]]]:
+        """The problems as (path, problem) pairs — at the root: a file is no JSON field — and their places."""
+        return [((), problem(p.code, **p.params)) for p in self.problems], [p.place for p in self.problems]
 
 
 class _Problems(list):
