@@ -3,7 +3,6 @@ finished pack), GET /api/v1/jobs/{id}/result downloads the pack."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import current_app, send_file, url_for
@@ -47,9 +46,8 @@ def job_view(job: Job) -> dict[str, Any]:
     }
     view["url"] = url_for("jobs.show_job", job_id=job.id)
     view["error"] = None
-    if job.error_code:
-        params = json.loads(job.error_params or "{}")
-        code, message = translate(problem(job.error_code, **params), language())
+    if (error := job.error()) is not None:
+        code, message = translate(error, language())
         view["error"] = {"code": code, "message": message}
     view["result"] = None
     if job.state == "succeeded" and job.deleted_at is None:
@@ -88,7 +86,7 @@ def cancel_job(job_id):
     with current_app.extensions["veidlapas.db"].session() as session:
         job = scope().get(session, Job, job_id)
         if job.state in ACTIVE:
-            job.state, job.step, job.finished_at, job.error_code = "cancelled", "", utcnow(), "job.cancelled"
+            job.stop("cancelled", "job.cancelled")
             audit.record(session, user, "cancelled", "job", job.id)
         elif job.deleted_at is None:
             job.deleted_at = utcnow()

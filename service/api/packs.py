@@ -119,7 +119,7 @@ def order_pack():
         current_app.logger.error("job %s not queued: %s", job.id, type(error).__name__)
         with database.session() as session:
             queued = session.get(Job, job.id)
-            queued.state, queued.error_code = "failed", "job.queue_unavailable"
+            queued.stop("failed", "job.queue_unavailable")
         JobFiles(current_app.extensions["veidlapas.jobs_dir"], job.id).remove()
         raise RequestProblem(503, problem("job.queue_unavailable"), headers={"Retry-After": "30"}) from None
     view = job_view(job)

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from schemas.delivery import DeliveryActSchema
 from schemas.reimbursement import ReimbursementRequestSchema
@@ -227,7 +228,7 @@ def prepare(tools: Tools, job_id: str) -> list[int] | None:
         if job is None or job.state not in ACTIVE:
             return None
         if job.attempts >= MAX_ATTEMPTS:
-            _fail(job, "job.interrupted", times=job.attempts)
+            job.stop("failed", "job.interrupted", times=job.attempts)
             tools.files(job_id).remove()
             return None
         job.attempts += 1
@@ -278,7 +279,7 @@ def make_part(tools: Tools, job_id: str, part: int) -> bool:
     with tools.database.session() as session:
         made = select(func.coalesce(func.sum(JobPart.documents), 0)).where(JobPart.job_id == job_id)
         session.execute(update(Job).where(Job.id == job_id).values(done=made.scalar_subquery()))
-        count = session.scalar(select(func.count()).select_from(JobPart).where(JobPart.job_id == job_id))
+        count = _parts_made(session, job_id)
         job = session.get(Job, job_id)
         if job.state not in ACTIVE:
             _discard_unless_succeeded(job, files)  # cancelled while this part was made
@@ -297,7 +298,7 @@ def assemble(tools: Tools, job_id: str) -> bool:
             return job is not None
         if job.state not in ACTIVE:
             return False
-        count = session.scalar(select(func.count()).select_from(JobPart).where(JobPart.job_id == job_id))
+        count = _parts_made(session, job_id)
         if count < job.parts or job.parts == 0:
             raise NotReady(job_id)
     data = tools.data(job_id)
@@ -337,7 +338,7 @@ def fail(tools: Tools, job_id: str, code: str, **params: Any) -> None:
         job = session.get(Job, job_id)
         failed_now = job is not None and job.state in ACTIVE
         if failed_now:
-            _fail(job, code, **params)
+            job.stop("failed", code, **params)
     if failed_now:  # a late duplicate of a step that already succeeded must not touch the pack
         log.warning("job %s failed: %s", job_id, code)
         tools.files(job_id).remove()
@@ -346,9 +347,8 @@ def fail(tools: Tools, job_id: str, code: str, **params: Any) -> None:
 # -- helpers ---------------------------------------------------------------------------------------------
 
 
-def _fail(job: Job, code: str, **params: Any) -> None:
-    job.state, job.step, job.finished_at = "failed", "", utcnow()
-    job.error_code, job.error_params = code, json.dumps(params, ensure_ascii=False, sort_keys=True)
+def _parts_made(session: Session, job_id: str) -> int:
+    return session.scalar(select(func.count()).select_from(JobPart).where(JobPart.job_id == job_id))
 
 
 def _discard_unless_succeeded(job: Job, files: JobFiles) -> None:
@@ -385,15 +385,13 @@ def _make_document(tools: Tools, data: PackData, files: JobFiles, document: cont
 
 def _convert(tools: Tools, document: contents.Document, docx: bytes) -> bytes:
     """The PDF of a document; a busy, missing or stuck converter gets one more try."""
-    for attempt in (1, 2):
+    try:
         try:
             return tools.pdf().convert(docx)
-        except TRANSIENT as error:
-            if attempt == 2:
-                raise DocumentFailed(document, type(error).__name__) from error
-        except ConversionError as error:
-            raise DocumentFailed(document, type(error).__name__) from error
-    raise AssertionError("unreachable")
+        except TRANSIENT:
+            return tools.pdf().convert(docx)
+    except ConversionError as error:
+        raise DocumentFailed(document, type(error).__name__) from error
 
 
 def _manifest(data: PackData) -> dict[str, Any]:

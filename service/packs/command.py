@@ -7,7 +7,6 @@ are PDF converters, and the finished pack is copied to the output file atomicall
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -64,9 +63,7 @@ def make_pack(app: Flask, files: tuple[Path, ...], output: Path, options: dict[s
     with database.session() as session:
         finished = session.get(Job, job.id)
         if finished.state != "succeeded":
-            raise PackCommandError(
-                source, problem(finished.error_code or "job.cancelled", **_params(finished))
-            )
+            raise PackCommandError(source, finished.error() or problem("job.cancelled"))
     _copy_atomically(tools.files(job.id).result, output)
     tools.files(job.id).remove()
     return output
@@ -148,10 +145,6 @@ def _period(text: str) -> Any:
     except ValidationError:
         return text
     return {"start": start.isoformat(), "end": end.isoformat()}
-
-
-def _params(job: Job) -> dict[str, Any]:
-    return json.loads(job.error_params or "{}")
 
 
 def _copy_atomically(source: Path, target: Path) -> None:

@@ -8,10 +8,14 @@ client's personal data: the register keeps kind, hash and size; the audit trail 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
+from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from schemas.errors import Problem, problem
 
 
 def utcnow() -> dt.datetime:
@@ -149,6 +153,15 @@ class Job(Scoped, Base):
     result_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     result_size: Mapped[int | None] = mapped_column(Integer, default=None)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    def stop(self, state: str, code: str, **params: Any) -> None:
+        """End the job unfinished (``failed`` or ``cancelled``), with the reason as a coded problem."""
+        self.state, self.step, self.finished_at = state, "", utcnow()
+        self.error_code, self.error_params = code, json.dumps(params, ensure_ascii=False, sort_keys=True)
+
+    def error(self) -> Problem | None:
+        """Why the job did not finish, as a problem to translate; None when nothing went wrong."""
+        return problem(self.error_code, **json.loads(self.error_params or "{}")) if self.error_code else None
 
 
 class JobPart(Base):
