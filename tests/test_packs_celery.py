@@ -7,9 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 import zipfile
 from collections import Counter
@@ -25,6 +22,7 @@ from schemas.pack import PackOrderSchema, request_input
 from schemas.reimbursement import ReimbursementRequestSchema
 from service import create_app
 from service.store.models import JobPart
+from tests.processes import VeidlapasProcess
 from tests.redis_server import RedisServer
 from tests.test_packs import finished
 
@@ -73,39 +71,14 @@ def app(settings):
     app.extensions["veidlapas.db"].engine.dispose()
 
 
-class Worker:
-    """``veidlapas worker`` in its own process group, its log in a file."""
+class Worker(VeidlapasProcess):
+    """``veidlapas worker``, ready when Celery says so."""
 
     def __init__(self, settings: dict[str, str], folder: Path, name: str, concurrency: int = 1) -> None:
-        self.log = folder / f"{name}.log"
-        command = [str(Path(sys.executable).parent / "veidlapas"), "worker", f"--concurrency={concurrency}"]
-        command += ["--name", f"{name}@%h"]
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                command,
-                env={**os.environ, **settings},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while b" ready." not in self.log.read_bytes():
-            assert self.process.poll() is None, self.log.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, "the worker did not get ready"
-            time.sleep(0.2)
-
-    def kill(self) -> None:
-        """SIGKILL the worker and its pool processes at once: nothing is acknowledged or cleaned up."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        log = folder / f"{name}.log"
+        log.touch()
+        args = ["worker", f"--concurrency={concurrency}", "--name", f"{name}@%h"]
+        super().__init__(args, {**os.environ, **settings}, log, lambda: b" ready." in log.read_bytes())
 
     def parts_made(self) -> int:
         return self.log.read_text(errors="replace").count("veidlapas.pack.part[")

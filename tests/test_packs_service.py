@@ -6,9 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import subprocess
-import sys
 import time
 import urllib.request
 import zipfile
@@ -20,10 +18,10 @@ from click.testing import CliRunner
 from bench.pack_data import pack_order
 from service.cli import main
 from tests.helpers import SAMPLES, load_sample
+from tests.processes import VEIDLAPAS, VeidlapasProcess
 from tests.redis_server import free_port
 from tests.test_packs_celery import pack_lines, sent_lines
 
-VEIDLAPAS = str(Path(sys.executable).parent / "veidlapas")
 PACK_OPTIONS = ["pack", "--project", "IBM", "--municipality", "bauska", "--period", "2020-09"]
 
 
@@ -80,36 +78,19 @@ def test_the_pack_command_names_the_bad_row_and_writes_nothing(tmp_path, monkeyp
     assert not target.exists()
 
 
-class Service:
-    """``veidlapas serve`` in its own process group."""
+class Service(VeidlapasProcess):
+    """``veidlapas serve``, ready when its health check answers."""
 
     def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
         self.base = f"http://127.0.0.1:{port}"
-        with open(log, "ab") as out:
-            self.process = subprocess.Popen(
-                [VEIDLAPAS, "serve", "--port", str(port)],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.base}/api/v1/health", timeout=2)
-                return
-            except OSError:
-                assert self.process.poll() is None, log.read_text(errors="replace")[-3000:]
-                assert time.monotonic() < deadline, "the service did not start"
-                time.sleep(0.2)
+        super().__init__(["serve", "--port", str(port)], env, log, self._answers)
 
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.kill()
+    def _answers(self) -> bool:
+        try:
+            urllib.request.urlopen(f"{self.base}/api/v1/health", timeout=2)
+        except OSError:
+            return False
+        return True
 
 
 def call(base: str, path: str, token: str, body: dict | None = None):
@@ -143,7 +124,7 @@ def test_a_service_killed_during_a_local_job_resumes_it_when_started_again(tmp_p
             assert job["state"] in ("queued", "running") and time.monotonic() < deadline, job
             time.sleep(0.05)
         assert job["done"] < job["total"], "the pack finished before the service could be killed"
-        service.kill()
+        service.stop()
         service = Service(env, port, log)
         deadline = time.monotonic() + 240
         while (job := call(service.base, job["url"], token))["state"] in ("queued", "running"):
