@@ -124,7 +124,7 @@ def test_a_service_killed_during_a_local_job_resumes_it_when_started_again(tmp_p
             assert job["state"] in ("queued", "running") and time.monotonic() < deadline, job
             time.sleep(0.05)
         assert job["done"] < job["total"], "the pack finished before the service could be killed"
-        service.stop()
+        service.kill()
         service = Service(env, port, log)
         deadline = time.monotonic() + 240
         while (job := call(service.base, job["url"], token))["state"] in ("queued", "running"):
