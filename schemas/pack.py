@@ -24,12 +24,7 @@ from schemas import municipalities
 from schemas.base import Strict
 from schemas.errors import ErrorCollector, problem
 from schemas.fields import Boolean, Choice, Date, List, Nested, Period, PeriodField, Text
-from schemas.reimbursement import (
-    MAX_LINES,
-    AcceptedAgreementSchema,
-    DeliveryLineSchema,
-    is_month_or_quarter,
-)
+from schemas.reimbursement import MAX_LINES, AcceptedAgreementSchema, DeliveryLineSchema
 
 SOURCES = ("body", "submissions")
 LISTS = ("agreements", "lines")
@@ -60,8 +55,6 @@ class PackOrderSchema(Strict):
     @validates_schema(skip_on_field_errors=False)
     def _check(self, data: dict[str, Any], **kwargs) -> None:
         errors = ErrorCollector()
-        if data.get("period") and not is_month_or_quarter(data["period"]):
-            errors.add(("period",), problem("period.month_or_quarter"))
         code = data.get("municipality")
         known = municipalities.default().get(code) if code else None
         if code and known is None:
