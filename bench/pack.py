@@ -47,6 +47,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from service import jobs
+from service.store import database
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = "RESULT "
 POLL_S = 0.25
@@ -253,7 +256,7 @@ def run_scenario(body_path: Path, workers: int, batch: int | None, timeout_s: fl
         app = create_app(config)
         logging.getLogger("service.requests").setLevel(logging.WARNING)  # not a line per poll
         result["batch"] = app.config["PACK_BATCH"]
-        with app.extensions["veidlapas.db"].session() as session:
+        with database(app).session() as session:
             _, token = accounts.add_user(session, "bench.bauska", "administrator", "bauska")
         client = app.test_client()
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
@@ -283,7 +286,7 @@ def run_scenario(body_path: Path, workers: int, batch: int | None, timeout_s: fl
             result.update(download(client, job, Path(tmp) / "jobs" / job["id"] / "pack.zip"))
         else:
             result["error"] = f"job {job['state']}: {job['error']}"
-        app.extensions["veidlapas.jobs"].wait()  # the job's process pool has exited
+        jobs.backend(app).wait()  # the job's process pool has exited
         time.sleep(1.0)  # converters whose worker exited get a moment to notice and quit
         tree.stop()
     result["service_peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

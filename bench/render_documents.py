@@ -23,6 +23,7 @@ from docxtpl import DocxTemplate
 
 from service import create_app
 from service.documents import KINDS
+from service.documents import templates as compiled_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "support-plan-adult-support-person.json"
@@ -68,7 +69,7 @@ def main() -> None:
     args = parser.parse_args()
 
     app = create_app()
-    templates = app.extensions["veidlapas.templates"]
+    templates = compiled_templates(app)
     client = app.test_client()
     bodies = {"support-plan": plan_with_rows(args.rows)}
     for kind, sample in SAMPLES.items():

@@ -21,13 +21,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, g, request
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from schemas.errors import problem
-from service.api.problems import RequestProblem
+from schemas.errors import Problem, problem
 from service.documents import KINDS
+from service.store import database
 from service.store.models import Scoped, Token, User, utcnow
 
 ROLES = ("social_worker", "finance_officer", "administrator", "reviewer")
@@ -92,13 +92,12 @@ def issue_token(session: Session, user: User, *, days: int = DEFAULT_TOKEN_DAYS,
 
 
 def authenticate() -> Principal:
-    """The user of the current request's bearer token, or a 401 problem."""
+    """The user of the current request's bearer token; :class:`Unauthorized` otherwise."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized(problem("auth.missing"))
-    database = current_app.extensions["veidlapas.db"]
-    with database.session() as session:
+    with database().session() as session:
         found = session.scalar(select(Token).where(Token.digest == digest(token.strip())))
         now = utcnow()
         if (
@@ -119,11 +118,25 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-class Unauthorized(RequestProblem):
-    """401 with a Bearer challenge."""
+class AccessRefused(Exception):
+    """A request this module refuses; ``service.api`` answers each kind with its HTTP status."""
 
-    def __init__(self, reason) -> None:
-        super().__init__(401, reason)
+    def __init__(self, reason: Problem | None = None) -> None:
+        super().__init__(*([reason] if reason else []))
+        self.reason = reason
+
+
+class Unauthorized(AccessRefused):
+    """No valid token: the API answers 401 with a Bearer challenge."""
+
+
+class Forbidden(AccessRefused):
+    """The user's role may not do this: 403."""
+
+
+class NotVisible(AccessRefused):
+    """The object does not exist or belongs to another municipality: 404, never 403, so that its
+    existence is not given away."""
 
 
 def current_user() -> Principal:
@@ -132,10 +145,10 @@ def current_user() -> Principal:
 
 
 def authorize(permission: str) -> Principal:
-    """The current user, if their role allows ``permission``; a 403 problem otherwise."""
+    """The current user, if their role allows ``permission``; :class:`Forbidden` otherwise."""
     user = current_user()
     if not user.may(permission):
-        raise RequestProblem(403, problem("auth.forbidden", role=user.role))
+        raise Forbidden(problem("auth.forbidden", role=user.role))
     return user
 
 
@@ -153,10 +166,10 @@ class Scope:
         return statement
 
     def get(self, session: Session, model: type[M], key: Any) -> M:
-        """The object with primary key ``key`` if the user may see it; 404 otherwise (never 403)."""
+        """The object with primary key ``key`` if the user may see it; :class:`NotVisible` otherwise."""
         found = session.scalar(self.select(model).where(model.__mapper__.primary_key[0] == key))
         if found is None:
-            abort(404)
+            raise NotVisible()
         return found
 
 

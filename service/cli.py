@@ -17,7 +17,7 @@ from rich.table import Table
 
 from schemas.catalogue import CatalogueError
 from schemas.errors import flatten, json_pointer, problem
-from service import accounts, submissions
+from service import accounts, jobs, submissions
 from service.auth import DEFAULT_TOKEN_DAYS, ROLES
 from service.config import from_environment
 from service.documents import KINDS, DocumentKind, Templates
@@ -28,6 +28,7 @@ from service.files import write_atomically
 from service.forms.uploads import UploadRejected
 from service.i18n import LANGUAGES, MissingCatalog, translate
 from service.jsondata import InvalidJson, parse_json
+from service.store import database
 
 EXIT_INVALID = 1
 EXIT_SETUP = 2
@@ -67,7 +68,7 @@ def serve(host: str, port: int, threads: int) -> None:
         f'       -H "Authorization: Bearer $(cat {demo_token})" \\\n'
         f"       --data-binary @{sample} -o plan.docx"
     )
-    resume = getattr(app.extensions["veidlapas.jobs"], "resume", None)
+    resume = getattr(jobs.backend(app), "resume", None)
     if resume and (resumed := resume()):
         click.echo(f"Resuming {len(resumed)} unfinished job(s).")
     waitress_serve(app, host=host, port=port, threads=threads, ident="veidlapas")
@@ -171,7 +172,7 @@ def worker(concurrency: int, loglevel: str, name: str) -> None:
     from service.jobs import celery_app, runner
 
     app = _setup(create_app)
-    celery_app.tools = runner.Tools.from_settings(app.extensions["veidlapas.job_settings"])
+    celery_app.tools = runner.Tools.from_settings(jobs.settings(app))
     celery = celery_app.make_celery(app.config)
     celery.worker_main(
         [
@@ -250,7 +251,7 @@ def demo() -> None:
 
     app = _setup(create_app)
     keep = Path(app.instance_path) / "demo-token"
-    with app.extensions["veidlapas.db"].session() as session:
+    with database(app).session() as session:
         if not any(user.username == DEMO_USER for user, _ in accounts.users(session)):
             _, issued = accounts.add_user(session, DEMO_USER, "administrator", "bauska", days=365)
             write_atomically(keep, issued.encode())
@@ -266,7 +267,7 @@ def _accounts():
 
     app = _setup(create_app)
     try:
-        with app.extensions["veidlapas.db"].session() as session:
+        with database(app).session() as session:
             yield session
     except accounts.AccountError as exc:
         click.echo(f"Error: {exc}", err=True)

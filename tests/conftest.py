@@ -16,6 +16,7 @@ import pytest
 
 from service import accounts, create_app
 from service.logs import JsonFormatter
+from service.store import database
 from tests.postgres import PostgresServer
 
 
@@ -72,7 +73,7 @@ def app(tmp_path, database_url):
         }
     )
     yield app
-    app.extensions["veidlapas.db"].engine.dispose()
+    database(app).engine.dispose()
 
 
 @pytest.fixture
@@ -82,7 +83,7 @@ def user_headers(app):
     def make(role: str = "administrator", municipality: str = "bauska") -> dict[str, str]:
         key = (role, municipality)
         if key not in made:
-            with app.extensions["veidlapas.db"].session() as session:
+            with database(app).session() as session:
                 _, token = accounts.add_user(
                     session, f"{role.replace('_', '-')}.{municipality}", role, municipality
                 )

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from service.auth import PERMISSIONS, PUBLIC_ENDPOINTS, ROLES
 from service.documents import KINDS
+from service.store import blob_store, blobs, database, keep_documents
 from service.store.models import AuditEntry, RegisteredDocument, Token
 from tests.helpers import FILLED_ACT, blank_act_form, fill_with_pdftk, load_sample, sample_text, upload
 
@@ -124,21 +125,21 @@ def test_a_wrong_token_is_401(anonymous, token):
 def test_an_expired_or_revoked_token_is_401(app, anonymous, user_headers):
     headers = user_headers("social_worker", "bauska")
     assert anonymous.get("/api/v1/catalogue", headers=headers).status_code == 200
-    database = app.extensions["veidlapas.db"]
-    with database.session() as session:
+    db = database(app)
+    with db.session() as session:
         session.execute(update(Token).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
     assert anonymous.get("/api/v1/catalogue", headers=headers).json["errors"][0]["code"] == "auth.invalid"
-    with database.session() as session:
+    with db.session() as session:
         session.execute(update(Token).values(expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)))
     assert anonymous.get("/api/v1/catalogue", headers=headers).status_code == 200
-    with database.session() as session:
+    with db.session() as session:
         session.execute(update(Token).values(revoked_at=dt.datetime.now(dt.UTC)))
     assert anonymous.get("/api/v1/catalogue", headers=headers).status_code == 401
 
 
 def test_only_the_hash_of_a_token_is_stored(app, user_headers):
     token = user_headers("reviewer", "lm")["Authorization"].removeprefix("Bearer ")
-    with app.extensions["veidlapas.db"].session() as session:
+    with database(app).session() as session:
         digests = session.scalars(select(Token.digest)).all()
     assert token not in digests and all(len(d) == 64 for d in digests)
 
@@ -173,7 +174,7 @@ def test_reading_endpoints_are_open_to_every_role_and_audit_to_administrators(an
 def test_every_endpoint_with_an_object_is_scoped(app, anonymous, user_headers):
     bauska, liepaja = user_headers("administrator", "bauska"), user_headers("administrator", "liepaja")
     reviewer = user_headers("reviewer", "lm")
-    app.extensions["veidlapas.blobs"] = app.extensions["veidlapas.blobs"] or _blobs(app)
+    keep_documents(app, blobs(app) or blob_store(app))
     routes = {rule.rule for rule, _ in api_routes(app) if "<" in rule.rule}
     assert routes == set(SCOPED_ROUTES), "a new endpoint with an object: add it to SCOPED_ROUTES"
     for rule, method in api_routes(app):
@@ -187,12 +188,6 @@ def test_every_endpoint_with_an_object_is_scoped(app, anonymous, user_headers):
             method,
             rule.rule,
         )
-
-
-def _blobs(app):
-    from service.store.blobs import BlobStore
-
-    return BlobStore(app.config["BLOBS_DIR"])
 
 
 def test_lists_show_only_the_users_municipality_and_reviewers_see_all(anonymous, user_headers):
@@ -225,7 +220,7 @@ def test_a_rendered_document_is_registered_with_its_hash_not_its_content(app, cl
 
 
 def test_stored_documents_can_be_downloaded_and_deleted(app, client):
-    app.extensions["veidlapas.blobs"] = _blobs(app)
+    keep_documents(app, blob_store(app))
     response = render(client)
     location = response.headers["Location"]
     download = client.get(location + "/content")
@@ -248,7 +243,7 @@ def test_the_audit_trail_records_every_action_with_identifiers_only(app, client)
     ]
     assert json.loads(trail[0]["detail"]) == {"problems": 1}
     assert client.get("/api/v1/audit?action=rendered").json[0]["object_type"] == "document"
-    with app.extensions["veidlapas.db"].session() as session:
+    with database(app).session() as session:
         stored = " ".join(
             f"{e.detail} {e.object_id} {e.username}" for e in session.scalars(select(AuditEntry))
         ) + " ".join(d.file_name for d in session.scalars(select(RegisteredDocument)))

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from service.documents import KINDS
+from service.documents import templates as compiled_templates
 from service.documents.formatting import amount_in_words, money
 from tests.docx_text import docx_text
 from tests.helpers import load_sample
@@ -48,7 +49,7 @@ NOT_PRINTED = {
 
 @pytest.fixture
 def templates(app):
-    return app.extensions["veidlapas.templates"]
+    return compiled_templates(app)
 
 
 def rendered(templates, kind: str, data: dict) -> tuple[dict, str]:

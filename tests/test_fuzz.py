@@ -15,10 +15,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
 from service import accounts, create_app
+from service.store import database
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="veidlapas-fuzz-"))
 APP = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{_FOLDER / 'fuzz.db'}", "BLOBS_DIR": _FOLDER})
-with APP.extensions["veidlapas.db"].session() as _session:
+with database(APP).session() as _session:
     _, _TOKEN = accounts.add_user(_session, "fuzzer", "administrator", "bauska")
 HEADERS = {"Authorization": f"Bearer {_TOKEN}"}
 

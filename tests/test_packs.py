@@ -17,6 +17,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from schemas.reimbursement import ReimbursementRequestSchema
+from service import jobs
+from service.store import database
 from tests.docx_text import docx_text
 from tests.helpers import SAMPLES, load_sample, upload
 
@@ -189,7 +191,7 @@ def test_a_cancelled_job_stops_and_leaves_no_pack(client, app):
     assert job["state"] == "cancelled" and job["result"] is None
     assert client.get(f"{response.json['url']}/result").status_code == 410
     time.sleep(1)
-    assert not (app.extensions["veidlapas.jobs_dir"] / job["id"] / "pack.zip").exists()
+    assert not (jobs.folder(app) / job["id"] / "pack.zip").exists()
 
 
 def test_a_document_that_cannot_be_made_fails_the_job_with_its_name_and_no_zip(tmp_path, database_url):
@@ -213,7 +215,7 @@ def test_a_document_that_cannot_be_made_fails_the_job_with_its_name_and_no_zip(t
             "TEMPLATES_DIR": templates,
         }
     )
-    with app.extensions["veidlapas.db"].session() as session:
+    with database(app).session() as session:
         _, token = accounts.add_user(session, "fo", "finance_officer", "bauska")
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}

@@ -21,6 +21,7 @@ from bench.pack_data import pack_order
 from schemas.pack import PackOrderSchema, request_input
 from schemas.reimbursement import ReimbursementRequestSchema
 from service import create_app
+from service.store import database
 from service.store.models import JobPart
 from tests.processes import VeidlapasProcess
 from tests.redis_server import RedisServer
@@ -68,7 +69,7 @@ def app(settings):
     }
     app = create_app(config)
     yield app
-    app.extensions["veidlapas.db"].engine.dispose()
+    database(app).engine.dispose()
 
 
 class Worker(VeidlapasProcess):
@@ -163,6 +164,6 @@ def test_a_worker_killed_in_the_middle_of_a_pack_and_the_pack_still_has_every_li
     assert manifest["counts"]["lines"] == len(body["lines"]) == 600
     assert Decimal(manifest["totals"]["amount"]) == expected["totals"]["amount"]
     assert lines == sent_lines(body)
-    with app.extensions["veidlapas.db"].session() as session:
+    with database(app).session() as session:
         parts = session.scalar(select(func.count()).select_from(JobPart).where(JobPart.job_id == job["id"]))
     assert parts == (122 + 1) // 2

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 import pytest
 
 from service import create_app, security
+from service.store import database
 from tests.helpers import ADULT_SUPPORT_PERSON, sample_text
 
 PROBLEM = "application/problem+json"
@@ -185,7 +186,7 @@ def test_forwarded_proto_is_trusted_behind_a_proxy(tmp_path, database_url):
         assert HSTS in client.get("/api/v1/health", headers={"X-Forwarded-Proto": "https"}).headers
         assert HSTS not in client.get("/api/v1/health", headers={"X-Forwarded-Proto": "http"}).headers
     finally:
-        app.extensions["veidlapas.db"].engine.dispose()
+        database(app).engine.dispose()
 
 
 def test_init_app_twice_changes_nothing(app):

@@ -11,6 +11,7 @@ from marshmallow import fields
 from schemas.fields import Text
 from schemas.plan import SupportPlanSchema
 from service.documents import KINDS
+from service.documents import templates as compiled_templates
 from tests.docx_text import docx_text
 from tests.helpers import ADULT_SUPPORT_PERSON, ADULT_TRUSTEE, CHILD_PARENT, PLAN_SAMPLES, load_sample
 
@@ -20,7 +21,7 @@ NBSP = "\u00a0"
 
 @pytest.fixture
 def templates(app):
-    return app.extensions["veidlapas.templates"]
+    return compiled_templates(app)
 
 
 def render(templates, data):

@@ -11,6 +11,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from schemas.plan import SupportPlanSchema
 from service.config import ROOT
 from service.documents import KINDS, Templates
+from service.documents import templates as compiled_templates
 from service.documents.contract import missing_paths, template_paths
 from service.documents.docx import TemplateDefect
 from service.documents.formatting import FILTERS
@@ -77,7 +78,7 @@ def test_a_template_without_tags_is_a_defect(tmp_path):
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_template_variable_exists_in_the_schema(app, kind):
     document_kind = KINDS[kind]
-    compiled = app.extensions["veidlapas.templates"].get(document_kind)
+    compiled = compiled_templates(app).get(document_kind)
     for part, tree in compiled.asts.items():
         assert missing_paths(tree, document_kind.context, document_kind.schema) == [], part
 
@@ -99,7 +100,7 @@ def test_the_contract_catches_a_variable_the_schema_lacks(tmp_path):
 
 def test_the_templates_readme_lists_every_variable_and_filter(app):
     readme = (ROOT / "templates_lv" / "README.md").read_text(encoding="utf-8")
-    templates = app.extensions["veidlapas.templates"]
+    templates = compiled_templates(app)
     for kind in KINDS.values():
         for tree in templates.get(kind).asts.values():
             for path in template_paths(tree, kind.context):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import current_app, request, send_file, url_for
+from flask import request, send_file, url_for
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
@@ -14,8 +14,9 @@ from service.api.body import json_body
 from service.api.problems import PROBLEM_JSON, RequestProblem
 from service.api.schemas import ProblemSchema
 from service.auth import authorize, current_user
-from service.documents import KINDS, DocumentKind, pdf
+from service.documents import KINDS, DocumentKind, converters, pdf, templates
 from service.register import register
+from service.store import blobs, database
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"
@@ -38,7 +39,7 @@ def _load(kind: DocumentKind) -> dict:
     try:
         values = kind.schema().load(json_body())
     except ValidationError as exc:
-        with current_app.extensions["veidlapas.db"].session() as session:
+        with database().session() as session:
             problems = len(flatten(exc.messages))
             audit.record(
                 session, user, "validated", kind.name, outcome="invalid", detail={"problems": problems}
@@ -61,7 +62,7 @@ def to_pdf(document: bytes) -> bytes:
     """The document converted by the service's LibreOffice pool (PDF/A-2b with ``pdfa=1``)."""
     archival = request.args.get("pdfa") in ("1", "true")
     try:
-        return current_app.extensions["veidlapas.pdf"].convert(document, pdfa=archival)
+        return converters().convert(document, pdfa=archival)
     except pdf.PoolBusy as exc:
         raise RequestProblem(
             503, problem("pdf.busy"), headers={"Retry-After": str(exc.retry_after)}
@@ -78,16 +79,14 @@ def _render_view(kind: DocumentKind):
     def render():
         output = wanted_format()
         values = _load(kind)
-        document = current_app.extensions["veidlapas.templates"].render(kind, values)
+        document = templates().render(kind, values)
         mimetype = DOCX
         if output == "pdf":
             document, mimetype = to_pdf(document), PDF
         file_name = f"{kind.file_name(values)}.{output}"
         user = current_user()
-        with current_app.extensions["veidlapas.db"].session() as session:
-            entry = register(
-                session, user, kind.name, file_name, document, current_app.extensions["veidlapas.blobs"]
-            )
+        with database().session() as session:
+            entry = register(session, user, kind.name, file_name, document, blobs())
             audit.record(session, user, "rendered", "document", entry.id, sha256=entry.sha256)
         response = send_file(
             io.BytesIO(document), mimetype=mimetype, as_attachment=True, download_name=file_name
@@ -102,7 +101,7 @@ def _render_view(kind: DocumentKind):
 def _validate_view(kind: DocumentKind):
     def validate():
         values = _load(kind)
-        with current_app.extensions["veidlapas.db"].session() as session:
+        with database().session() as session:
             audit.record(session, current_user(), "validated", kind.name, outcome="valid")
         return {"valid": True, "kind": kind.name, "document": kind.schema().dump(values)}
 

@@ -25,6 +25,7 @@ from service.documents.registry import safe_file_name
 from service.forms.docx_form import make_docx_form
 from service.forms.pdf_form import make_pdf_form
 from service.forms.uploads import UploadRejected
+from service.store import database
 from service.store.models import Submission, utcnow
 
 blp = Blueprint("forms", __name__, url_prefix="/api/v1", description="Fillable delivery acts and submissions")
@@ -63,7 +64,7 @@ def make_form():
     )
     document = make_pdf_form(act) if output == "pdf" else make_docx_form(act)
     name = f"Akts {safe_file_name(values['agreement']['number'])} {values['month'].start:%Y-%m}.{output}"
-    with current_app.extensions["veidlapas.db"].session() as session:
+    with database().session() as session:
         audit.record(session, user, "rendered", "form", values["agreement"]["number"], outcome=output)
     mimetype = PDF if output == "pdf" else DOCX
     return send_file(io.BytesIO(document), mimetype=mimetype, as_attachment=True, download_name=name)
@@ -122,7 +123,7 @@ def upload_form():
     except ValidationError as exc:
         errors = flatten(exc.messages)
         return problem_response(422, errors=errors, places=[submissions.field_of(form, p) for p, _ in errors])
-    with current_app.extensions["veidlapas.db"].session() as session:
+    with database().session() as session:
         submission, new = submissions.keep(session, user, form, act)
         if new:
             audit.record(session, user, "uploaded", "submission", submission.id, sha256=form.sha256)
@@ -144,7 +145,7 @@ def list_submissions(args):
 def show_submission(submission_id):
     """One submission, with the act it holds."""
     authorize("register:read")
-    with current_app.extensions["veidlapas.db"].session() as session:
+    with database().session() as session:
         return scope().get(session, Submission, submission_id)
 
 
@@ -153,7 +154,7 @@ def show_submission(submission_id):
 def accept_submission(submission_id):
     """Accept a received act ("pieņemts"): it will count in the month's reimbursement."""
     user = authorize("render:delivery-act")
-    with current_app.extensions["veidlapas.db"].session() as session:
+    with database().session() as session:
         submission = scope().get(session, Submission, submission_id)
         if submission.status != "accepted":
             submission.status, submission.accepted_at, submission.accepted_by = "accepted", utcnow(), user.id

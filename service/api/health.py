@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from service.api.schemas import HealthSchema
-from service.documents import KINDS
+from service.documents import KINDS, converters
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Service health")
 
@@ -22,5 +21,5 @@ def health():
         "status": "ok",
         "version": version("veidlapas"),
         "documents": sorted(KINDS),
-        "pdf": current_app.extensions["veidlapas.pdf"].state(),
+        "pdf": converters().state(),
     }

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, send_file, url_for
+from flask import send_file, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from schemas.errors import problem
-from service import audit
+from service import audit, jobs
 from service.api.listing import listed
 from service.api.problems import PROBLEM_JSON, RequestProblem, language
 from service.api.schemas import JobArgsSchema, JobSchema, ProblemSchema
@@ -18,6 +18,7 @@ from service.auth import authorize, scope
 from service.i18n import translate
 from service.jobs.runner import ACTIVE
 from service.jobs.storage import JobFiles
+from service.store import database
 from service.store.models import Job, utcnow
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1", description="Background jobs and their results")
@@ -74,7 +75,7 @@ def list_jobs(args):
 def show_job(job_id):
     """A job's state, its progress (documents done of total) and the step it is at."""
     authorize("job:read")
-    with current_app.extensions["veidlapas.db"].session() as session:
+    with database().session() as session:
         return job_view(scope().get(session, Job, job_id))
 
 
@@ -83,7 +84,7 @@ def show_job(job_id):
 def cancel_job(job_id):
     """Cancel an unfinished job, or remove a finished job's pack; the job stays listed, for the record."""
     user = authorize("pack:create")
-    with current_app.extensions["veidlapas.db"].session() as session:
+    with database().session() as session:
         job = scope().get(session, Job, job_id)
         if job.state in ACTIVE:
             job.stop("cancelled", "job.cancelled")
@@ -91,7 +92,7 @@ def cancel_job(job_id):
         elif job.deleted_at is None:
             job.deleted_at = utcnow()
             audit.record(session, user, "deleted", "job", job.id, sha256=job.result_sha256)
-    JobFiles(current_app.extensions["veidlapas.jobs_dir"], job_id).remove()
+    JobFiles(jobs.folder(), job_id).remove()
 
 
 @blp.route("/jobs/<job_id>/result", methods=["GET"])
@@ -111,11 +112,11 @@ def cancel_job(job_id):
 def download_result(job_id):
     """The finished pack."""
     user = authorize("job:read")
-    with current_app.extensions["veidlapas.db"].session() as session:
+    with database().session() as session:
         job = scope().get(session, Job, job_id)
         if job.state in ACTIVE:
             raise RequestProblem(409, problem("job.not_finished", state=job.state))
-        path = JobFiles(current_app.extensions["veidlapas.jobs_dir"], job_id).result
+        path = JobFiles(jobs.folder(), job_id).result
         if job.state != "succeeded" or job.deleted_at is not None or not path.exists():
             raise RequestProblem(410, problem("job.no_result", state=job.state))
         audit.record(session, user, "downloaded", "pack", job.id, sha256=job.result_sha256)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
 from service.auth import scope
+from service.store import database
 from service.store.models import Scoped
 
 
@@ -24,5 +23,5 @@ def listed(
     if "until" in args:
         statement = statement.where(moment < args["until"])
     statement = statement.order_by(moment.desc(), model.__mapper__.primary_key[0].desc())
-    with current_app.extensions["veidlapas.db"].session() as session:
+    with database().session() as session:
         return list(session.scalars(statement.limit(args["limit"]).offset(args["offset"])))

@@ -29,6 +29,7 @@ from service.jobs.storage import JobFiles
 from service.jsondata import InvalidJson, parse_json
 from service.packs import tables
 from service.packs.order import take_order
+from service.store import database
 from service.store.models import Job
 
 blp = Blueprint("packs", __name__, url_prefix="/api/v1", description="Monthly reimbursement packs")
@@ -95,8 +96,8 @@ def order_pack():
         body.setdefault("municipality", user.municipality)
         if isinstance(body["municipality"], str) and body["municipality"] != user.municipality:
             raise RequestProblem(403, problem("municipality.not_yours", code=user.municipality))
-    database = current_app.extensions["veidlapas.db"]
-    with database.session() as session:
+    db = database()
+    with db.session() as session:
         try:
             order = take_order(body, session, table)
         except ValidationError as error:
@@ -112,15 +113,15 @@ def order_pack():
                 raise RequestProblem(422, problem("idempotency.conflict"))
             return job_view(existing), 200
         backend = jobs.backend()
-        job = new_job(session, user, backend.name, order, current_app.extensions["veidlapas.jobs_dir"], key)
+        job = new_job(session, user, backend.name, order, jobs.folder(), key)
     try:
         backend.submit(job.id)
     except Exception as error:  # the broker is down: the job cannot start, and says so
         current_app.logger.error("job %s not queued: %s", job.id, type(error).__name__)
-        with database.session() as session:
+        with db.session() as session:
             queued = session.get(Job, job.id)
             queued.stop("failed", "job.queue_unavailable")
-        JobFiles(current_app.extensions["veidlapas.jobs_dir"], job.id).remove()
+        JobFiles(jobs.folder(), job.id).remove()
         raise RequestProblem(503, problem("job.queue_unavailable"), headers={"Retry-After": "30"}) from None
     view = job_view(job)
     return view, 202, {"Location": view["url"]}

@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from schemas.errors import N_, Problem, flatten, json_pointer, problem
+from service.auth import AccessRefused, Forbidden, NotVisible, Unauthorized
 from service.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, translate
 
 log = logging.getLogger(__name__)
@@ -122,10 +123,18 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _request_problem(error: RequestProblem) -> Response:
-    headers = dict(error.headers)
-    if error.status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="veidlapas"'
-    return problem_response(error.status, errors=error.problems, headers=headers)
+    return problem_response(error.status, errors=error.problems, headers=error.headers)
+
+
+#: The HTTP answer to each refusal of ``service.auth``.
+ACCESS_STATUS = {Unauthorized: 401, Forbidden: 403, NotVisible: 404}
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="veidlapas"'}
+
+
+def _access_refused(error: AccessRefused) -> Response:
+    status = ACCESS_STATUS[type(error)]
+    errors = [((), error.reason)] if error.reason else []
+    return problem_response(status, errors=errors, headers=BEARER_CHALLENGE if status == 401 else None)
 
 
 def _unexpected(error: BaseException) -> Response:
@@ -140,5 +149,6 @@ def register(app: Flask) -> None:
     """Route every error of ``app`` to a problem+json response."""
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(RequestProblem, _request_problem)
+    app.register_error_handler(AccessRefused, _access_refused)
     app.register_error_handler(ValidationError, validation_response)
     app.register_error_handler(Exception, _unexpected)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import abort, current_app, send_file
+from flask import abort, send_file
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
@@ -14,6 +14,7 @@ from service.api.listing import listed
 from service.api.schemas import RegisterArgsSchema, RegisteredDocumentSchema
 from service.auth import authorize, scope
 from service.register import forget
+from service.store import blobs, database
 from service.store.models import RegisteredDocument
 
 blp = Blueprint("register", __name__, url_prefix="/api/v1", description="The register of rendered documents")
@@ -33,7 +34,7 @@ def list_documents(args):
 def show_document(document_id):
     """One register entry."""
     authorize("register:read")
-    with current_app.extensions["veidlapas.db"].session() as session:
+    with database().session() as session:
         return scope().get(session, RegisteredDocument, document_id)
 
 
@@ -42,12 +43,12 @@ def show_document(document_id):
 def download_document(document_id):
     """The stored document (404 when the register keeps only its hash)."""
     user = authorize("register:read")
-    blobs = current_app.extensions["veidlapas.blobs"]
-    with current_app.extensions["veidlapas.db"].session() as session:
+    store = blobs()
+    with database().session() as session:
         entry = scope().get(session, RegisteredDocument, document_id)
-        if not entry.stored or blobs is None:
+        if not entry.stored or store is None:
             abort(404)
-        data = blobs.get(entry.sha256)
+        data = store.get(entry.sha256)
         audit.record(session, user, "downloaded", "document", entry.id, sha256=entry.sha256)
         return send_file(io.BytesIO(data), mimetype=DOCX, as_attachment=True, download_name=entry.file_name)
 
@@ -57,7 +58,7 @@ def download_document(document_id):
 def delete_document(document_id):
     """Delete a register entry (and its stored bytes)."""
     user = authorize("register:delete")
-    with current_app.extensions["veidlapas.db"].session() as session:
+    with database().session() as session:
         entry = scope().get(session, RegisteredDocument, document_id)
-        forget(session, entry, current_app.extensions["veidlapas.blobs"])
+        forget(session, entry, blobs())
         audit.record(session, user, "deleted", "document", entry.id, sha256=entry.sha256)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from service.api.schemas import TemplateInfoSchema
-from service.documents import KINDS
+from service.documents import KINDS, templates
 from service.documents.contract import missing_paths, template_paths
 
 blp = Blueprint("templates", __name__, url_prefix="/api/v1", description="Templates and their variables")
@@ -16,10 +15,10 @@ blp = Blueprint("templates", __name__, url_prefix="/api/v1", description="Templa
 @blp.response(200, TemplateInfoSchema(many=True))
 def list_templates():
     """Every document kind with the variables its template uses, checked against its schema."""
-    templates = current_app.extensions["veidlapas.templates"]
+    compiled = templates()
     listing = []
     for kind in KINDS.values():
-        trees = templates.get(kind).asts.values()
+        trees = compiled.get(kind).asts.values()
         listing.append(
             {
                 "kind": kind.name,

@@ -1,21 +1,31 @@
-"""Documents: ``render(kind, values)`` turns loaded case data into a Latvian DOCX.
+"""Documents: ``Templates.render(kind, values)`` turns loaded case data into a Latvian DOCX, and the
+converter pool (:mod:`service.documents.pdf`) turns a DOCX into a PDF.
 
 Templates are found in the templates folder, checked and compiled on first use (or all at once by
-``load_templates`` at start-up) and cached for the life of the process.
+``load_all`` at start-up) and cached for the life of the process. :func:`init_app` gives an application
+its templates and its converter pool; views reach them through :func:`templates` and :func:`converters`.
 """
 
 from __future__ import annotations
 
+import atexit
+from functools import cache
 from pathlib import Path
 from threading import Lock
 from typing import Any
 
+from flask import Flask, current_app
+
 from service.documents.docx import CompiledTemplate, make_environment
 from service.documents.formatting import FILTERS
 from service.documents.labels import label_filter, load_labels
+from service.documents.pdf import ConversionPool
 from service.documents.registry import KINDS, DocumentKind
 
-__all__ = ["KINDS", "DocumentKind", "Templates"]
+__all__ = ["KINDS", "DocumentKind", "Templates", "converters", "init_app", "templates"]
+
+_TEMPLATES = "veidlapas.templates"
+_CONVERTERS = "veidlapas.converters"
 
 
 class Templates:
@@ -64,3 +74,35 @@ class Templates:
     def render(self, kind: DocumentKind, values: dict[str, Any]) -> bytes:
         """The DOCX of ``kind`` filled with ``values`` (already loaded by the kind's schema)."""
         return self.get(kind).render({kind.context: values})
+
+
+def init_app(app: Flask) -> None:
+    """Compile every template of the configured folder (a broken one stops start-up) and attach the
+    application's PDF converter pool (its converters start on first use)."""
+    compiled = Templates.of(app.config["TEMPLATES_DIR"])
+    compiled.load_all()
+    app.extensions[_TEMPLATES] = compiled
+    app.extensions[_CONVERTERS] = _pool(
+        app.config["PDF_CONVERTERS"],
+        app.config["PDF_TIMEOUT_S"],
+        app.config["PDF_RESTART_AFTER"],
+        app.config["PDF_QUEUE"],
+    )
+
+
+@cache
+def _pool(size: int, timeout_s: int, restart_after: int, queue_limit: int) -> ConversionPool:
+    """One pool of LibreOffice converters per process and settings (tests make many applications)."""
+    pool = ConversionPool(size, timeout_s=timeout_s, restart_after=restart_after, queue_limit=queue_limit)
+    atexit.register(pool.close)
+    return pool
+
+
+def templates(app: Flask | None = None) -> Templates:
+    """The compiled templates of ``app`` (the current application when not given)."""
+    return (app or current_app).extensions[_TEMPLATES]
+
+
+def converters(app: Flask | None = None) -> ConversionPool:
+    """The PDF converter pool of ``app`` (the current application when not given)."""
+    return (app or current_app).extensions[_CONVERTERS]

@@ -16,6 +16,11 @@ from typing import Protocol
 from flask import Flask, current_app
 
 from service.jobs import runner
+from service.store import database
+
+_BACKEND = "veidlapas.jobs"
+_FOLDER = "veidlapas.jobs_dir"
+_SETTINGS = "veidlapas.job_settings"
 
 
 class Backend(Protocol):
@@ -28,26 +33,36 @@ def init_app(app: Flask) -> None:
     """The backend the configuration names, and the job folder."""
     jobs_dir = Path(app.config["JOBS_DIR"] or Path(app.instance_path) / "jobs")
     os.makedirs(jobs_dir, mode=0o700, exist_ok=True)
-    app.extensions["veidlapas.jobs_dir"] = jobs_dir
-    settings = runner.settings(app.config, app.extensions["veidlapas.db"].url, jobs_dir)
-    app.extensions["veidlapas.job_settings"] = settings
+    app.extensions[_FOLDER] = jobs_dir
+    step_settings = runner.settings(app.config, database(app).url, jobs_dir)
+    app.extensions[_SETTINGS] = step_settings
     if app.config["JOBS"] == "celery":
         from service.jobs.celery_app import CeleryBackend
 
-        app.extensions["veidlapas.jobs"] = CeleryBackend(app.config)
+        app.extensions[_BACKEND] = CeleryBackend(app.config)
     else:
-        app.extensions["veidlapas.jobs"] = _local(
-            json.dumps(settings, sort_keys=True), app.config["JOB_WORKERS"]
-        )
+        frozen = json.dumps(step_settings, sort_keys=True)
+        app.extensions[_BACKEND] = _local(frozen, app.config["JOB_WORKERS"])
 
 
 @cache
-def _local(settings: str, workers: int):
+def _local(frozen_settings: str, workers: int):
     """One local backend per process and settings (tests make many applications)."""
     from service.jobs.local import LocalBackend
 
-    return LocalBackend(json.loads(settings), workers)
+    return LocalBackend(json.loads(frozen_settings), workers)
 
 
-def backend() -> Backend:
-    return current_app.extensions["veidlapas.jobs"]
+def backend(app: Flask | None = None) -> Backend:
+    """The job backend of ``app`` (the current application when not given)."""
+    return (app or current_app).extensions[_BACKEND]
+
+
+def folder(app: Flask | None = None) -> Path:
+    """Where the jobs of ``app`` (or the current application) keep their files."""
+    return (app or current_app).extensions[_FOLDER]
+
+
+def settings(app: Flask | None = None) -> dict:
+    """The plain settings a job step needs in any process (``runner.Tools.from_settings``)."""
+    return (app or current_app).extensions[_SETTINGS]

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from schemas.errors import Problem, flatten, problem
 from schemas.fields import PeriodField
+from service import jobs
 from service.auth import Principal
 from service.files import atomic_file
 from service.jobs import runner
@@ -26,6 +27,7 @@ from service.jobs.records import new_job
 from service.jsondata import InvalidJson, parse_json
 from service.packs import tables
 from service.packs.order import take_order
+from service.store import database
 from service.store.models import Job
 
 MAX_JSON_BYTES = 20_000_000
@@ -46,21 +48,21 @@ def make_pack(app: Flask, files: tuple[Path, ...], output: Path, options: dict[s
     body, table = _read_inputs(app, files)
     body.update(_header(options))
     operator = Principal(0, "cli", "administrator", body["municipality"])
-    database = app.extensions["veidlapas.db"]
+    db = database(app)
     source = ", ".join(str(f) for f in files) or "--from-acts"
-    with database.session() as session:
+    with db.session() as session:
         try:
             order = take_order(body, session, table)
         except ValidationError as error:
             problems = flatten(error.messages)
             places = [table.place(path) for path, _ in problems] if table else None
             raise PackCommandError(source, problems=problems, places=places) from None
-        job = new_job(session, operator, "cli", order, app.extensions["veidlapas.jobs_dir"])
-    settings = dict(app.extensions["veidlapas.job_settings"])
+        job = new_job(session, operator, "cli", order, jobs.folder(app))
+    settings = dict(jobs.settings(app))
     settings["pdf"] = {**settings["pdf"], "size": app.config["PDF_CONVERTERS"]}
     tools = runner.Tools.from_settings(settings)
     _run(tools, job.id, app.config["PDF_CONVERTERS"])
-    with database.session() as session:
+    with db.session() as session:
         finished = session.get(Job, job.id)
         if finished.state != "succeeded":
             raise PackCommandError(source, finished.error() or problem("job.cancelled"))
