@@ -36,27 +36,24 @@ DEFAULT_TOKEN_DAYS = 90
 PUBLIC_ENDPOINTS = frozenset({"health.health"})
 LAST_USE_RESOLUTION = dt.timedelta(minutes=5)
 
-_SOCIAL_WORKER_KINDS = ("support-plan", "service-agreement", "delivery-act")
-_FINANCE_KINDS = (
-    "service-agreement",
-    "delivery-act",
-    "reimbursement-request",
-    "client-detail",
-    "cover-letter",
-)
 _READ = frozenset({"register:read", "reference:read"})
 _PACKS = frozenset({"pack:create", "job:read"})
 
-#: What each role may do. ``render:<kind>`` covers rendering and validating that kind.
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "social_worker": _READ | {f"render:{kind}" for kind in _SOCIAL_WORKER_KINDS},
-    "finance_officer": _READ | {f"render:{kind}" for kind in _FINANCE_KINDS} | _PACKS,
-    "administrator": _READ
-    | {f"render:{kind}" for kind in KINDS}
-    | {"register:delete", "audit:read"}
-    | _PACKS,
+#: What each role may do besides rendering. ``render:<kind>`` (rendering and validating that kind) comes
+#: from each kind's ``roles`` in the document registry; see :func:`permissions`.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "social_worker": _READ,
+    "finance_officer": _READ | _PACKS,
+    "administrator": _READ | {"register:delete", "audit:read"} | _PACKS,
     "reviewer": _READ | {"job:read"},
 }
+
+
+def permissions(role: str) -> frozenset[str]:
+    """Everything ``role`` may do: its own permissions and the document kinds the registry gives it."""
+    rendering = {f"render:{kind.name}" for kind in KINDS.values() if role in kind.roles}
+    return ROLE_PERMISSIONS.get(role, frozenset()) | rendering
+
 
 M = TypeVar("M", bound=Scoped)
 
@@ -71,7 +68,7 @@ class Principal:
     municipality: str
 
     def may(self, permission: str) -> bool:
-        return permission in PERMISSIONS.get(self.role, frozenset())
+        return permission in permissions(self.role)
 
     @property
     def reads_everywhere(self) -> bool:
@@ -179,7 +176,11 @@ def scope() -> Scope:
 
 
 def init_app(app: Flask) -> None:
-    """Require a token on every API endpoint but the public ones."""
+    """Require a token on every API endpoint but the public ones; a document kind that names a role
+    nobody has stops start-up."""
+    for kind in KINDS.values():
+        if unknown := kind.roles - set(ROLES):
+            raise ValueError(f"document kind {kind.name}: unknown role(s) {', '.join(sorted(unknown))}")
 
     @app.before_request
     def _require_token() -> None:

@@ -24,6 +24,7 @@ from schemas.delivery import DeliveryActSchema
 from schemas.errors import flatten, json_pointer
 from schemas.plan import SupportPlanSchema
 from schemas.reimbursement import ReimbursementRequestSchema
+from service.documents.registry import KINDS
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -41,6 +42,16 @@ def _sample_text(name: str) -> str:
 def sample_text(name: str) -> str:
     """The raw JSON text of ``samples/<name>.json``."""
     return _sample_text(name)
+
+
+def kind_sample_text(kind: str) -> str:
+    """The raw JSON text of the document kind's first sample (as the registry names it)."""
+    return KINDS[kind].sample_files()[0].read_text(encoding="utf-8")
+
+
+def kind_samples(kind: str) -> list[dict[str, Any]]:
+    """Fresh copies of every sample the registry names for the document kind."""
+    return [json.loads(path.read_text(encoding="utf-8")) for path in KINDS[kind].sample_files()]
 
 
 def load_sample(name: str) -> dict[str, Any]:

@@ -15,22 +15,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from service.auth import PERMISSIONS, PUBLIC_ENDPOINTS, ROLES
+from service.auth import PUBLIC_ENDPOINTS, ROLES, permissions
 from service.documents import KINDS
 from service.store import blob_store, blobs, database, keep_documents
 from service.store.models import AuditEntry, RegisteredDocument, Token
-from tests.helpers import FILLED_ACT, blank_act_form, fill_with_pdftk, load_sample, sample_text, upload
+from tests.helpers import FILLED_ACT, blank_act_form, fill_with_pdftk, kind_sample_text, load_sample, upload
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
-SAMPLE = {
-    "support-plan": "support-plan-adult-support-person",
-    "service-agreement": "service-agreement-adult-aplp",
-    "delivery-act": "delivery-act-adult-aplp",
-    "reimbursement-request": "reimbursement-request-bauska-2020-09",
-    "client-detail": "reimbursement-request-bauska-2020-09",
-    "cover-letter": "reimbursement-request-bauska-2020-09",
-}
 PROBLEM = "application/problem+json"
 
 
@@ -49,7 +41,7 @@ def url_of(rule, value="0" * 32):
 def render(client, kind="support-plan", headers=None):
     return client.post(
         f"/api/v1/documents/{kind}",
-        data=sample_text(SAMPLE[kind]),
+        data=kind_sample_text(kind),
         content_type="application/json",
         headers=headers or {},
     )
@@ -148,11 +140,11 @@ def test_only_the_hash_of_a_token_is_stored(app, user_headers):
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_each_role_renders_and_validates_only_what_it_may(anonymous, user_headers, role, kind):
     headers = user_headers(role, "bauska")
-    allowed = f"render:{kind}" in PERMISSIONS[role]
+    allowed = f"render:{kind}" in permissions(role)
     for action in ("validate", "documents"):
         response = anonymous.post(
             f"/api/v1/{action}/{kind}",
-            data=sample_text(SAMPLE[kind]),
+            data=kind_sample_text(kind),
             content_type="application/json",
             headers=headers,
         )

@@ -22,6 +22,7 @@ from service.api import (
     templates,
 )
 from service.api.schemas import ProblemSchema
+from service.documents import KINDS
 
 OPENAPI_SETTINGS = {
     "API_TITLE": "Veidlapas",
@@ -70,7 +71,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, value)
     api = ProblemApi(app)
     api.register_blueprint(health.blp)
-    api.register_blueprint(documents.blp)
+    api.register_blueprint(documents.blueprint(KINDS.values()))
     api.register_blueprint(reference.blp)
     api.register_blueprint(templates.blp)
     api.register_blueprint(register.blp)

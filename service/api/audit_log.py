@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from service.api.blueprint import Blueprint
 from service.api.listing import listed
 from service.api.schemas import AuditArgsSchema, AuditEntrySchema
 from service.auth import authorize

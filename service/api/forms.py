@@ -10,11 +10,11 @@ from __future__ import annotations
 import io
 
 from flask import current_app, request, send_file
-from flask_smorest import Blueprint
 from marshmallow import RAISE, ValidationError
 
 from schemas.errors import flatten, problem
 from service import audit, submissions
+from service.api.blueprint import Blueprint
 from service.api.body import json_body
 from service.api.documents import DOCX, PDF
 from service.api.listing import listed

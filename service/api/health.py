@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-from flask_smorest import Blueprint
-
+from service.api.blueprint import Blueprint
 from service.api.schemas import HealthSchema
 from service.documents import KINDS, converters
 

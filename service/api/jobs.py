@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import send_file, url_for
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from schemas.errors import problem
 from service import audit, jobs
+from service.api.blueprint import Blueprint
 from service.api.listing import listed
 from service.api.problems import PROBLEM_JSON, RequestProblem, language
 from service.api.schemas import JobArgsSchema, JobSchema, ProblemSchema

@@ -13,12 +13,12 @@ import io
 import re
 
 from flask import current_app, request, send_file
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from schemas.errors import flatten, problem
 from schemas.pack import PackOrderSchema
 from service import audit, jobs
+from service.api.blueprint import Blueprint
 from service.api.body import json_body
 from service.api.jobs import job_view
 from service.api.problems import PROBLEM_JSON, RequestProblem, problem_response

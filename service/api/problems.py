@@ -56,6 +56,13 @@ class RequestProblem(Exception):
         self.problems = [((), p) for p in problems]
         self.headers = headers or {}
 
+    @classmethod
+    def located(cls, status: int, errors: list[tuple[tuple, Problem]]) -> RequestProblem:
+        """A refusal whose problems each sit at a path (a query parameter, a field)."""
+        refused = cls(status, *(p for _, p in errors))
+        refused.problems = list(errors)
+        return refused
+
 
 def language() -> str:
     """The response language: the best of ``Accept-Language`` among lv and en, else Latvian."""
@@ -113,9 +120,7 @@ def _http_error(error: HTTPException) -> Response:
     if isinstance(error, InternalServerError):
         return _unexpected(error.original_exception or error)
     allowed = getattr(error, "valid_methods", None)
-    # webargs (query parameters) reports {location: messages}; the location is not part of the path.
-    messages = (getattr(error, "data", None) or {}).get("messages") or {}
-    errors = [pair for location in messages.values() for pair in flatten(location)]
+    errors = []
     if error.code == 413:
         errors = [((), problem("body.too_large", max=current_app.config["MAX_CONTENT_LENGTH"]))]
     headers = {"Allow": ", ".join(allowed)} if allowed else None

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from schemas import catalogue, projects
+from service.api.blueprint import Blueprint
 from service.api.schemas import CatalogueSchema, ProjectInfoSchema
 
 blp = Blueprint("reference", __name__, url_prefix="/api/v1", description="Service catalogue and projects")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 from flask import abort, send_file
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from service import audit
+from service.api.blueprint import Blueprint
 from service.api.documents import DOCX
 from service.api.listing import listed
 from service.api.schemas import RegisterArgsSchema, RegisteredDocumentSchema

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import cache
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields
 
 from schemas.agreement import AgreementSchema
 from schemas.base import Strict
+from schemas.errors import problem
 from schemas.fields import Choice, Coded, Integer, Money, Month, Nested, Number, Text, in_range
 
 
@@ -206,3 +208,41 @@ class JobSchema(Schema):
     input_sha256 = fields.String(metadata={"description": "SHA-256 of the job's input"})
     error = fields.Nested(JobErrorSchema, allow_none=True)
     result = fields.Nested(JobResultSchema, allow_none=True)
+
+
+#: A file answered as it is (DOCX, PDF, ZIP), for OpenAPI.
+BINARY = {"type": "string", "format": "binary"}
+
+
+class OutputFormat(Choice):
+    """A document's file format; an unknown one is ``format.unknown``, naming those there are."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        if value not in self.choices:
+            raise ValidationError(problem("format.unknown", formats=", ".join(self.choices)))
+        return value
+
+
+class RenderArgsSchema(Schema):
+    """The query of a render: what to answer, and whether a PDF is for archiving."""
+
+    format = OutputFormat(
+        ("docx", "pdf"),
+        metadata={"description": "The output; DOCX unless asked (or Accept: application/pdf)"},
+    )
+    pdfa = Choice(("1", "0", "true", "false"), metadata={"description": "With format=pdf: PDF/A-2b"})
+
+
+@cache
+def validation_report_schema(schema: type[Schema]) -> type[Schema]:
+    """The answer of ``/validate/<kind>`` for a kind loaded by ``schema``: one class per schema, so kinds
+    that share a schema share its report."""
+    name = schema.__name__.removesuffix("Schema")
+    return Schema.from_dict(
+        {
+            "valid": fields.Boolean(),
+            "kind": fields.String(),
+            "document": fields.Nested(schema, metadata={"description": "The data with derived figures"}),
+        },
+        name=f"{name}Report",
+    )

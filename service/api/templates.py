@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from service.api.blueprint import Blueprint
 from service.api.schemas import TemplateInfoSchema
 from service.documents import KINDS, templates
 from service.documents.contract import missing_paths, template_paths

@@ -74,7 +74,10 @@ _LOG_TAIL = 1500
 
 
 class ConversionError(Exception):
-    """A document could not be converted to PDF; the subclass says why, as far as it is known."""
+    """A document could not be converted to PDF; the subclass says why, as far as it is known, and its
+    ``code`` names the problem (``schemas.errors``) a user is shown."""
+
+    code = "pdf.failed"
 
 
 class ConverterUnavailable(ConversionError):
@@ -82,11 +85,15 @@ class ConverterUnavailable(ConversionError):
     did not start (the message carries the end of its log). Not the document's fault; retrying the same
     request is pointless until the machine is fixed, or the pool was closed."""
 
+    code = "pdf.unavailable"
+
 
 class ConversionTimeout(ConversionError):
     """The conversion outlived the timeout; its LibreOffice was killed and a fresh one started. The
     document may be pathological (huge, or hitting a LibreOffice bug) or the machine overloaded; which of
     the two is not known."""
+
+    code = "pdf.timeout"
 
 
 class ConversionFailed(ConversionError):
@@ -99,6 +106,8 @@ class PoolBusy(ConversionError):
     """Every converter is busy and ``queue_limit`` callers are already waiting (or the wait for a free
     converter outlasted ``queue_timeout_s``). Nothing was started; ``retry_after`` is a rough estimate,
     in whole seconds (at least 1), of when a retry may succeed — for a 503 answer's Retry-After header."""
+
+    code = "pdf.busy"
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"all PDF converters are busy; retry in about {retry_after} s")
