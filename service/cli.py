@@ -19,7 +19,7 @@ from schemas.catalogue import CatalogueError
 from schemas.errors import flatten, json_pointer, problem
 from service import accounts, jobs, submissions
 from service.auth import DEFAULT_TOKEN_DAYS, ROLES
-from service.config import from_environment
+from service.config import from_environment, upload_limits
 from service.documents import KINDS, DocumentKind, Templates
 from service.documents.docx import TemplateDefect
 from service.documents.labels import LabelError
@@ -104,16 +104,10 @@ def render(kind: str, file: Path, output: Path | None, output_format: str, lang:
 @lang_option
 def extract(file: Path, lang: str) -> None:
     """Read a filled delivery-act form (PDF or DOCX), check it, and print the act as JSON."""
-    settings = from_environment()
     try:
-        form = submissions.read_upload(
-            file.read_bytes(),
-            limit=settings["MAX_UPLOAD_BYTES"],
-            timeout_s=settings["PARSE_TIMEOUT_S"],
-            memory_bytes=settings["PARSE_MEMORY_BYTES"],
-        )
+        form = submissions.read_upload(file.read_bytes(), upload_limits(from_environment()))
     except UploadRejected as exc:
-        click.echo(f"{file}: {translate(problem(exc.code), lang)[1]}", err=True)
+        click.echo(f"{file}: {translate(exc.problem, lang)[1]}", err=True)
         sys.exit(EXIT_INVALID)
     try:
         submissions.validate(form)

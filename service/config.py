@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from service.forms.uploads import DEFAULT_LIMITS, UploadLimits
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -25,6 +27,21 @@ def _integer(environ: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be positive, not {value}")
     return value
+
+
+#: The configuration key of each field of ``UploadLimits``; its variable is ``VEIDLAPAS_`` + the key.
+UPLOAD_SETTINGS = {
+    "max_bytes": "MAX_UPLOAD_BYTES",
+    "max_entries": "UPLOAD_MAX_ENTRIES",
+    "max_unpacked": "UPLOAD_MAX_UNPACKED_BYTES",
+    "max_part": "UPLOAD_MAX_PART_BYTES",
+    "max_ratio": "UPLOAD_MAX_RATIO",
+    "max_xml_part": "UPLOAD_MAX_XML_PART_BYTES",
+    "table_max_entries": "TABLE_MAX_ENTRIES",
+    "table_max_unpacked": "TABLE_MAX_UNPACKED_BYTES",
+    "parse_timeout_s": "PARSE_TIMEOUT_S",
+    "parse_memory_bytes": "PARSE_MEMORY_BYTES",
+}
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -58,10 +75,11 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "PDF_TIMEOUT_S": _integer(environ, "VEIDLAPAS_PDF_TIMEOUT_S", 60),
         "PDF_RESTART_AFTER": _integer(environ, "VEIDLAPAS_PDF_RESTART_AFTER", 50),
         "PDF_QUEUE": _integer(environ, "VEIDLAPAS_PDF_QUEUE", 8),
-        # Uploaded filled forms: largest file, and the limits of the child process that parses one.
-        "MAX_UPLOAD_BYTES": _integer(environ, "VEIDLAPAS_MAX_UPLOAD_BYTES", 10_000_000),
-        "PARSE_TIMEOUT_S": _integer(environ, "VEIDLAPAS_PARSE_TIMEOUT_S", 10),
-        "PARSE_MEMORY_BYTES": _integer(environ, "VEIDLAPAS_PARSE_MEMORY_BYTES", 512 * 1024 * 1024),
+        # Uploaded files (forms, tables): the limits of ``UploadLimits``, each from VEIDLAPAS_<key>.
+        **{
+            key: _integer(environ, f"VEIDLAPAS_{key}", getattr(DEFAULT_LIMITS, field))
+            for field, key in UPLOAD_SETTINGS.items()
+        },
         # Behind a reverse proxy that sets X-Forwarded-For/-Proto (HTTPS detection, HSTS).
         "BEHIND_PROXY": _flag(environ, "VEIDLAPAS_BEHIND_PROXY"),
         # Background jobs (reimbursement packs): "local" runs them in worker processes of the service,
@@ -85,6 +103,15 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
             "still running would be given to a second worker"
         )
     return settings
+
+
+def upload_limits(config: Mapping[str, Any]) -> UploadLimits:
+    """The one set of upload limits of a configuration (``from_environment``'s, or an application's).
+
+    >>> upload_limits(from_environment({"VEIDLAPAS_TABLE_MAX_ENTRIES": "600"})).for_tables().max_entries
+    600
+    """
+    return UploadLimits(**{field: config[key] for field, key in UPLOAD_SETTINGS.items()})
 
 
 def _flag(environ: Mapping[str, str], name: str) -> bool:

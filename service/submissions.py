@@ -1,8 +1,9 @@
 """Reading an uploaded filled form into a delivery act, and keeping it as a submission.
 
 The upload is checked before any parser runs (size, real type, the DOCX archive), parsed in a child
-process with a wall-clock and memory limit, and its fields go through ``DeliveryActSchema`` like any
-other input. Problems come back with the form field (and page) they belong to.
+process with a wall-clock and memory limit — all under the one ``UploadLimits`` of the configuration —
+and its fields go through ``DeliveryActSchema`` like any other input. Problems come back with the form
+field (and page) they belong to.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -21,9 +23,8 @@ from service.forms import fields as form_fields
 from service.forms import uploads
 from service.forms.docx_form import read_docx_form
 from service.forms.pdf_form import read_pdf_form
+from service.forms.uploads import UploadLimits
 from service.store.models import Submission
-
-READERS = {"pdf": read_pdf_form, "docx": read_docx_form}
 
 
 @dataclass(frozen=True)
@@ -57,15 +58,17 @@ def blank_act(
     }
 
 
-def read_upload(data: bytes, *, limit: int, timeout_s: float, memory_bytes: int) -> ReadForm:
-    """Check and parse an upload; raises ``uploads.UploadRejected`` with a code when it cannot be read."""
-    uploads.check_size(data, limit)
-    file_type = uploads.sniff(data)
-    if file_type == "docx":
-        uploads.inspect_docx(data)
-    else:
-        uploads.inspect_pdf(data)
-    parsed = uploads.run_limited(READERS[file_type], data, timeout_s=timeout_s, memory_bytes=memory_bytes)
+def read_upload(data: bytes, limits: UploadLimits) -> ReadForm:
+    """Check and parse an upload; raises ``uploads.UploadRejected`` with a code when it cannot be read.
+
+    The DOCX reader inspects the package again in the child, under the same limits; this first
+    inspection is what refuses a bad file with its own code, before a child is started.
+    """
+    file_type = uploads.check(data, limits)
+    reader = read_pdf_form if file_type == "pdf" else partial(read_docx_form, limits=limits)
+    parsed = uploads.run_limited(
+        reader, data, timeout_s=limits.parse_timeout_s, memory_bytes=limits.parse_memory_bytes
+    )
     act = form_fields.from_fields(parsed["fields"], parsed["agreement"])
     rows = form_fields.session_rows(parsed["fields"])
     return ReadForm(file_type, hashlib.sha256(data).hexdigest(), len(data), act, rows)

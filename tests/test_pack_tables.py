@@ -17,6 +17,7 @@ from schemas import catalogue
 from schemas.errors import MESSAGES, flatten
 from schemas.parties import TARGET_GROUPS
 from schemas.reimbursement import ReimbursementRequestSchema
+from service.forms.uploads import UploadLimits
 from service.packs import tables
 from service.packs.tables import AGREEMENTS, LINES, TableRejected, input_template, read_table_files
 from tests.helpers import load_reimbursement, load_sample
@@ -34,7 +35,7 @@ AGREEMENTS_HEADER = ";".join(column.header for column in AGREEMENTS.columns) + "
 
 
 def read(files: dict[str, bytes], **limits) -> tables.TableInput:
-    return read_table_files(files, max_bytes=limits.pop("max_bytes", 5 * MiB), **limits)
+    return read_table_files(files, UploadLimits(max_bytes=limits.pop("max_bytes", 5 * MiB)), **limits)
 
 
 def problems(files: dict[str, bytes], **limits) -> list[tuple[dict, str, dict]]:

@@ -25,12 +25,13 @@ import pypdf
 import pytest
 from pypdf.generic import DecodedStreamObject, NameObject
 
+from schemas.errors import MESSAGES
 from service.forms.uploads import (
-    MESSAGES,
     PYPDF_LIMITS,
     ParseLimit,
     ParseRejected,
     ParseTimeout,
+    UploadLimits,
     UploadRejected,
     check,
     check_size,
@@ -85,6 +86,10 @@ def die(data: bytes) -> None:
 
 def fail_quoting(data: bytes) -> None:
     raise ValueError(f"cannot read {data[:40]!r}")
+
+
+def fail_with_a_foreign_code(data: bytes) -> None:
+    raise FormError("vendor.broken", f"cannot read {data[:40]!r}")
 
 
 def code_of(call, *args, **kwargs) -> str:
@@ -254,7 +259,7 @@ def test_html_renamed_pdf():
 def test_random_bytes():
     noise = random.Random(20250905).randbytes(64 * 1024)
     assert code_of(sniff, noise) == "upload.unknown_type"
-    assert code_of(check, noise, max_bytes=MiB) == "upload.unknown_type"
+    assert code_of(check, noise, UploadLimits(max_bytes=MiB)) == "upload.unknown_type"
 
 
 def test_zip_that_is_not_a_docx():
@@ -285,7 +290,7 @@ def test_valid_pdf_passes():
     data = valid_pdf()
     assert sniff(data) == "pdf"
     inspect_pdf(data)
-    assert check(data, max_bytes=MiB) == "pdf"
+    assert check(data, UploadLimits(max_bytes=MiB)) == "pdf"
     assert run_limited(parse_pdf, data, timeout_s=5) == 1
 
 
@@ -294,16 +299,16 @@ def test_truncated_pdf():
     half = data[: len(data) // 2]
     assert sniff(half) == "pdf"
     assert code_of(inspect_pdf, half) == "upload.corrupt"
-    assert code_of(check, half, max_bytes=MiB) == "upload.corrupt"
+    assert code_of(check, half, UploadLimits(max_bytes=MiB)) == "upload.corrupt"
 
 
 def test_encrypted_pdf_is_refused_by_the_parser():
     data = encrypted_pdf()
-    assert check(data, max_bytes=MiB) == "pdf"
+    assert check(data, UploadLimits(max_bytes=MiB)) == "pdf"
     with pytest.raises(ParseRejected) as caught:
         run_limited(parse_pdf, data, timeout_s=5)
     assert caught.value.code == "form.encrypted"
-    assert caught.value.message == "the PDF is encrypted"
+    assert caught.value.detail == "the PDF is encrypted"
 
 
 def test_zeros_zlib_is_what_it_says():
@@ -313,7 +318,9 @@ def test_zeros_zlib_is_what_it_says():
 def test_flate_bomb_stopped_by_pypdf_limits():
     data = flate_bomb_pdf(300)
     assert len(data) < MiB
-    assert check(data, max_bytes=MiB) == "pdf"  # nothing wrong on the surface: the parser must cope
+    assert (
+        check(data, UploadLimits(max_bytes=MiB)) == "pdf"
+    )  # nothing wrong on the surface: the parser must cope
     assert code_of(run_limited, parse_pdf, data, timeout_s=5, memory_bytes=256 * MiB) == "upload.parse_limit"
 
 
@@ -379,6 +386,13 @@ def test_other_errors_are_unreadable_without_quoting_the_document():
     assert "Berzins" not in str(caught.value)
 
 
+def test_a_code_outside_the_catalogue_from_the_child_is_unreadable():
+    with pytest.raises(ParseRejected) as caught:
+        run_limited(fail_with_a_foreign_code, b"Janis Berzins 010203-12345", timeout_s=5)
+    assert caught.value.code == "upload.unreadable"
+    assert "Berzins" not in str(caught.value)
+
+
 def test_only_module_level_functions():
     with pytest.raises(TypeError):
         run_limited(lambda data: data, b"")
@@ -395,7 +409,7 @@ def test_pypdf_limits_exist_in_this_pypdf():
 def test_valid_docx_passes(valid_docx):
     assert sniff(valid_docx) == "docx"
     inspect_docx(valid_docx)
-    assert check(valid_docx, max_bytes=10 * MiB) == "docx"
+    assert check(valid_docx, UploadLimits(max_bytes=10 * MiB)) == "docx"
 
 
 def test_truncated_docx(valid_docx):
@@ -434,7 +448,7 @@ def test_docx_member_beyond_the_end(valid_docx):
 def test_too_many_entries(valid_docx):
     crowded = rebuild(valid_docx, add={f"customXml/item{i}.bin": b"x" for i in range(200)})
     assert code_of(inspect_docx, crowded) == "upload.too_many_entries"
-    inspect_docx(crowded, max_entries=300)
+    inspect_docx(crowded, UploadLimits(max_entries=300))
 
 
 @pytest.mark.parametrize(
@@ -472,7 +486,7 @@ def test_docm_renamed_docx(valid_docx):
     )
     assert code_of(sniff, docm) == "upload.macro_document"
     assert code_of(inspect_docx, docm) == "upload.macro_document"
-    assert code_of(check, docm, max_bytes=10 * MiB) == "upload.macro_document"
+    assert code_of(check, docm, UploadLimits(max_bytes=10 * MiB)) == "upload.macro_document"
 
 
 def test_macro_content_type_alone(valid_docx):
@@ -528,8 +542,8 @@ def test_doctype_after_comments_and_in_utf16(valid_docx):
 # --- the exceptions and the catalog --------------------------------------------------------------
 
 
-def test_every_code_has_an_english_message():
-    assert set(MESSAGES) == {
+def test_every_code_has_an_english_message_in_the_one_catalogue():
+    codes = {
         "upload.empty",
         "upload.too_large",
         "upload.unknown_type",
@@ -544,7 +558,22 @@ def test_every_code_has_an_english_message():
         "upload.parse_limit",
         "upload.unreadable",
     }
-    assert all(message.endswith(".") and message[0].isupper() for message in MESSAGES.values())
+    assert codes <= MESSAGES.keys()
+    assert all(MESSAGES[code].endswith(".") and MESSAGES[code][0].isupper() for code in codes)
+
+
+def test_the_upload_module_imports_neither_flask_nor_the_api():
+    """A low layer: every reader (forms, tables, the CLI) may import it without the web application."""
+    import ast
+
+    source = (ROOT / "service" / "forms" / "uploads.py").read_text(encoding="utf-8")
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+    assert not {name for name in imported if name.split(".")[0] in ("flask", "flask_smorest", "service")}
 
 
 def test_exceptions_pickle_with_their_codes():
@@ -557,7 +586,7 @@ def test_exceptions_pickle_with_their_codes():
         ParseRejected("form.xfa"),
     ):
         again = pickle.loads(pickle.dumps(error))
-        assert (type(again), again.code, again.message) == (type(error), error.code, error.message)
+        assert (type(again), again.code, again.detail) == (type(error), error.code, error.detail)
 
 
 # --- and afterwards ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from service.api.listing import listed
 from service.api.problems import PROBLEM_JSON, RequestProblem, problem_response
 from service.api.schemas import FormRequestSchema, ProblemSchema, SubmissionArgsSchema, SubmissionSchema
 from service.auth import authorize, scope
+from service.config import upload_limits
 from service.documents.registry import safe_file_name
 from service.forms.docx_form import make_docx_form
 from service.forms.pdf_form import make_pdf_form
@@ -102,22 +103,17 @@ def make_form():
 def upload_form():
     """Take a filled delivery act (PDF or DOCX), check it like any input, keep it as a submission."""
     user = authorize("render:delivery-act")
+    limits = upload_limits(current_app.config)
     # A filled form may be larger than JSON bodies are allowed to be; the multipart envelope adds a little.
-    request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"] + 64 * 1024
+    request.max_content_length = limits.max_bytes + 64 * 1024
     upload = request.files.get("file")
     if upload is None:
         raise RequestProblem(400, problem("upload.missing"))
-    config = current_app.config
-    data = upload.stream.read(config["MAX_UPLOAD_BYTES"] + 1)
+    data = upload.stream.read(limits.max_bytes + 1)
     try:
-        form = submissions.read_upload(
-            data,
-            limit=config["MAX_UPLOAD_BYTES"],
-            timeout_s=config["PARSE_TIMEOUT_S"],
-            memory_bytes=config["PARSE_MEMORY_BYTES"],
-        )
+        form = submissions.read_upload(data, limits)
     except UploadRejected as exc:
-        raise RequestProblem(UPLOAD_STATUS.get(exc.code, 422), problem(exc.code)) from None
+        raise RequestProblem(UPLOAD_STATUS.get(exc.code, 422), exc.problem) from None
     try:
         act = submissions.validate(form)
     except ValidationError as exc:

@@ -24,6 +24,7 @@ from service.api.jobs import job_view
 from service.api.problems import PROBLEM_JSON, RequestProblem, problem_response
 from service.api.schemas import JobSchema, ProblemSchema
 from service.auth import authorize
+from service.config import upload_limits
 from service.jobs.records import existing_job, new_job
 from service.jobs.storage import JobFiles
 from service.jsondata import InvalidJson, parse_json
@@ -147,7 +148,8 @@ def _order_body():
     if request.mimetype != "multipart/form-data":
         return json_body(), None
     config = current_app.config
-    request.max_content_length = 2 * config["MAX_UPLOAD_BYTES"] + 64 * 1024
+    limits = upload_limits(config)
+    request.max_content_length = 2 * limits.max_bytes + 64 * 1024
     raw = request.form.get("order")
     if raw is None:
         raise RequestProblem(400, problem("pack.order_missing"))
@@ -155,12 +157,10 @@ def _order_body():
         body = parse_json(raw, config["MAX_JSON_DEPTH"], config["MAX_JSON_ITEMS"])
     except InvalidJson as exc:
         raise RequestProblem(400, exc.problem) from None
-    files = {
-        name: upload.stream.read(config["MAX_UPLOAD_BYTES"] + 1) for name, upload in request.files.items()
-    }
+    files = {name: upload.stream.read(limits.max_bytes + 1) for name, upload in request.files.items()}
     if not files:
         return body, None
-    return body, tables.read_table_files(files, max_bytes=config["MAX_UPLOAD_BYTES"])
+    return body, tables.read_table_files(files, limits)
 
 
 def _table_problem(rejected: tables.TableRejected):

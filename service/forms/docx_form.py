@@ -17,9 +17,10 @@ control also holds a hidden bookmark named after its field (``_sessions_3_units`
 editor keeps; reading names a control by its tag, else by the bookmark inside (or just before) it, and
 a field whose control is gone by the text its bookmark spans. A value of only spaces reads "".
 
-Reading (:func:`read_docx_form`) checks the ZIP's entries before reading any (count, sizes, ratio,
-names), parses only the parts it needs with a safe lxml parser (no entities, no DTD, no network, no
-huge trees) and refuses a DOCTYPE; it raises :class:`~service.forms.fields.FormError` subclasses.
+Reading (:func:`read_docx_form`) first inspects the package like every upload, under the limits it
+is given (:func:`service.forms.uploads.inspect_docx`: entries, sizes, ratios, names, macros, external
+targets, DOCTYPEs), then parses only the parts it needs with a safe lxml parser (no entities, no DTD,
+no network, no huge trees); it raises :class:`~service.forms.fields.FormError` subclasses.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from typing import Any
 
 from lxml import etree
 
 from service.forms import fields as F
 from service.forms.fields import DoctypeRefused, EncryptedForm, InvalidForm, NoFields, UnknownForm
+from service.forms.uploads import DEFAULT_LIMITS, UploadLimits, UploadRejected, inspect_docx
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W = f"{{{W_NS}}}"
@@ -42,11 +45,7 @@ CUSTOM_XML_PROPS = "application/vnd.openxmlformats-officedocument.customXmlPrope
 #: Placeholder shown in an empty control: non-breaking spaces, something to click.
 PLACEHOLDER = "\u00a0" * 6
 
-# Limits for reading an uploaded DOCX.
-MAX_ENTRIES = 500
-MAX_PART_BYTES = 20_000_000
-MAX_TOTAL_BYTES = 60_000_000
-MAX_RATIO = 200
+#: The longest agreement (JSON text) a form may carry.
 MAX_AGREEMENT_BYTES = 1_000_000
 
 
@@ -330,65 +329,46 @@ def _parser() -> etree.XMLParser:
 
 
 def _parse(data: bytes, part: str) -> etree._Element:
-    """Parse one XML part safely; a DOCTYPE is refused whatever it declares."""
-    if re.search(rb"<!DOCTYPE", data[:4096].replace(b"\0", b""), re.IGNORECASE):
-        raise DoctypeRefused(f"The part {part} declares a DOCTYPE; a Word document never needs one.")
+    """Parse one XML part safely (the inspection refused a DOCTYPE in every XML part before)."""
     try:
-        root = etree.fromstring(data, _parser())
+        return etree.fromstring(data, _parser())
     except etree.XMLSyntaxError:
         raise InvalidForm(f"The part {part} is not well-formed XML.") from None
-    if root.getroottree().docinfo.doctype:
-        raise DoctypeRefused(f"The part {part} declares a DOCTYPE; a Word document never needs one.")
-    return root
 
 
-def _open(data: bytes) -> zipfile.ZipFile:
+def _open(data: bytes, limits: UploadLimits) -> zipfile.ZipFile:
+    """The package once it passed the inspection every upload passes; its refusal as a form's error."""
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         if "EncryptedPackage".encode("utf-16-le") in data:
             raise EncryptedForm("The document is protected with a password; save it without one.")
         raise InvalidForm("This is an old Word (.doc) file, not a DOCX.")
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        entries = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, EOFError):
-        raise InvalidForm("The file is not a DOCX (not a ZIP package).") from None
-    if len(entries) > MAX_ENTRIES:
-        raise InvalidForm("The DOCX has too many parts.")
-    total = 0
-    for entry in entries:
-        name = entry.filename
-        if name.startswith(("/", "\\")) or ".." in name.split("/") or "\\" in name:
-            raise InvalidForm("The DOCX has a part with an unsafe name.")
-        total += entry.file_size
-        if entry.file_size > MAX_PART_BYTES or total > MAX_TOTAL_BYTES:
-            raise InvalidForm("The DOCX is too large when unpacked.")
-        if entry.compress_size and entry.file_size / entry.compress_size > MAX_RATIO:
-            raise InvalidForm("The DOCX is compressed suspiciously well (a ZIP bomb?).")
-    return archive
+        inspect_docx(data, limits)
+    except UploadRejected as refused:
+        error = DoctypeRefused if refused.code == "upload.doctype" else InvalidForm
+        raise error(f"The DOCX was refused: {refused}.") from None
+    return zipfile.ZipFile(io.BytesIO(data))
 
 
 def _read(archive: zipfile.ZipFile, name: str) -> bytes:
+    """A part whole: the inspection bounded its declared size, and ``zipfile`` inflates no more."""
     try:
-        with archive.open(name) as member:
-            data = member.read(MAX_PART_BYTES + 1)
+        return archive.read(name)
     except KeyError:
         raise InvalidForm(f"The DOCX has no part {name}.") from None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error):
         raise InvalidForm(f"The part {name} cannot be unpacked.") from None
-    if len(data) > MAX_PART_BYTES:
-        raise InvalidForm("The DOCX is too large when unpacked.")
-    return data
 
 
-def read_docx_form(data: bytes) -> dict[str, Any]:
+def read_docx_form(data: bytes, limits: UploadLimits = DEFAULT_LIMITS) -> dict[str, Any]:
     """The values of a filled DOCX form: ``{"fields": {...}, "agreement": {...}, "pages": {...}}``.
 
     ``pages`` gives each field's page in the form as made (page 2 begins at the page break); an
-    editor may move things. A control still showing its placeholder reads "". Raises
-    :class:`DoctypeRefused`, :class:`NoFields`, :class:`UnknownForm`, :class:`EncryptedForm` (a
-    password-protected document) or :class:`InvalidForm`.
+    editor may move things. A control still showing its placeholder reads "". The package is inspected
+    under ``limits`` first. Raises :class:`DoctypeRefused`, :class:`NoFields`, :class:`UnknownForm`,
+    :class:`EncryptedForm` (a password-protected document) or :class:`InvalidForm`.
     """
-    archive = _open(data)
+    archive = _open(data, limits)
     names = {entry.filename for entry in archive.infolist()}
     main = _main_part(archive) if "_rels/.rels" in names else "word/document.xml"
     document = _parse(_read(archive, main), main)

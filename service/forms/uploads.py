@@ -1,26 +1,37 @@
-"""What an uploaded filled form passes before any parser reads it, and a safe way to run the parser.
+"""What an uploaded file passes before any parser reads it, under one set of limits, and a safe way to run
+the parser.
 
-An upload goes through, in this order (``check`` does steps 1–3):
+Every upload is checked here: a filled form (PDF or DOCX), a table of delivery lines (an XLSX; a CSV is
+plain text, only its size is checked here), and what comes later (a municipality's templates, signed
+copies). The limits are one :class:`UploadLimits`, built from the ``VEIDLAPAS_*`` settings by
+``service.config.upload_limits``; where a reader legitimately needs a bigger number it is a named field
+(an XLSX of 150 000 rows unpacks to far more than a form: ``UploadLimits.for_tables``).
 
-1. ``check_size`` — the byte count against the limit;
+An upload goes through, in this order (``check`` does steps 1–3 for a form):
+
+1. ``check_size`` — the byte count against ``max_bytes``;
 2. ``sniff`` — the real type from the bytes (never the file name or the Content-Type): ``"pdf"`` or
    ``"docx"``;
-3. ``inspect_pdf`` / ``inspect_docx`` — cheap structural checks that decompress nothing big: a PDF has
-   its header and its ``%%EOF``; a DOCX's ZIP directory is read (``ZipFile.infolist()``) for zip bombs,
-   member names, macros, and only the small XML parts are read for external relationships and DOCTYPEs;
+3. ``inspect_pdf`` / ``inspect_package`` — cheap structural checks that decompress nothing big: a PDF
+   has its header and its ``%%EOF``; an OOXML package (``inspect_package(data, limits, main_type=…,
+   refuse_external=…)``; ``inspect_docx`` for a Word form) has its ZIP directory read
+   (``ZipFile.infolist()``) for entries, unpacked sizes, ratios, member names, encrypted members and
+   macros, its main part's content type checked, and only small XML read for external relationships
+   and DOCTYPEs;
 4. ``run_limited(parse, data)`` — the parser itself, in a child process with a wall-clock timeout, an
    address-space limit and pypdf's own limits lowered to what a form needs (``PYPDF_LIMITS``).
 
-Every refusal is an ``UploadRejected`` with a ``code``; ``MESSAGES`` holds the English message of each
-code, for the API's message catalog.
+Every refusal is an ``UploadRejected``: its ``code`` names a message of ``schemas.errors.MESSAGES`` (the
+one catalogue; ``problem`` is the coded problem ``service.i18n`` translates like any other) and its
+``detail`` says what exactly was found, for logs and tests, without quoting the document.
 
 >>> sniff(b"%PDF-1.7\\n...")
 'pdf'
 >>> try:
 ...     sniff(b"<!DOCTYPE html><title>form.pdf</title>")
 ... except UploadRejected as exc:
-...     print(exc.code)
-upload.unknown_type
+...     print(exc.code, "-", exc.problem)
+upload.unknown_type - The file is neither a PDF nor a Word (DOCX) document.
 """
 
 from __future__ import annotations
@@ -42,74 +53,108 @@ from typing import Any
 
 from lxml import etree
 
+from schemas.errors import MESSAGES, Problem, problem
+
 MiB = 1024 * 1024
 
-MESSAGES: dict[str, str] = {
-    "upload.empty": "The file is empty.",
-    "upload.too_large": "The file, or a part inside it, is larger than allowed.",
-    "upload.unknown_type": "The file is neither a PDF nor a Word (DOCX) document.",
-    "upload.macro_document": "Documents with macros are not accepted; save the form without macros.",
-    "upload.corrupt": "The file is damaged or incomplete (perhaps it was cut off while uploading).",
-    "upload.zip_bomb": "The document unpacks to far more data than a form can hold.",
-    "upload.too_many_entries": "The document has more parts than a form can have.",
-    "upload.bad_member_name": "The document contains a part with a forbidden name.",
-    "upload.external_target": "The document links to external content (a remote template, picture or link).",
-    "upload.doctype": "The document contains a document type declaration (DOCTYPE), which forms never have.",
-    "upload.parse_timeout": "Reading the document took too long.",
-    "upload.parse_limit": "Reading the document needed more memory or resources than allowed.",
-    "upload.unreadable": "The document could not be read.",
-}
 
-# A code coming back from the child (e.g. the forms module's "form.encrypted") must look like ours;
-# exceptions with other ``code`` attributes (lxml's int codes, HTTPError's status) are not codes.
-_CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
+@dataclasses.dataclass(frozen=True)
+class UploadLimits:
+    """How big an upload may be and how much it may hold. The defaults are the embedded settings;
+    ``service.config`` reads each from its ``VEIDLAPAS_*`` variable (docs/configuration.md)."""
+
+    #: One uploaded file, in bytes.
+    max_bytes: int = 10_000_000
+    #: Members of a form's package (a DOCX form the service makes has about 20).
+    max_entries: int = 200
+    #: A form's package unpacked, all its members together, as its ZIP directory declares them.
+    max_unpacked: int = 50_000_000
+    #: One member of a form's package unpacked: the most of one part a reader holds at once.
+    max_part: int = 20_000_000
+    #: Unpacked : packed, of one member or of the whole package; counted only above ``RATIO_FLOOR``.
+    max_ratio: int = 100
+    #: The XML the inspection itself reads whole: ``[Content_Types].xml`` and the ``.rels`` parts.
+    max_xml_part: int = 1 * MiB
+    #: Members of a table's package (an XLSX).
+    table_max_entries: int = 500
+    #: A table's package unpacked: 150 000 rows of twelve columns unpack to about 90 MiB.
+    table_max_unpacked: int = 200 * MiB
+    #: Wall-clock seconds of the child process that parses an upload.
+    parse_timeout_s: int = 10
+    #: Address-space limit of that child process, in bytes.
+    parse_memory_bytes: int = 512 * MiB
+
+    def for_tables(self) -> UploadLimits:
+        """These limits with a table's package sizes: an XLSX holds far more than a form, and one sheet may
+        be nearly all of it, so its largest member is bounded by the total alone.
+
+        >>> UploadLimits(table_max_entries=7).for_tables().max_entries
+        7
+        """
+        return dataclasses.replace(
+            self,
+            max_entries=self.table_max_entries,
+            max_unpacked=self.table_max_unpacked,
+            max_part=self.table_max_unpacked,
+        )
+
+
+DEFAULT_LIMITS = UploadLimits()
 
 
 class UploadRejected(ValueError):
-    """An upload refused; ``code`` is for the API's message catalog, ``message`` for people and logs."""
+    """An upload refused. ``code`` names its message in ``schemas.errors.MESSAGES``; ``detail`` says, for
+    logs and tests, what exactly was found (sizes, a member's name; never the document's content)."""
 
-    def __init__(self, code: str, message: str | None = None) -> None:
+    def __init__(self, code: str, detail: str = "") -> None:
+        if code not in MESSAGES:  # a code without a message would reach a user untranslated
+            raise ValueError(f"{code!r} has no message in schemas.errors.MESSAGES")
         self.code = code
-        self.message = message or MESSAGES.get(code, code)
-        super().__init__(code, self.message)
+        self.detail = detail
+        super().__init__(code, detail)
+
+    @property
+    def problem(self) -> Problem:
+        """The refusal as a coded problem, translated like any other (``service.i18n.translate``)."""
+        return problem(self.code)
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+        return f"{self.code}: {self.detail}" if self.detail else self.code
 
     def __reduce__(self) -> tuple:
-        return (UploadRejected, (self.code, self.message))
+        return (UploadRejected, (self.code, self.detail))
 
 
 class ParseTimeout(UploadRejected):
     """The parser ran longer than its wall-clock timeout; the child was killed."""
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__("upload.parse_timeout", message)
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("upload.parse_timeout", detail)
 
     def __reduce__(self) -> tuple:
-        return (ParseTimeout, (self.message,))
+        return (ParseTimeout, (self.detail,))
 
 
 class ParseLimit(UploadRejected):
     """The parser ran out of memory under its limit, hit one of pypdf's limits, or the child was killed."""
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__("upload.parse_limit", message)
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("upload.parse_limit", detail)
 
     def __reduce__(self) -> tuple:
-        return (ParseLimit, (self.message,))
+        return (ParseLimit, (self.detail,))
 
 
 class ParseRejected(UploadRejected):
     """The parser refused the document with a code of its own (e.g. ``form.encrypted``) or could not
     read it (``upload.unreadable``); ``details`` holds the simple attributes of the child's exception."""
 
-    def __init__(self, code: str, message: str | None = None, details: dict[str, Any] | None = None) -> None:
-        super().__init__(code, message)
+    def __init__(self, code: str, detail: str = "", details: dict[str, Any] | None = None) -> None:
+        super().__init__(code, detail)
         self.details = dict(details or {})
 
     def __reduce__(self) -> tuple:
-        return (ParseRejected, (self.code, self.message, self.details))
+        return (ParseRejected, (self.code, self.detail, self.details))
 
 
 # --- size and type -------------------------------------------------------------------------------
@@ -118,7 +163,6 @@ PDF_HEADER_WINDOW = 1024  # readers accept the %PDF- header anywhere in the firs
 PDF_EOF_WINDOW = 1024  # ... and look for %%EOF in the last 1024 bytes
 WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 CONTENT_TYPES = "[Content_Types].xml"
-XML_PART_LIMIT = 1 * MiB  # the small parts we read whole: [Content_Types].xml and the .rels parts
 PROLOG_LIMIT = 64 * 1024  # how much of any other XML part we read to find its DOCTYPE, if any
 RATIO_FLOOR = 1 * MiB  # compression ratios count only for entries (and totals) above this size
 
@@ -133,25 +177,29 @@ def check_size(data: bytes, limit: int) -> None:
         raise UploadRejected("upload.too_large", f"{len(data)} bytes, the limit is {limit}")
 
 
-def sniff(data: bytes) -> str:
+def sniff(data: bytes, limits: UploadLimits = DEFAULT_LIMITS) -> str:
     """``"pdf"`` or ``"docx"``, judged from the bytes alone; anything else is refused."""
     if not data:
         raise UploadRejected("upload.empty")
     if data.startswith(b"PK\x03\x04"):
-        return _sniff_zip(data)
+        with _open_zip(data) as package:
+            if any(_is_macro_name(info.filename) for info in package.infolist()):
+                raise UploadRejected("upload.macro_document", "the package holds a VBA project")
+            _check_types(package, limits, WORD_MAIN)
+        return "docx"
     if b"%PDF-" in data[:PDF_HEADER_WINDOW]:
         return "pdf"
     raise UploadRejected("upload.unknown_type")
 
 
-def check(data: bytes, *, max_bytes: int) -> str:
-    """Every check before parsing, in order; the type (``"pdf"`` or ``"docx"``) when all pass."""
-    check_size(data, max_bytes)
-    kind = sniff(data)
+def check(data: bytes, limits: UploadLimits = DEFAULT_LIMITS) -> str:
+    """Every check before parsing a form, in order; its type (``"pdf"`` or ``"docx"``) when all pass."""
+    check_size(data, limits.max_bytes)
+    kind = sniff(data, limits)
     if kind == "pdf":
         inspect_pdf(data)
     else:
-        inspect_docx(data)
+        inspect_docx(data, limits)
     return kind
 
 
@@ -162,27 +210,24 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
         raise UploadRejected("upload.corrupt", f"not a readable ZIP: {type(exc).__name__}") from None
 
 
-def _sniff_zip(data: bytes) -> str:
-    with _open_zip(data) as package:
-        infos = package.infolist()
-        if any(_is_macro_name(info.filename) for info in infos):
-            raise UploadRejected("upload.macro_document", "the package holds a VBA project")
-        names = {info.filename.casefold(): info for info in infos}
-        info = names.get(CONTENT_TYPES.casefold())
-        if info is None:
-            raise UploadRejected("upload.unknown_type", "a ZIP without [Content_Types].xml")
-        types = _content_types(package, info)
+def _check_types(package: zipfile.ZipFile, limits: UploadLimits, main_type: str) -> list[tuple[str, str]]:
+    """The content types the package declares; refused when one is macro-enabled, or when no part of the
+    package is declared ``main_type``."""
+    names = {info.filename.casefold() for info in package.infolist()}
+    info = next((i for i in package.infolist() if i.filename.casefold() == CONTENT_TYPES.casefold()), None)
+    if info is None:
+        raise UploadRejected("upload.unknown_type", "a ZIP without [Content_Types].xml")
+    types = _content_types(package, info, limits.max_xml_part)
     if any(_is_macro_type(content_type) for _, content_type in types):
         raise UploadRejected("upload.macro_document", "a macro-enabled content type is declared")
-    for part, content_type in types:
-        if content_type == WORD_MAIN and part.lstrip("/").casefold() in names:
-            return "docx"
-    raise UploadRejected("upload.unknown_type", "a ZIP package without a WordprocessingML main document")
+    if not any(kind == main_type and part.lstrip("/").casefold() in names for part, kind in types):
+        raise UploadRejected("upload.unknown_type", f"a ZIP package without a {main_type} part")
+    return types
 
 
-def _content_types(package: zipfile.ZipFile, info: zipfile.ZipInfo) -> list[tuple[str, str]]:
+def _content_types(package: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> list[tuple[str, str]]:
     """(part name or "*.extension", content type) of every Override and Default."""
-    root = _read_xml(package, info)
+    root = _read_xml(package, info, limit)
     found = []
     for element in root.iter(etree.Element):
         local = etree.QName(element).localname
@@ -203,70 +248,41 @@ def _is_macro_type(content_type: str) -> bool:
     return "macroenabled" in lowered or "vbaproject" in lowered or "vbadata" in lowered
 
 
-# --- DOCX ----------------------------------------------------------------------------------------
+# --- OOXML packages (DOCX, XLSX) -----------------------------------------------------------------
 
 
-def inspect_docx(
-    data: bytes, *, max_entries: int = 200, max_total: int = 50_000_000, max_ratio: float = 100
-) -> None:
-    """Refuse a DOCX that is unsafe to hand to a parser; reads the ZIP directory and small XML only.
+def inspect_package(data: bytes, limits: UploadLimits, *, main_type: str, refuse_external: bool) -> None:
+    """Refuse an OOXML package whose main part is not ``main_type``, or that is unsafe to hand to a parser.
 
-    The sizes are the ones the ZIP directory declares; Python's ``zipfile`` never inflates an entry
-    beyond its declared size (it stops there and fails the CRC check), so a parser built on it
-    (python-docx) cannot be made to inflate more than ``max_total`` bytes by a lying directory.
+    Reads the ZIP directory and small XML only. The sizes are the ones the ZIP directory declares;
+    Python's ``zipfile`` never inflates an entry beyond its declared size (it stops there and fails the
+    CRC check), so a parser built on it (python-docx, openpyxl, our own readers) cannot be made to
+    inflate more than ``limits.max_unpacked`` bytes by a lying directory. ``refuse_external`` refuses
+    relationships to external targets (a remote template, picture or link), which an editor opening
+    the file would follow; a reader that never follows one (openpyxl in read-only mode) may leave them.
     """
-    _inspect(data, None, max_entries, max_total, max_ratio, check_links=True)
-
-
-def inspect_package(
-    data: bytes,
-    main_type: str,
-    *,
-    max_entries: int = 200,
-    max_total: int = 50_000_000,
-    max_ratio: float = 100,
-) -> None:
-    """Refuse an OOXML package (e.g. an XLSX) whose main part is not ``main_type`` or that is unsafe to hand
-    to a parser: the checks of ``inspect_docx`` but external relationships, which a reader that never
-    follows a link (openpyxl in read-only mode) may leave alone. Reads the ZIP directory and small XML only.
-    """
-    _inspect(data, main_type, max_entries, max_total, max_ratio, check_links=False)
-
-
-def _inspect(
-    data: bytes,
-    main_type: str | None,
-    max_entries: int,
-    max_total: int,
-    max_ratio: float,
-    *,
-    check_links: bool,
-) -> None:
     with _open_zip(data) as package:
         infos = package.infolist()
-        if len(infos) > max_entries:
-            raise UploadRejected("upload.too_many_entries", f"{len(infos)} entries, at most {max_entries}")
-        _check_entries(infos, len(data), max_total, max_ratio)
-        by_name = {info.filename.casefold(): info for info in infos}
-        types_info = by_name.get(CONTENT_TYPES.casefold())
-        if types_info is None:
-            raise UploadRejected("upload.unknown_type", "a ZIP without [Content_Types].xml")
-        types = _content_types(package, types_info)
-        if any(_is_macro_type(content_type) for _, content_type in types):
-            raise UploadRejected("upload.macro_document", "a macro-enabled content type is declared")
-        if main_type and not any(
-            kind == main_type and part.lstrip("/").casefold() in by_name for part, kind in types
-        ):
-            raise UploadRejected("upload.unknown_type", f"a ZIP package without a {main_type} part")
-        if check_links:
+        if len(infos) > limits.max_entries:
+            raise UploadRejected(
+                "upload.too_many_entries", f"{len(infos)} entries, at most {limits.max_entries}"
+            )
+        _check_entries(infos, len(data), limits)
+        types = _check_types(package, limits, main_type)
+        if refuse_external:
             for info in infos:
                 if info.filename.casefold().endswith(".rels"):
-                    _check_relationships(info.filename, _read_xml(package, info))
+                    _check_relationships(info.filename, _read_xml(package, info, limits.max_xml_part))
         xml_parts = _xml_parts(types)
         for info in infos:
             name = info.filename.casefold()
             if not info.is_dir() and (name in xml_parts or "*." + name.rsplit(".", 1)[-1] in xml_parts):
                 _check_prolog(package, info)
+
+
+def inspect_docx(data: bytes, limits: UploadLimits = DEFAULT_LIMITS) -> None:
+    """``inspect_package`` for a Word form: a WordprocessingML main document, no external targets."""
+    inspect_package(data, limits, main_type=WORD_MAIN, refuse_external=True)
 
 
 def _xml_parts(types: list[tuple[str, str]]) -> set[str]:
@@ -279,7 +295,7 @@ def _xml_parts(types: list[tuple[str, str]]) -> set[str]:
     return parts
 
 
-def _check_entries(infos: list[zipfile.ZipInfo], size: int, max_total: int, max_ratio: float) -> None:
+def _check_entries(infos: list[zipfile.ZipInfo], size: int, limits: UploadLimits) -> None:
     seen: set[str] = set()
     total = 0
     for info in infos:
@@ -293,13 +309,17 @@ def _check_entries(infos: list[zipfile.ZipInfo], size: int, max_total: int, max_
         if info.header_offset + info.compress_size > size:
             raise UploadRejected("upload.corrupt", "a member ends beyond the end of the file (truncated)")
         total += info.file_size
-        if total > max_total:
-            raise UploadRejected("upload.zip_bomb", f"unpacks to more than {max_total} bytes")
-        if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
+        if total > limits.max_unpacked:
+            raise UploadRejected("upload.zip_bomb", f"unpacks to more than {limits.max_unpacked} bytes")
+        if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise UploadRejected(
                 "upload.zip_bomb", f"a member compressed {info.file_size // max(info.compress_size, 1)}:1"
             )
-    if total > RATIO_FLOOR and total > max_ratio * size:
+        if info.file_size > limits.max_part:
+            raise UploadRejected(
+                "upload.too_large", f"the part {info.filename[:100]!r} unpacks to {info.file_size} bytes"
+            )
+    if total > RATIO_FLOOR and total > limits.max_ratio * size:
         raise UploadRejected("upload.zip_bomb", f"the package compressed {total // size}:1")
 
 
@@ -325,13 +345,13 @@ def _read_member(package: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) ->
         raise UploadRejected("upload.corrupt", f"the part {info.filename[:100]!r} cannot be read") from None
 
 
-def _read_xml(package: zipfile.ZipFile, info: zipfile.ZipInfo) -> etree._Element:
-    """A small XML part, parsed safely; a DOCTYPE refused before and after parsing."""
-    if info.file_size > XML_PART_LIMIT:
+def _read_xml(package: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> etree._Element:
+    """A small XML part (at most ``limit`` bytes), parsed safely; a DOCTYPE refused before and after."""
+    if info.file_size > limit:
         raise UploadRejected(
             "upload.too_large", f"the part {info.filename[:100]!r} is {info.file_size} bytes"
         )
-    raw = _read_member(package, info, XML_PART_LIMIT + 1)
+    raw = _read_member(package, info, limit + 1)
     if _doctype_in_prolog(raw, final=True):
         raise UploadRejected("upload.doctype", f"a DOCTYPE in {info.filename[:100]!r}")
     try:
@@ -440,14 +460,19 @@ _GRACE_S = 1.0  # after a result arrived, how long the child may take to exit be
 
 
 def run_limited(
-    function: Callable[[bytes], Any], data: bytes, *, timeout_s: float = 10, memory_bytes: int = 512 * MiB
+    function: Callable[[bytes], Any],
+    data: bytes,
+    *,
+    timeout_s: float = DEFAULT_LIMITS.parse_timeout_s,
+    memory_bytes: int = DEFAULT_LIMITS.parse_memory_bytes,
 ) -> Any:
     """``function(data)`` in a child process with a wall-clock timeout and an address-space limit.
 
-    ``function`` must be a module-level function (it is pickled by reference), and so must its result
-    be picklable. Raises ``ParseTimeout`` (killed after ``timeout_s``), ``ParseLimit`` (MemoryError
-    under ``memory_bytes``, a pypdf limit, or a child that died), ``ParseRejected`` with the child's
-    exception's ``code`` (e.g. ``form.encrypted``) or ``upload.unreadable`` for any other exception.
+    ``function`` must be a module-level function (it is pickled by reference), or a ``functools.partial``
+    of one with picklable arguments, and its result must be picklable. Raises ``ParseTimeout`` (killed
+    after ``timeout_s``), ``ParseLimit`` (MemoryError under ``memory_bytes``, a pypdf limit, or a child
+    that died), ``ParseRejected`` with the child's exception's ``code`` (e.g. ``form.encrypted``) or
+    ``upload.unreadable`` for any other exception.
     """
     try:
         payload = pickle.dumps(function)
@@ -492,12 +517,12 @@ def _result(outcome: tuple) -> Any:
         return outcome[1]
     if status == "crash":  # the function could not even be loaded in the child: our bug, not the upload's
         raise RuntimeError(f"run_limited: the child could not load the function: {outcome[1]}")
-    _, code, message, details = outcome
+    _, code, detail, details = outcome
     if code == "upload.parse_limit":
-        raise ParseLimit(message)
+        raise ParseLimit(detail)
     if code == "upload.parse_timeout":
-        raise ParseTimeout(message)
-    raise ParseRejected(code, message, details)
+        raise ParseTimeout(detail)
+    raise ParseRejected(code, detail, details)
 
 
 def _preload(function: Callable[..., Any]) -> None:
@@ -506,7 +531,7 @@ def _preload(function: Callable[..., Any]) -> None:
     with _PRELOAD_LOCK:
         if not _preloaded:
             modules = [__name__, "pypdf"]
-            module = getattr(function, "__module__", None)
+            module = getattr(getattr(function, "func", function), "__module__", None)  # through a partial
             if module and module != "__main__" and module not in modules:
                 modules.append(module)
             _CONTEXT.set_forkserver_preload(modules)
@@ -540,21 +565,22 @@ def _child(sender: Any, payload: bytes, data: bytes, memory_bytes: int, timeout_
 
 
 def _describe(exc: BaseException) -> tuple:
-    """An exception of the child as ("error", code, message, details), all picklable and small."""
+    """An exception of the child as ("error", code, detail, details), all picklable and small."""
     from pypdf.errors import LimitReachedError
 
     if isinstance(exc, LimitReachedError):
         return ("error", "upload.parse_limit", f"pypdf: {str(exc)[:300]}", {})
+    # A code coming back (e.g. the forms module's "form.encrypted") must be one of the catalogue's;
+    # exceptions with other ``code`` attributes (lxml's int codes, HTTPError's status) carry none.
     code = getattr(exc, "code", None)
-    if isinstance(code, str) and _CODE.fullmatch(code):
+    if isinstance(code, str) and code in MESSAGES:
         details = {
             key: value
             for key, value in vars(exc).items()
-            if key not in ("code", "message") and isinstance(value, str | int | float | bool | type(None))
+            if key not in ("code", "detail") and isinstance(value, str | int | float | bool | type(None))
         }
-        message = getattr(exc, "message", None)
-        message = message if isinstance(message, str) else str(exc)
-        return ("error", code, message[:500], details)
+        detail = exc.detail if isinstance(exc, UploadRejected) else str(exc)
+        return ("error", code, detail[:500], details)
     # Other messages can quote the document; only the exception's type goes back.
     return ("error", "upload.unreadable", f"{type(exc).__name__} while parsing", {})
 

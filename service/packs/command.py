@@ -21,6 +21,7 @@ from schemas.errors import Problem, flatten, problem
 from schemas.fields import PeriodField
 from service import jobs
 from service.auth import Principal
+from service.config import upload_limits
 from service.files import atomic_file
 from service.jobs import runner
 from service.jobs.records import new_job
@@ -90,7 +91,7 @@ def _run(tools: runner.Tools, job_id: str, threads: int) -> None:
 
 def _read_inputs(app: Flask, files: tuple[Path, ...]) -> tuple[dict[str, Any], tables.TableInput | None]:
     """A JSON order file, or table files (XLSX, CSV); both checked like uploads."""
-    limit = app.config["MAX_UPLOAD_BYTES"]
+    limits = upload_limits(app.config)
     json_files = [f for f in files if f.suffix.lower() == ".json"]
     if json_files:
         if len(files) > 1:
@@ -109,7 +110,8 @@ def _read_inputs(app: Flask, files: tuple[Path, ...]) -> tuple[dict[str, Any], t
     if not files:
         return {}, None
     try:
-        table = tables.read_table_files({f.name: f.read_bytes()[: limit + 1] for f in files}, max_bytes=limit)
+        files_read = {f.name: f.read_bytes()[: limits.max_bytes + 1] for f in files}
+        table = tables.read_table_files(files_read, limits)
     except tables.TableRejected as rejected:
         problems, places = rejected.listed()
         raise PackCommandError(", ".join(str(f) for f in files), problems=problems, places=places) from None

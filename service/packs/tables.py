@@ -9,11 +9,13 @@ A finance officer fills the template's two sheets (or sends each as a CSV file):
 :func:`read_table_files` turns the files into the raw dicts those schemas load – text stripped, dates
 ``YYYY-MM-DD``, numbers plain decimal strings, empty cells left out – and remembers where each value came
 from: :meth:`TableInput.place` names the sheet, row and column of a schema error's path. Files that cannot
-be read as tables raise :class:`TableRejected` with every problem found. An XLSX is checked like an
-upload (size, ZIP structure, macros, zip bombs, DOCTYPEs) before openpyxl reads it in read-only mode.
+be read as tables raise :class:`TableRejected` with every problem found. Every file is checked under
+the upload limits it is given (``UploadLimits``, the same as a form's; an XLSX's package sizes are the
+``table_*`` ones): its size, and an XLSX's package (ZIP structure, macros, zip bombs, DOCTYPEs) by
+``service.forms.uploads.inspect_package`` before openpyxl reads it in read-only mode.
 
 >>> text = "Līguma Nr.;Pakalpojuma kods;Datums;Vienības\\r\\nL-1;APLP;2020-09-08;2,5\\r\\n"
->>> table = read_table_files({"lines": text.encode("cp1257")}, max_bytes=1000)
+>>> table = read_table_files({"lines": text.encode("cp1257")}, UploadLimits(max_bytes=1000))
 >>> table.lines, table.agreements
 ([{'agreement': 'L-1', 'code': 'APLP', 'date': '2020-09-08', 'units': '2.5'}], None)
 >>> table.place(("lines", 0, "date"))
@@ -48,7 +50,7 @@ from schemas.errors import Problem, problem
 from schemas.parties import TARGET_GROUPS
 from schemas.reimbursement import MAX_LINES
 from service.documents.labels import load_labels
-from service.forms.uploads import MiB, UploadRejected, check_size, inspect_package
+from service.forms.uploads import UploadLimits, UploadRejected, check_size, inspect_package
 from service.packs.summary import LABELS_FILE
 from service.packs.workbook import deterministic_bytes, write_text
 
@@ -67,8 +69,6 @@ __all__ = [
 
 MAX_AGREEMENT_ROWS = 150_000
 XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
-MAX_ENTRIES = 500  # parts of an XLSX package
-MAX_UNPACKED = 200 * MiB  # 150 000 rows of twelve columns unpack to about 90 MiB
 MAX_HEADER_COLUMNS = 200
 LAST_ROW = 1_048_576  # no spreadsheet has more rows
 MAX_PROBLEMS = 100
@@ -340,19 +340,20 @@ class TableInput:
 
 def read_table_files(
     files: Mapping[str, bytes],
+    limits: UploadLimits,
     *,
-    max_bytes: int,
     max_lines: int = MAX_LINES,
     max_agreement_rows: int = MAX_AGREEMENT_ROWS,
 ) -> TableInput:
     """Read uploaded tables: ``files`` maps an upload's field name to its bytes, each an XLSX (one or both
-    sheets) or a CSV (one table, recognised by its headers). Raises :class:`TableRejected`."""
-    limits = {AGREEMENTS.key: max_agreement_rows, LINES.key: max_lines}
+    sheets) or a CSV (one table, recognised by its headers), each checked under ``limits``. Raises
+    :class:`TableRejected`."""
+    row_limits = {AGREEMENTS.key: max_agreement_rows, LINES.key: max_lines}
     problems = _Problems()
     found: dict[str, tuple[dict[str, str], Rows | None]] = {}
     for name, data in files.items():
         try:
-            tables = _read_file(name, data, max_bytes, limits, problems)
+            tables = _read_file(name, data, limits, row_limits, problems)
         except UploadRejected as rejected:
             problems.add({"file": name}, _UPLOAD_CODES.get(rejected.code, rejected.code))
             continue
@@ -377,14 +378,14 @@ def read_table_files(
 
 
 def _read_file(
-    name: str, data: bytes, max_bytes: int, limits: dict[str, int], problems: _Problems
+    name: str, data: bytes, upload_limits: UploadLimits, limits: dict[str, int], problems: _Problems
 ) -> list[tuple[Table, str, Rows | None]]:
     """The tables of one file: an XLSX's sheets, or the one table of a CSV."""
     if not data:
         raise UploadRejected("upload.empty")
-    check_size(data, max_bytes)
+    check_size(data, upload_limits.max_bytes)
     if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(name, data, limits, problems)
+        return _read_xlsx(name, data, upload_limits, limits, problems)
     if b"\0" in data:  # UTF-16 text, an old .xls, a PDF …: not a CSV table
         raise UploadRejected("upload.unknown_type", "binary data")
     table = _read_csv(name, data, limits, problems)
@@ -392,10 +393,10 @@ def _read_file(
 
 
 def _read_xlsx(
-    name: str, data: bytes, limits: dict[str, int], problems: _Problems
+    name: str, data: bytes, upload_limits: UploadLimits, limits: dict[str, int], problems: _Problems
 ) -> list[tuple[Table, str, Rows | None]]:
     """The sheets "Līgumi" and "Rindas" of a workbook, checked as a package before openpyxl opens it."""
-    inspect_package(data, XLSX_MAIN, max_entries=MAX_ENTRIES, max_total=MAX_UNPACKED)
+    inspect_package(data, upload_limits.for_tables(), main_type=XLSX_MAIN, refuse_external=False)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of errors on a malformed workbook
