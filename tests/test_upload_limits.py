@@ -18,6 +18,7 @@ from service.cli import main
 from service.config import UPLOAD_SETTINGS, SettingsError, from_environment, upload_limits
 from service.forms.docx_form import make_docx_form
 from service.forms.uploads import UploadLimits, UploadRejected
+from service.store import database
 from tests.helpers import SAMPLES, load_sample
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,12 +90,12 @@ def small_app(tmp_path, monkeypatch, request):
             "JOBS_DIR": tmp_path / "jobs",
         }
     )
-    with app.extensions["veidlapas.db"].session() as session:
+    with database(app).session() as session:
         _, token = accounts.add_user(session, "administrator.bauska", "administrator", "bauska")
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     yield client, SMALL[variable][1]
-    app.extensions["veidlapas.db"].engine.dispose()
+    database(app).engine.dispose()
 
 
 @pytest.mark.parametrize("small_app", sorted(SMALL), indirect=True)
