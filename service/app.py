@@ -11,6 +11,10 @@ from schemas import catalogue, municipalities, projects
 from service import api, auth, documents, i18n, jobs, security, store
 from service.config import from_environment
 from service.logs import configure_logging
+from service.packs.job import PackJob
+
+#: The kinds of background job the application runs.
+JOB_KINDS = (PackJob,)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -36,7 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     i18n.check_catalogs()
     documents.init_app(app)
     store.init_app(app)
-    jobs.init_app(app)
+    jobs.init_app(app, JOB_KINDS)
     auth.init_app(app)
     api.init_app(app)
     security.init_app(app)

@@ -163,10 +163,11 @@ def pack(files: tuple[Path, ...], output: Path, lang: str, **options) -> None:
 def worker(concurrency: int, loglevel: str, name: str) -> None:
     """Start a Celery worker for pack jobs (VEIDLAPAS_JOBS=celery: broker, shared database and folder)."""
     from service import create_app
-    from service.jobs import celery_app, runner
+    from service.jobs import celery_app
+    from service.jobs.runner import Runner
 
     app = _setup(create_app)
-    celery_app.tools = runner.Tools.from_settings(jobs.settings(app))
+    celery_app.runner = Runner.from_settings(jobs.settings(app))
     celery = celery_app.make_celery(app.config)
     celery.worker_main(
         [

@@ -2,14 +2,59 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from service.forms.uploads import DEFAULT_LIMITS, UploadLimits
-
 ROOT = Path(__file__).resolve().parent.parent
+MiB = 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadLimits:
+    """How big an upload may be and how much it may hold, for every reader of uploads
+    (``service.forms.uploads`` and the table reader). The defaults are the embedded settings;
+    :func:`upload_limits` reads each from its ``VEIDLAPAS_*`` variable (docs/configuration.md)."""
+
+    #: One uploaded file, in bytes.
+    max_bytes: int = 10_000_000
+    #: Members of a form's package (a DOCX form the service makes has about 20).
+    max_entries: int = 200
+    #: A form's package unpacked, all its members together, as its ZIP directory declares them.
+    max_unpacked: int = 50_000_000
+    #: One member of a form's package unpacked: the most of one part a reader holds at once.
+    max_part: int = 20_000_000
+    #: Unpacked : packed, of one member or of the whole package; counted only above ``RATIO_FLOOR``.
+    max_ratio: int = 100
+    #: The XML the inspection itself reads whole: ``[Content_Types].xml`` and the ``.rels`` parts.
+    max_xml_part: int = 1 * MiB
+    #: Members of a table's package (an XLSX).
+    table_max_entries: int = 500
+    #: A table's package unpacked: 150 000 rows of twelve columns unpack to about 90 MiB.
+    table_max_unpacked: int = 200 * MiB
+    #: Wall-clock seconds of the child process that parses an upload.
+    parse_timeout_s: int = 10
+    #: Address-space limit of that child process, in bytes.
+    parse_memory_bytes: int = 512 * MiB
+
+    def for_tables(self) -> UploadLimits:
+        """These limits with a table's package sizes: an XLSX holds far more than a form, and one sheet may
+        be nearly all of it, so its largest member is bounded by the total alone.
+
+        >>> UploadLimits(table_max_entries=7).for_tables().max_entries
+        7
+        """
+        return dataclasses.replace(
+            self,
+            max_entries=self.table_max_entries,
+            max_unpacked=self.table_max_unpacked,
+            max_part=self.table_max_unpacked,
+        )
+
+
+DEFAULT_LIMITS = UploadLimits()
 
 
 class SettingsError(ValueError):

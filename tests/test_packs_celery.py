@@ -21,6 +21,7 @@ from bench.pack_data import pack_order
 from schemas.pack import PackOrderSchema, request_input
 from schemas.reimbursement import ReimbursementRequestSchema
 from service import create_app
+from service.jobs.celery_app import PART
 from service.store import database
 from service.store.models import JobPart
 from tests.processes import VeidlapasProcess
@@ -82,7 +83,7 @@ class Worker(VeidlapasProcess):
         super().__init__(args, {**os.environ, **settings}, log, lambda: b" ready." in log.read_bytes())
 
     def parts_made(self) -> int:
-        return self.log.read_text(errors="replace").count("veidlapas.pack.part[")
+        return self.log.read_text(errors="replace").count(f"{PART}[")
 
 
 @pytest.fixture

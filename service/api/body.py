@@ -13,16 +13,21 @@ from service.jsondata import InvalidJson, parse_json
 
 def json_body() -> Any:
     """The request's JSON body, or a 415/400/413 problem."""
+    config = current_app.config
+    try:
+        return parse_json(json_text(), config["MAX_JSON_DEPTH"], config["MAX_JSON_ITEMS"])
+    except InvalidJson as exc:
+        raise RequestProblem(400, exc.problem) from None
+
+
+def json_text() -> str:
+    """The request's JSON body as text, not yet parsed, or a 415/400/413 problem."""
     if not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
         raise RequestProblem(415, problem("body.media_type"))
     raw = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH: larger is 413
     if not raw.strip():
         raise RequestProblem(400, problem("body.empty"))
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise RequestProblem(400, problem("body.encoding")) from None
-    try:
-        return parse_json(text, current_app.config["MAX_JSON_DEPTH"], current_app.config["MAX_JSON_ITEMS"])
-    except InvalidJson as exc:
-        raise RequestProblem(400, exc.problem) from None

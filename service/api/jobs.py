@@ -16,14 +16,14 @@ from service.api.problems import PROBLEM_JSON, RequestProblem, language
 from service.api.schemas import JobArgsSchema, JobSchema, ProblemSchema
 from service.auth import authorize, scope
 from service.i18n import translate
-from service.jobs.runner import ACTIVE
+from service.jobs.records import ACTIVE
 from service.jobs.storage import JobFiles
 from service.store import database
 from service.store.models import Job, utcnow
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1", description="Background jobs and their results")
 
-ZIP = "application/zip"
+ZIP = "application/zip"  # the documented result: a pack
 
 
 def job_view(job: Job) -> dict[str, Any]:
@@ -116,9 +116,9 @@ def download_result(job_id):
         job = scope().get(session, Job, job_id)
         if job.state in ACTIVE:
             raise RequestProblem(409, problem("job.not_finished", state=job.state))
-        path = JobFiles(jobs.folder(), job_id).result
+        path = jobs.files(job).result
         if job.state != "succeeded" or job.deleted_at is not None or not path.exists():
             raise RequestProblem(410, problem("job.no_result", state=job.state))
-        audit.record(session, user, "downloaded", "pack", job.id, sha256=job.result_sha256)
-        name = job.result_name
-    return send_file(path, mimetype=ZIP, as_attachment=True, download_name=name, max_age=0)
+        audit.record(session, user, "downloaded", job.kind, job.id, sha256=job.result_sha256)
+        name, media_type = job.result_name, jobs.media_type(job)
+    return send_file(path, mimetype=media_type, as_attachment=True, download_name=name, max_age=0)

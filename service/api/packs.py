@@ -13,23 +13,21 @@ import io
 import re
 
 from flask import current_app, request, send_file
-from marshmallow import ValidationError
 
-from schemas.errors import flatten, problem
+from schemas.errors import problem
 from schemas.pack import PackOrderSchema
 from service import audit, jobs
 from service.api.blueprint import Blueprint
-from service.api.body import json_body
+from service.api.body import json_text
 from service.api.jobs import job_view
 from service.api.problems import PROBLEM_JSON, RequestProblem, problem_response
 from service.api.schemas import JobSchema, ProblemSchema
 from service.auth import authorize
-from service.config import upload_limits
-from service.jobs.records import existing_job, new_job
+from service.jobs.records import existing_job
 from service.jobs.storage import JobFiles
-from service.jsondata import InvalidJson, parse_json
 from service.packs import tables
-from service.packs.order import take_order
+from service.packs.job import new_pack_job
+from service.packs.order import OrderInput, OrderLimits, OrderRejected, read_order
 from service.store import database
 from service.store.models import Job
 
@@ -90,31 +88,28 @@ def order_pack():
     if key is not None and not IDEMPOTENCY_KEY.match(key):
         raise RequestProblem(400, problem("idempotency.invalid"))
     try:
-        body, table = _order_body()
-    except tables.TableRejected as rejected:
-        return _table_problem(rejected)
-    if isinstance(body, dict):
+        inputs = _order_input()
+    except OrderRejected as rejected:
+        return _rejected(rejected)
+    if isinstance(body := inputs.body, dict):
         body.setdefault("municipality", user.municipality)
         if isinstance(body["municipality"], str) and body["municipality"] != user.municipality:
             raise RequestProblem(403, problem("municipality.not_yours", code=user.municipality))
     db = database()
     with db.session() as session:
         try:
-            order = take_order(body, session, table)
-        except ValidationError as error:
-            problems = flatten(error.messages)
-            audit.record(
-                session, user, "validated", "pack", outcome="invalid", detail={"problems": len(problems)}
-            )
-            places = [table.place(path) for path, _ in problems] if table else None
-            return problem_response(422, errors=problems, places=places)
+            order = inputs.take(session)
+        except OrderRejected as rejected:
+            detail = {"problems": len(rejected.problems)}
+            audit.record(session, user, "validated", "pack", outcome="invalid", detail=detail)
+            return _rejected(rejected)
         existing = existing_job(session, user.municipality, key, order.sha256)
         if existing is not None:
             if key and existing.input_sha256 != order.sha256:
                 raise RequestProblem(422, problem("idempotency.conflict"))
             return job_view(existing), 200
         backend = jobs.backend()
-        job = new_job(session, user, backend.name, order, jobs.folder(), key)
+        job = new_pack_job(session, user, backend.name, order, jobs.folder(), key)
     try:
         backend.submit(job.id)
     except Exception as error:  # the broker is down: the job cannot start, and says so
@@ -143,27 +138,19 @@ def input_template():
     )
 
 
-def _order_body():
-    """The order (JSON, or the multipart field ``order``) and the uploaded tables, read and checked."""
+def _order_input() -> OrderInput:
+    """The order (a JSON body, or the multipart field ``order``) and the uploaded tables, read and checked."""
+    limits = OrderLimits.of(current_app.config)
     if request.mimetype != "multipart/form-data":
-        return json_body(), None
-    config = current_app.config
-    limits = upload_limits(config)
-    request.max_content_length = 2 * limits.max_bytes + 64 * 1024
-    raw = request.form.get("order")
-    if raw is None:
+        return read_order(json_text(), {}, limits)
+    request.max_content_length = 2 * limits.table_bytes + 64 * 1024
+    text = request.form.get("order")
+    if text is None:
         raise RequestProblem(400, problem("pack.order_missing"))
-    try:
-        body = parse_json(raw, config["MAX_JSON_DEPTH"], config["MAX_JSON_ITEMS"])
-    except InvalidJson as exc:
-        raise RequestProblem(400, exc.problem) from None
-    files = {name: upload.stream.read(limits.max_bytes + 1) for name, upload in request.files.items()}
-    if not files:
-        return body, None
-    return body, tables.read_table_files(files, limits)
+    files = {name: upload.stream.read(limits.table_bytes + 1) for name, upload in request.files.items()}
+    return read_order(text, files, limits)
 
 
-def _table_problem(rejected: tables.TableRejected):
-    """422 for files that cannot be read as tables: each problem with its sheet, row and column."""
-    errors, places = rejected.listed()
-    return problem_response(422, errors=errors, places=places)
+def _rejected(rejected: OrderRejected):
+    """The order's problems as problem+json: each with its sheet, row and column when from a file."""
+    return problem_response(rejected.status, errors=rejected.problems, places=rejected.places)

@@ -1,4 +1,5 @@
-"""Background jobs: one interface (``submit``), two backends running the same steps (``runner``).
+"""Background jobs: one interface (``submit``), two backends running the same steps (``runner``) of
+whatever kinds the application runs (``kinds``; a reimbursement pack is one, in ``service.packs.job``).
 
 ``local`` (the default) runs jobs inside the service with a pool of worker processes, SQLite and files
 in the instance folder; ``celery`` sends them to Celery workers through Redis, with PostgreSQL and a job
@@ -9,14 +10,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Protocol
 
 from flask import Flask, current_app
 
-from service.jobs import runner
+from service.jobs import kinds, runner
+from service.jobs.kinds import JobKind
+from service.jobs.storage import JobFiles
 from service.store import database
+from service.store.models import Job
 
 _BACKEND = "veidlapas.jobs"
 _FOLDER = "veidlapas.jobs_dir"
@@ -29,12 +34,12 @@ class Backend(Protocol):
     def submit(self, job_id: str) -> None: ...
 
 
-def init_app(app: Flask) -> None:
-    """The backend the configuration names, and the job folder."""
+def init_app(app: Flask, job_kinds: Sequence[type[JobKind]]) -> None:
+    """The backend the configuration names, the job folder, and the settings to run ``job_kinds``."""
     jobs_dir = Path(app.config["JOBS_DIR"] or Path(app.instance_path) / "jobs")
     os.makedirs(jobs_dir, mode=0o700, exist_ok=True)
     app.extensions[_FOLDER] = jobs_dir
-    step_settings = runner.settings(app.config, database(app).url, jobs_dir)
+    step_settings = runner.settings(app.config, database(app).url, jobs_dir, job_kinds)
     app.extensions[_SETTINGS] = step_settings
     if app.config["JOBS"] == "celery":
         from service.jobs.celery_app import CeleryBackend
@@ -64,5 +69,15 @@ def folder(app: Flask | None = None) -> Path:
 
 
 def settings(app: Flask | None = None) -> dict:
-    """The plain settings a job step needs in any process (``runner.Tools.from_settings``)."""
+    """The plain settings a job step needs in any process (``runner.Runner.from_settings``)."""
     return (app or current_app).extensions[_SETTINGS]
+
+
+def files(job: Job, app: Flask | None = None) -> JobFiles:
+    """The folder of ``job`` in the job storage, its result named as the job's kind names it."""
+    return JobFiles(folder(app), job.id, kinds.get(job.kind).result_file)
+
+
+def media_type(job: Job) -> str:
+    """How the result of ``job`` is served."""
+    return kinds.get(job.kind).media_type

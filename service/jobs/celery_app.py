@@ -1,37 +1,36 @@
 """The scale-out backend: Celery workers on any number of machines, Redis as the broker.
 
-A pack is three kinds of task, all idempotent (see ``runner``): ``prepare`` sends one ``part`` task per
-part, so the documents of one pack are made in parallel across workers; the part that finds every part
-made sends ``assemble``. Tasks are acknowledged late and given back when their worker dies
-(``acks_late``, ``reject_on_worker_lost``), their hard time limit is shorter than Redis's visibility
-timeout (checked in ``config``), one task is taken at a time, and messages are JSON only. No result
-backend: the job's state lives in the database.
+A job of any kind is three tasks, all idempotent (see ``runner``): ``prepare`` sends one ``part`` task
+per part, so the parts of one job are made in parallel across workers; the part that finds every part
+made sends ``assemble``. Each step runs under the same guard as in the local loop (``execution``).
+Tasks are acknowledged late and given back when their worker dies (``acks_late``,
+``reject_on_worker_lost``), their hard time limit is shorter than Redis's visibility timeout (checked in
+``config``), one task is taken at a time, and messages are JSON only. No result backend: the job's state
+lives in the database, its kind in the job's row.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from celery import Celery, Task
 from celery.signals import worker_process_init
 
-from service.jobs import runner
-
-log = logging.getLogger(__name__)
+from service.jobs.execution import guarded
+from service.jobs.runner import NotReady, Runner
 
 QUEUE = "veidlapas"
-PREPARE = "veidlapas.pack.prepare"
-PART = "veidlapas.pack.part"
-ASSEMBLE = "veidlapas.pack.assemble"
+PREPARE = "veidlapas.job.prepare"
+PART = "veidlapas.job.part"
+ASSEMBLE = "veidlapas.job.assemble"
 ASSEMBLY_RETRIES = 600
 
 #: Set by ``veidlapas worker`` before the worker forks its processes.
-tools: runner.Tools | None = None
+runner: Runner | None = None
 
 
 def make_celery(config: dict[str, Any]) -> Celery:
-    """A Celery application for the service's configuration, with the pack tasks registered."""
+    """A Celery application for the service's configuration, with the job tasks registered."""
     celery = Celery("veidlapas", broker=config["BROKER_URL"], set_as_current=False)
     limit = config["TASK_TIME_LIMIT_S"]
     celery.conf.update(
@@ -74,24 +73,12 @@ class CeleryBackend:
 @worker_process_init.connect
 def _fresh_connections(**_: Any) -> None:
     """A forked worker process opens its own database connections."""
-    if tools is not None:
-        tools.database.engine.dispose(close=False)
-
-
-def _guarded(job_id: str, step: str, action) -> Any:
-    """Run a step; anything unexpected fails the job (a task that raised is not given back)."""
-    try:
-        return action()
-    except runner.NotReady:
-        raise
-    except Exception as error:
-        log.error("job %s: %s failed: %s", job_id, step, type(error).__name__)
-        runner.fail(tools, job_id, "job.failed_document", document=step, reason=type(error).__name__)
-        return None
+    if runner is not None:
+        runner.database.engine.dispose(close=False)
 
 
 def _prepare(task: Task, job_id: str) -> None:
-    parts = _guarded(job_id, "prepare", lambda: runner.prepare(tools, job_id))
+    parts = guarded(runner, job_id, "prepare", lambda: runner.prepare(job_id))
     if parts is None:
         return
     for part in parts:
@@ -101,12 +88,12 @@ def _prepare(task: Task, job_id: str) -> None:
 
 
 def _part(task: Task, job_id: str, part: int) -> None:
-    if _guarded(job_id, f"part {part}", lambda: runner.make_part(tools, job_id, part)):
+    if guarded(runner, job_id, f"part {part}", lambda: runner.make_part(job_id, part)):
         task.app.send_task(ASSEMBLE, args=[job_id])
 
 
 def _assemble(task: Task, job_id: str) -> None:
     try:
-        _guarded(job_id, "assemble", lambda: runner.assemble(tools, job_id))
-    except runner.NotReady:
+        guarded(runner, job_id, "assemble", lambda: runner.assemble(job_id))
+    except NotReady:
         raise task.retry(countdown=2) from None

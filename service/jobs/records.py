@@ -1,8 +1,9 @@
-"""Jobs in the database: a new one for an order, or the one the same order made before."""
+"""Jobs in the database: a new one for an input, or the one the same input made before."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,10 +11,9 @@ from sqlalchemy.orm import Session
 from service import audit
 from service.auth import Principal
 from service.jobs.storage import JobFiles
-from service.packs.archive import safe_member_name
-from service.packs.order import Order, canonical
 from service.store.models import Job
 
+ACTIVE = ("queued", "running")
 GONE = ("failed", "cancelled")
 
 
@@ -30,30 +30,32 @@ def existing_job(session: Session, municipality: str, key: str | None, sha256: s
 
 
 def new_job(
-    session: Session, user: Principal, backend: str, order: Order, jobs_dir: Path, key: str | None = None
+    session: Session,
+    user: Principal,
+    *,
+    kind: str,
+    backend: str,
+    data: bytes,
+    sha256: str,
+    jobs_dir: Path,
+    title: str,
+    result_name: str,
+    detail: dict[str, Any],
+    key: str | None = None,
 ) -> Job:
-    """A queued job for ``order``, its input written to the job folder, the order audited."""
-    number = order.request["number"]
+    """A queued job of ``kind`` with ``data`` as its input in the job folder, its creation audited."""
     job = Job(
+        kind=kind,
         municipality=user.municipality,
         user_id=user.id or None,
         backend=backend,
-        input_sha256=order.sha256,
+        input_sha256=sha256,
         idempotency_key=key,
-        title=number,
-        result_name=safe_member_name(f"Kompensacijas pieprasijums {number}.zip"),
+        title=title,
+        result_name=result_name,
     )
     session.add(job)
     session.flush()
-    JobFiles(jobs_dir, job.id).write_input(canonical(order.raw))
-    totals = order.request["totals"]
-    audit.record(
-        session,
-        user,
-        "created",
-        "pack",
-        job.id,
-        sha256=order.sha256,
-        detail={"lines": totals["lines"], "clients": totals["clients"]},
-    )
+    JobFiles(jobs_dir, job.id).write_input(data)
+    audit.record(session, user, "created", kind, job.id, sha256=sha256, detail=detail)
     return job

@@ -1,4 +1,4 @@
-"""A job's folder in the job storage: its input, the documents made so far and the finished pack.
+"""A job's folder in the job storage: its input, the parts made so far and the finished result.
 
 On one machine the storage is the instance folder; across machines it is a volume every web node and
 worker mounts at the same path (``VEIDLAPAS_JOBS_DIR``). Every file is written atomically, so a worker
@@ -12,16 +12,16 @@ from pathlib import Path
 
 from service.files import write_atomically
 
-RESULT_NAME = "pack.zip"
-
 
 class JobFiles:
-    """The files of one job under ``root/<job id>``."""
+    """The files of one job under ``root/<job id>``; the result is named by the job's kind."""
 
-    def __init__(self, root: Path, job_id: str) -> None:
+    def __init__(self, root: Path, job_id: str, result_name: str = "result") -> None:
         if not job_id.isalnum():
             raise ValueError("a job id is letters and digits")
+        self.job_id = job_id
         self.folder = Path(root) / job_id
+        self.result_name = result_name
 
     @property
     def input(self) -> Path:
@@ -29,10 +29,10 @@ class JobFiles:
 
     @property
     def result(self) -> Path:
-        return self.folder / RESULT_NAME
+        return self.folder / self.result_name
 
     def part(self, name: str) -> Path:
-        """A document made for the pack (``client-7.docx``), before it goes into the ZIP."""
+        """A file a part made (``client-7.docx``), before it goes into the result."""
         return self.folder / "parts" / name
 
     def write_input(self, data: bytes) -> None:

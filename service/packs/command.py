@@ -6,9 +6,8 @@ are PDF converters, and the finished pack is copied to the output file atomicall
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,21 +16,21 @@ from flask import Flask
 from marshmallow import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from schemas.errors import Problem, flatten, problem
+from schemas.errors import Problem, problem
 from schemas.fields import PeriodField
 from service import jobs
 from service.auth import Principal
-from service.config import upload_limits
 from service.files import atomic_file
-from service.jobs import runner
-from service.jobs.records import new_job
-from service.jsondata import InvalidJson, parse_json
-from service.packs import tables
-from service.packs.order import take_order
+from service.jobs.execution import execute
+from service.jobs.runner import Runner
+from service.packs.job import PackJob, new_pack_job
+from service.packs.order import OrderInput, OrderLimits, OrderRejected, read_order
 from service.store import database
 from service.store.models import Job
 
 MAX_JSON_BYTES = 20_000_000
+#: What the progress bar says at each stage of the job.
+STAGES = {"parts": "Dokumenti", "assemble": "Kopsavilkums, pack.pdf, ZIP", "end": "Gatavs"}
 
 
 @dataclass
@@ -43,79 +42,78 @@ class PackCommandError(Exception):
     problems: list = field(default_factory=list)
     places: list | None = None
 
+    @classmethod
+    def of(cls, source: Path | str, rejected: OrderRejected) -> PackCommandError:
+        """Problems of the order's content as a table; an input that cannot be read as one line."""
+        if rejected.status == 422:
+            return cls(source, problems=rejected.problems, places=rejected.places)
+        return cls(source, rejected.problems[0][1])
+
 
 def make_pack(app: Flask, files: tuple[Path, ...], output: Path, options: dict[str, Any]) -> Path:
     """Validate the order, make the pack and write it to ``output``."""
-    body, table = _read_inputs(app, files)
-    body.update(_header(options))
-    operator = Principal(0, "cli", "administrator", body["municipality"])
-    db = database(app)
     source = ", ".join(str(f) for f in files) or "--from-acts"
-    with db.session() as session:
+    inputs = _read_inputs(app, files, source)
+    inputs.body.update(_header(options))
+    operator = Principal(0, "cli", "administrator", options["municipality"])
+    with database(app).session() as session:
         try:
-            order = take_order(body, session, table)
-        except ValidationError as error:
-            problems = flatten(error.messages)
-            places = [table.place(path) for path, _ in problems] if table else None
-            raise PackCommandError(source, problems=problems, places=places) from None
-        job = new_job(session, operator, "cli", order, jobs.folder(app))
-    settings = dict(jobs.settings(app))
-    settings["pdf"] = {**settings["pdf"], "size": app.config["PDF_CONVERTERS"]}
-    tools = runner.Tools.from_settings(settings)
-    _run(tools, job.id, app.config["PDF_CONVERTERS"])
-    with db.session() as session:
+            order = inputs.take(session)
+        except OrderRejected as rejected:
+            raise PackCommandError.of(source, rejected) from None
+        job = new_pack_job(session, operator, "cli", order, jobs.folder(app))
+    converters = app.config["PDF_CONVERTERS"]
+    pack_settings = PackJob.settings(app.config, converters=converters)
+    runner = Runner.from_settings({**jobs.settings(app), "kinds": {PackJob.name: pack_settings}})
+    try:
+        _run(runner, job.id, converters)
+    finally:
+        runner.close()
+    with database(app).session() as session:
         finished = session.get(Job, job.id)
         if finished.state != "succeeded":
             raise PackCommandError(source, finished.error() or problem("job.cancelled"))
-    _copy_atomically(tools.files(job.id).result, output)
-    tools.files(job.id).remove()
+    files_of_job = runner.files(job.id, PackJob.name)
+    _copy_atomically(files_of_job.result, output)
+    files_of_job.remove()
     return output
 
 
-def _run(tools: runner.Tools, job_id: str, threads: int) -> None:
-    parts = runner.prepare(tools, job_id) or []
-    data = tools.data(job_id)
+def _run(runner: Runner, job_id: str, threads: int) -> None:
+    """The job's steps in ``threads`` threads (one per converter), its progress as a bar."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=False) as progress:
-        task = progress.add_task("Dokumenti", total=len(data.documents))
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task(STAGES["parts"], total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=STAGES[stage], completed=done, total=total)
+
         with ThreadPoolExecutor(threads) as pool:
-            futures = {pool.submit(runner.make_part, tools, job_id, part): part for part in parts}
-            for future in as_completed(futures):
-                future.result()
-                progress.advance(task, len(data.parts[futures[future]]))
-        progress.update(task, description="Kopsavilkums, pack.pdf, ZIP")
-        with contextlib.suppress(runner.NotReady):  # a document failed: the job says why
-            runner.assemble(tools, job_id)
-        progress.update(task, description="Gatavs")
+            execute(pool, runner, job_id, threads=True, progress=progress)
 
 
-def _read_inputs(app: Flask, files: tuple[Path, ...]) -> tuple[dict[str, Any], tables.TableInput | None]:
+def _read_inputs(app: Flask, files: tuple[Path, ...], source: str) -> OrderInput:
     """A JSON order file, or table files (XLSX, CSV); both checked like uploads."""
-    limits = upload_limits(app.config)
+    limits = OrderLimits.of(app.config, json_bytes=MAX_JSON_BYTES)
     json_files = [f for f in files if f.suffix.lower() == ".json"]
-    if json_files:
-        if len(files) > 1:
-            raise PackCommandError(json_files[0], problem("pack.lines_twice"))
-        if json_files[0].stat().st_size > MAX_JSON_BYTES:
-            raise PackCommandError(json_files[0], problem("body.too_large", max=MAX_JSON_BYTES))
-        try:
-            body = parse_json(json_files[0].read_text(encoding="utf-8"), app.config["MAX_JSON_DEPTH"])
-        except (InvalidJson, UnicodeDecodeError) as error:
-            raise PackCommandError(
-                json_files[0], getattr(error, "problem", problem("body.encoding"))
-            ) from None
-        if not isinstance(body, dict):
-            raise PackCommandError(json_files[0], problem("type.object"))
-        return body, None
-    if not files:
-        return {}, None
+    if json_files and len(files) > 1:
+        raise PackCommandError(json_files[0], problem("pack.lines_twice"))
     try:
-        files_read = {f.name: f.read_bytes()[: limits.max_bytes + 1] for f in files}
-        table = tables.read_table_files(files_read, limits)
-    except tables.TableRejected as rejected:
-        problems, places = rejected.listed()
-        raise PackCommandError(", ".join(str(f) for f in files), problems=problems, places=places) from None
-    return {}, table
+        if json_files:
+            inputs = read_order(_head(json_files[0], MAX_JSON_BYTES + 1), {}, limits)
+        else:
+            inputs = read_order(None, {f.name: _head(f, limits.table_bytes + 1) for f in files}, limits)
+    except OrderRejected as rejected:
+        raise PackCommandError.of(source, rejected) from None
+    if not isinstance(inputs.body, dict):
+        raise PackCommandError(source, problem("type.object"))
+    return inputs
+
+
+def _head(path: Path, size: int) -> bytes:
+    """At most ``size`` bytes of a file: enough to tell it is too large without reading it all."""
+    with open(path, "rb") as source:
+        return source.read(size)
 
 
 def _header(options: dict[str, Any]) -> dict[str, Any]:

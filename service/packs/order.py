@@ -4,12 +4,17 @@ accepted delivery acts of the period — all validated before any job starts.
 The lines come from the order's body, from uploaded CSV/XLSX tables, or from the accepted delivery acts
 (submissions) of the period. The acts of the pack's agreements always go into the pack. The result is
 the job's input: plain JSON, hashed so that the same order finds the same job.
+
+The API (a JSON body, or multipart with tables) and ``veidlapas pack`` (a JSON file, or table files)
+read their raw inputs with the one :func:`read_order`, and take the order with :meth:`OrderInput.take`;
+every refusal is an :class:`OrderRejected` with the status the API answers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas.delivery import DELIVERED, DeliveryActSchema
-from schemas.errors import problem
+from schemas.errors import Problem, flatten, problem
 from schemas.fields import Period
 from schemas.lines import months_touched
 from schemas.pack import PackOrderSchema, request_input
 from schemas.reimbursement import ReimbursementRequestSchema
-from service.packs.tables import TableInput
+from service.config import UploadLimits, upload_limits
+from service.jsondata import InvalidJson, parse_json
+from service.packs.tables import TableInput, TableRejected, read_table_files
 from service.store.models import Submission
 
 ATTACHMENTS = ("Klientu pakalpojumu izklāsti", "Pakalpojumu sniegšanas akti", "Kopsavilkums (summary.xlsx)")
@@ -36,6 +43,85 @@ class Order:
     raw: dict[str, Any]
     sha256: str
     request: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OrderLimits:
+    """The bounds an order's raw inputs are read within; ``json_bytes`` None when the caller bounded the
+    order's JSON itself (a request's size limit)."""
+
+    json_bytes: int | None
+    json_depth: int
+    json_items: int
+    uploads: UploadLimits
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any], json_bytes: int | None = None) -> OrderLimits:
+        return cls(json_bytes, config["MAX_JSON_DEPTH"], config["MAX_JSON_ITEMS"], upload_limits(config))
+
+    @property
+    def table_bytes(self) -> int:
+        """The largest table file."""
+        return self.uploads.max_bytes
+
+
+class OrderRejected(Exception):
+    """An order that cannot be taken: the status the API answers it with, every problem with its path,
+    and — for table files — each problem's place (sheet, row, column)."""
+
+    def __init__(
+        self, status: int, problems: list[tuple[tuple, Problem]], places: list[dict | None] | None = None
+    ) -> None:
+        super().__init__(status, [p for _, p in problems])
+        self.status = status
+        self.problems = problems
+        self.places = places
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    """An order as read: its body (the header, maybe the lists) and the tables of its files, if any."""
+
+    body: Any
+    table: TableInput | None = None
+
+    def take(self, session: Session) -> Order:
+        """:func:`take_order`; every problem as an :class:`OrderRejected` (422), placed in the tables."""
+        try:
+            return take_order(self.body, session, self.table)
+        except ValidationError as error:
+            problems = flatten(error.messages)
+            places = [self.table.place(path) for path, _ in problems] if self.table else None
+            raise OrderRejected(422, problems, places) from None
+
+
+def read_order(text: str | bytes | None, tables: Mapping[str, bytes], limits: OrderLimits) -> OrderInput:
+    """An order from its raw inputs: the order's JSON (None: no JSON at all) and the table files by
+    name (XLSX or CSV, each read to at most ``limits.table_bytes`` + 1).
+
+    Raises :class:`OrderRejected`: 413 for JSON over its limit, 400 for JSON that is not UTF-8 or not
+    JSON, 422 for tables that cannot be read (every problem with its place).
+    """
+    body = {} if text is None else _parse(text, limits)
+    if not tables:
+        return OrderInput(body)
+    try:
+        return OrderInput(body, read_table_files(tables, limits.uploads))
+    except TableRejected as rejected:
+        raise OrderRejected(422, *rejected.listed()) from None
+
+
+def _parse(text: str | bytes, limits: OrderLimits) -> Any:
+    if limits.json_bytes is not None and len(text) > limits.json_bytes:
+        raise OrderRejected(413, [((), problem("body.too_large", max=limits.json_bytes))])
+    try:
+        decoded = text.decode("utf-8") if isinstance(text, bytes) else text
+    except UnicodeDecodeError:
+        raise OrderRejected(400, [((), problem("body.encoding"))]) from None
+    try:
+        return parse_json(decoded, limits.json_depth, limits.json_items)
+    except InvalidJson as error:
+        raise OrderRejected(400, [((), error.problem)]) from None
 
 
 def canonical(raw: dict[str, Any]) -> bytes:
