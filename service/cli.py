@@ -245,7 +245,10 @@ def revoke(username: str) -> None:
 
 @users.command("demo")
 def demo() -> None:
-    """Once: a demo administrator (municipality bauska); prints its token, kept in the instance folder."""
+    """Once: a demo administrator (municipality bauska), its token kept in the instance folder.
+
+    Prints where the token is, never the token: ``make run`` runs this where the server's output (the
+    logs) goes."""
     from service import create_app
 
     app = _setup(create_app)
@@ -256,7 +259,7 @@ def demo() -> None:
             write_atomically(keep, issued.encode())
             keep.chmod(0o600)
     if keep.exists():
-        click.echo(f"Demo administrator {DEMO_USER} (bauska); token in {keep}:\n  {keep.read_text()}")
+        click.echo(f"Demo administrator {DEMO_USER} (bauska): its token is in {keep} (only you may read it).")
 
 
 @contextmanager
