@@ -50,6 +50,7 @@ MESSAGES: dict[str, str] = {
     "body.constant": N_("{constant} is not allowed in JSON data."),
     "body.too_deep": N_("The data is nested more than {max} levels deep."),
     "body.number_too_long": N_("A number in the data has too many digits."),
+    "body.number_out_of_range": N_("The number cannot be read: its exponent is too large or too small."),
     "body.too_large": N_("The data are larger than the service accepts ({max} bytes)."),
     "body.too_many_items": N_("A list in the data has more than {max} items."),
     "body.empty": N_("The body is empty: send the document's data as JSON."),

@@ -286,7 +286,8 @@ def _load(kind: DocumentKind, file: Path, lang: str) -> dict:
         click.echo(f"{file}: {translate(problem('body.encoding'), lang)[1]}", err=True)
         sys.exit(EXIT_INVALID)
     except InvalidJson as exc:
-        click.echo(f"{file}: {translate(exc.problem, lang)[1]}", err=True)
+        where = f"{json_pointer(exc.path)}: " if exc.path else ""
+        click.echo(f"{file}: {where}{translate(exc.problem, lang)[1]}", err=True)
         sys.exit(EXIT_INVALID)
     except ValidationError as exc:
         _print_problems(file, flatten(exc.messages), lang)

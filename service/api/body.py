@@ -22,7 +22,12 @@ def json_body() -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise RequestProblem(400, problem("body.encoding")) from None
+    return parsed(text)
+
+
+def parsed(text: str) -> Any:
+    """JSON text of a request (a body, or a form field such as a pack's ``order``), or a 400 problem."""
     try:
         return parse_json(text, current_app.config["MAX_JSON_DEPTH"], current_app.config["MAX_JSON_ITEMS"])
     except InvalidJson as exc:
-        raise RequestProblem(400, exc.problem) from None
+        raise RequestProblem(400, exc.problem, path=exc.path) from None

@@ -19,14 +19,13 @@ from marshmallow import ValidationError
 from schemas.errors import flatten, problem
 from schemas.pack import PackOrderSchema
 from service import audit, jobs
-from service.api.body import json_body
+from service.api.body import json_body, parsed
 from service.api.jobs import job_view
 from service.api.problems import PROBLEM_JSON, RequestProblem, problem_response
 from service.api.schemas import JobSchema, ProblemSchema
 from service.auth import authorize
 from service.jobs.records import existing_job, new_job
 from service.jobs.storage import JobFiles
-from service.jsondata import InvalidJson, parse_json
 from service.packs import tables
 from service.packs.order import take_order
 from service.store.models import Job
@@ -150,10 +149,7 @@ def _order_body():
     raw = request.form.get("order")
     if raw is None:
         raise RequestProblem(400, problem("pack.order_missing"))
-    try:
-        body = parse_json(raw, config["MAX_JSON_DEPTH"], config["MAX_JSON_ITEMS"])
-    except InvalidJson as exc:
-        raise RequestProblem(400, exc.problem) from None
+    body = parsed(raw)
     files = {
         name: upload.stream.read(config["MAX_UPLOAD_BYTES"] + 1) for name, upload in request.files.items()
     }

@@ -47,12 +47,14 @@ DETAILS = {
 
 
 class RequestProblem(Exception):
-    """A request the service refuses, with its HTTP status and coded problems."""
+    """A request the service refuses, with its HTTP status and coded problems (at ``path`` in the body)."""
 
-    def __init__(self, status: int, *problems: Problem, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, *problems: Problem, headers: dict[str, str] | None = None, path: tuple = ()
+    ) -> None:
         super().__init__(*problems)
         self.status = status
-        self.problems = [((), p) for p in problems]
+        self.problems = [(path, p) for p in problems]
         self.headers = headers or {}
 
 
