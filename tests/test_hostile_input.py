@@ -6,12 +6,15 @@ tried against a real ``veidlapas serve`` in tests/test_server.py.)
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from service.cli import main
+from service.packs.tables import TableRejected, read_table_files
 from tests.helpers import ADULT_SUPPORT_PERSON, SAMPLES, load_sample
 
 HUGE_EXPONENT = "1e99999999999999999999"
@@ -45,3 +48,44 @@ def test_an_unreadable_number_in_a_file_is_named_by_the_command_line_with_its_pa
     result = CliRunner().invoke(main, ["validate", "support-plan", str(source), "--lang", "en"])
     assert result.exit_code == 1
     assert "/services/0/quantity: The number cannot be read" in result.output
+
+
+# --- CSV fields beyond csv.field_size_limit(): the table's problem wherever the reader meets them --------
+
+LINES_HEADER = "Līguma Nr.;Pakalpojuma kods;Datums;Vienības\r\n"
+OVER_THE_CSV_LIMIT = "x" * (csv.field_size_limit() + 1)
+
+
+def _table_problems(data: bytes) -> list[tuple[dict, str]]:
+    with pytest.raises(TableRejected) as caught:
+        read_table_files({"lines": data}, max_bytes=5_000_000)
+    return [(p.place, p.code) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_csv_header_field_over_the_csv_limit_is_the_tables_problem_at_row_1(quoted):
+    field = f'"{OVER_THE_CSV_LIMIT}"' if quoted else OVER_THE_CSV_LIMIT
+    data = (f"{field};{LINES_HEADER}" + "L-1;APLP;2020-09-01;1\r\n").encode()
+    assert _table_problems(data) == [({"file": "lines", "row": 1}, "table.unreadable")]
+
+
+def test_a_csv_row_field_over_the_csv_limit_is_placed_at_its_sheet_and_row():
+    data = (
+        LINES_HEADER + "L-1;APLP;2020-09-01;1\r\n" + f"L-1;{OVER_THE_CSV_LIMIT};2020-09-02;1\r\n"
+    ).encode()
+    assert _table_problems(data) == [({"file": "lines", "sheet": "Rindas", "row": 3}, "table.unreadable")]
+
+
+def test_an_uploaded_csv_with_a_header_over_the_csv_limit_is_a_422_with_its_place(client):
+    response = client.post(
+        "/api/v1/packs",
+        data={
+            "order": json.dumps({"project": "IBM", "period": "2020-09", "date": "2020-10-08"}),
+            "lines": (io.BytesIO(f"{OVER_THE_CSV_LIMIT};{LINES_HEADER}".encode()), "rindas.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)[:600]
+    assert [(e["code"], e.get("file"), e.get("row")) for e in response.json["errors"]] == [
+        ("table.unreadable", "lines", 1)
+    ]
