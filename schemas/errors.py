@@ -96,6 +96,10 @@ MESSAGES: dict[str, str] = {
     "text.too_long": N_("Must be at most {max} characters long."),
     "text.control_character": N_("Contains a control character (code {char}) that a document cannot hold."),
     "text.surrogate": N_("Contains an invalid (unpaired surrogate) character."),
+    "text.format_character": N_(
+        "Contains an invisible formatting character (code {char}), such as a text direction control, "
+        "that could make the text look other than it is."
+    ),
     "text.line_break": N_("May not contain line breaks."),
     # Numbers and money.
     "number.special": N_("NaN and infinity are not numbers."),

@@ -193,6 +193,22 @@ CASES: dict[str, Case] = {
     "line_separator_raw": Case(
         value_at(NAME, "Ēriks\u2028Gailītis"), 422, {("/client/name", "text.control_character")}
     ),
+    # Format characters (Cf): a bidi override in a number would fake a file name's extension.
+    "right_to_left_override_in_the_number": Case(
+        value_at(("number",), "IAP-1\u202efdp.exe"), 422, {("/number", "text.format_character")}
+    ),
+    "right_to_left_isolate_in_name": Case(
+        literal_at(NAME, '"\\u2067Ēriks\\u2069"'), 422, {("/client/name", "text.format_character")}
+    ),
+    "zero_width_space_in_name": Case(
+        value_at(NAME, "Ēriks\u200bGailītis"), 422, {("/client/name", "text.format_character")}
+    ),
+    "soft_hyphen_in_the_number": Case(
+        value_at(("number",), "IAP-20\u00ad20"), 422, {("/number", "text.format_character")}
+    ),
+    "byte_order_mark_in_name": Case(
+        value_at(NAME, "\ufeffĒriks"), 422, {("/client/name", "text.format_character")}
+    ),
     "name_300000_characters": Case(value_at(NAME, "Ē" * 300_000), 422, {("/client/name", "text.too_long")}),
     "null_name": Case(value_at(NAME, None), 422, {("/client/name", "null")}),
     "number_for_personal_code": Case(

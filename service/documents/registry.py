@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from schemas.agreement import AgreementSchema
 from schemas.delivery import DeliveryActSchema
 from schemas.plan import SupportPlanSchema
 from schemas.reimbursement import ReimbursementRequestSchema
+from service.files import safe_file_name
 
 
 @dataclass(frozen=True)
@@ -29,17 +29,6 @@ class DocumentKind:
     template: str
     context: str
     file_name: Callable[[dict[str, Any]], str]
-
-
-def safe_file_name(text: str) -> str:
-    """A file name part without path separators or control characters.
-
-    >>> safe_file_name('IAP-2020/014 "x"')
-    'IAP-2020-014 x'
-    """
-    text = re.sub(r"[\\/]+", "-", text)
-    text = re.sub(r'[:*?"<>|\x00-\x1f\x7f]+', "", text)
-    return " ".join(text.split()).strip(" .-")[:80] or "dokuments"
 
 
 KINDS: dict[str, DocumentKind] = {
