@@ -54,6 +54,14 @@ MESSAGES: dict[str, str] = {
     "body.too_large": N_("The data are larger than the service accepts ({max} bytes)."),
     "body.too_many_items": N_("A list in the data has more than {max} items."),
     "body.empty": N_("The body is empty: send the document's data as JSON."),
+    # The HTTP request itself, refused by the server before the application sees it.
+    "request.malformed": N_("The request is not a well-formed HTTP request."),
+    "request.headers_too_large": N_(
+        "The request's headers are larger than the service accepts ({max} bytes)."
+    ),
+    "request.not_implemented": N_(
+        "The server does not support what the request asks for (e.g. its transfer coding)."
+    ),
     # Access.
     "auth.missing": N_("Send a bearer token: Authorization: Bearer <token>."),
     "auth.invalid": N_("The token is not valid: unknown, expired or revoked."),

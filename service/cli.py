@@ -51,10 +51,9 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
 def serve(host: str, port: int, threads: int) -> None:
-    """Serve the API (waitress)."""
-    from waitress import serve as waitress_serve
-
+    """Serve the API (waitress; its own error answers are problem+json too)."""
     from service import create_app
+    from service.server import serve as serve_app
 
     app = _setup(create_app)
     base = f"http://{host}:{port}"
@@ -70,7 +69,7 @@ def serve(host: str, port: int, threads: int) -> None:
     resume = getattr(app.extensions["veidlapas.jobs"], "resume", None)
     if resume and (resumed := resume()):
         click.echo(f"Resuming {len(resumed)} unfinished job(s).")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="veidlapas")
+    serve_app(app, host=host, port=port, threads=threads)
 
 
 @main.command()
