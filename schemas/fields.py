@@ -68,7 +68,7 @@ class Text(Coded, fields.String):
     """A line (or, with ``multiline``, a paragraph) of text fit to print in a document.
 
     Rejects control characters (line breaks only where allowed), format characters (Unicode Cf: bidi
-    controls such as U+202E, which can make "Akts 1\u202efdp.exe" show as "Akts 1exe.pdf", and the BOM
+    controls such as U+202E, which can make "Akts 1\\u202efdp.exe" show as "Akts 1exe.pdf", and the BOM
     everywhere; zero-width characters and soft hyphens in a line — see
     :data:`PARAGRAPH_FORMAT_CHARACTERS`), unpaired surrogates, empty strings unless ``allow_empty``, and
     anything longer than ``max_length``. Text is kept verbatim.

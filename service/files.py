@@ -56,16 +56,16 @@ def safe_file_name(
     """A file name (or one part of a path) that shows what it is wherever it is saved or unpacked.
 
     Format characters (Unicode Cf: bidi controls, zero-width characters, soft hyphens, BOM) are dropped:
-    U+202E would show "Akts 1\u202efdp.exe" as "Akts 1exe.pdf". Every other unprintable character
+    U+202E would show "Akts 1\\u202efdp.exe" as "Akts 1exe.pdf". Every other unprintable character
     (controls, line separators, odd spaces) counts as a space; path separators become "-", characters
     Windows refuses are dropped, spaces are collapsed, ".." becomes ".", and the name never starts or
     ends with a space, "." or "-", is never a Windows device name, is at most ``max_length`` characters
     (keeping a short extension) and is never empty (``empty``). With ``ascii_only`` (ZIP members) letters
     are folded to ASCII and every run of other characters becomes one "-".
 
-    >>> safe_file_name('IAP-2020/014 "x"'), safe_file_name("Akts 1\u202efdp.exe"), safe_file_name("\u200b")
+    >>> safe_file_name('IAP-2020/014 "x"'), safe_file_name("Akts 1\\u202efdp.exe"), safe_file_name("\\u200b")
     ('IAP-2020-014 x', 'Akts 1fdp.exe', 'dokuments')
-    >>> safe_file_name("Ģirts Ķēniņš\u00ad\tā", ascii_only=True), safe_file_name("CON.pdf")
+    >>> safe_file_name("Ģirts Ķēniņš\\u00ad\\tā", ascii_only=True), safe_file_name("CON.pdf")
     ('Girts-Kenins-a', '_CON.pdf')
     """
     text = "".join(_visible(char) for char in text)
