@@ -8,7 +8,7 @@ MO    := $(PO:.po=.mo)
 HOST  ?= 127.0.0.1
 PORT  ?= 8000
 
-.PHONY: run test lint lang messages bench system clean
+.PHONY: run test fuzz lint lang messages bench system clean
 
 run: $(READY) lang ## serve on http://$(HOST):$(PORT) with the samples and a demo administrator
 	@$(BIN)/veidlapas users demo
@@ -17,6 +17,12 @@ run: $(READY) lang ## serve on http://$(HOST):$(PORT) with the samples and a dem
 test: $(READY) lang ## the whole suite, lint included
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+FUZZ_EXAMPLES ?= 300
+fuzz: $(READY) lang ## a deeper schemathesis run with a new seed (FUZZ_SEED=N replays one; FUZZ_EXAMPLES)
+	@seed=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	 echo "fuzz seed $$seed, $(FUZZ_EXAMPLES) examples an operation (replay: make fuzz FUZZ_SEED=$$seed)"; \
+	 VEIDLAPAS_FUZZ_SEED=$$seed VEIDLAPAS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/test_fuzz.py -p no:cacheprovider
 
 lint: $(READY)
 	$(BIN)/ruff check .

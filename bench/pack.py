@@ -48,7 +48,6 @@ from pathlib import Path
 from typing import Any
 
 from service import jobs
-from service.store import database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = "RESULT "
@@ -239,7 +238,8 @@ class BenchFailed(Exception):
 def run_scenario(body_path: Path, workers: int, batch: int | None, timeout_s: float) -> dict[str, Any]:
     """Make one pack through the API; the figures as a dict."""
     tree = Tree().start()
-    from service import accounts, create_app  # imported here: the tree sampler sees their memory too
+    from bench.client import signed_in  # imported here: the tree sampler sees their memory too
+    from service import create_app
 
     body = body_path.read_bytes()
     result: dict[str, Any] = {"order_bytes": len(body), "workers": workers, "load": os.getloadavg()[0]}
@@ -256,10 +256,7 @@ def run_scenario(body_path: Path, workers: int, batch: int | None, timeout_s: fl
         app = create_app(config)
         logging.getLogger("service.requests").setLevel(logging.WARNING)  # not a line per poll
         result["batch"] = app.config["PACK_BATCH"]
-        with database(app).session() as session:
-            _, token = accounts.add_user(session, "bench.bauska", "administrator", "bauska")
-        client = app.test_client()
-        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        client = signed_in(app)
         result["service_ready_mib"] = current_rss_kib() / 1024
 
         tree.sample()

@@ -50,9 +50,18 @@ MESSAGES: dict[str, str] = {
     "body.constant": N_("{constant} is not allowed in JSON data."),
     "body.too_deep": N_("The data is nested more than {max} levels deep."),
     "body.number_too_long": N_("A number in the data has too many digits."),
+    "body.number_out_of_range": N_("The number cannot be read: its exponent is too large or too small."),
     "body.too_large": N_("The data are larger than the service accepts ({max} bytes)."),
     "body.too_many_items": N_("A list in the data has more than {max} items."),
     "body.empty": N_("The body is empty: send the document's data as JSON."),
+    # The HTTP request itself, refused by the server before the application sees it.
+    "request.malformed": N_("The request is not a well-formed HTTP request."),
+    "request.headers_too_large": N_(
+        "The request's headers are larger than the service accepts ({max} bytes)."
+    ),
+    "request.not_implemented": N_(
+        "The server does not support what the request asks for (e.g. its transfer coding)."
+    ),
     # Access.
     "auth.missing": N_("Send a bearer token: Authorization: Bearer <token>."),
     "auth.invalid": N_("The token is not valid: unknown, expired or revoked."),
@@ -95,6 +104,10 @@ MESSAGES: dict[str, str] = {
     "text.too_long": N_("Must be at most {max} characters long."),
     "text.control_character": N_("Contains a control character (code {char}) that a document cannot hold."),
     "text.surrogate": N_("Contains an invalid (unpaired surrogate) character."),
+    "text.format_character": N_(
+        "Contains an invisible formatting character (code {char}), such as a text direction control, "
+        "that could make the text look other than it is."
+    ),
     "text.line_break": N_("May not contain line breaks."),
     # Numbers and money.
     "number.special": N_("NaN and infinity are not numbers."),

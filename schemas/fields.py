@@ -58,11 +58,20 @@ class Coded:
         return ValidationError(problem(code))
 
 
+#: The invisible characters a paragraph may hold: hints a word processor pastes with the text (soft
+#: hyphen, zero-width space, zero-width non-joiner and joiner, word joiner). A line — a name, a number,
+#: an address — holds none: it must be exactly what it looks like, in a document and in a file name.
+PARAGRAPH_FORMAT_CHARACTERS = frozenset("\u00ad\u200b\u200c\u200d\u2060")
+
+
 class Text(Coded, fields.String):
     """A line (or, with ``multiline``, a paragraph) of text fit to print in a document.
 
-    Rejects control characters (line breaks only where allowed), unpaired surrogates, empty strings
-    unless ``allow_empty``, and anything longer than ``max_length``. Text is kept verbatim.
+    Rejects control characters (line breaks only where allowed), format characters (Unicode Cf: bidi
+    controls such as U+202E, which can make "Akts 1\\u202efdp.exe" show as "Akts 1exe.pdf", and the BOM
+    everywhere; zero-width characters and soft hyphens in a line — see
+    :data:`PARAGRAPH_FORMAT_CHARACTERS`), unpaired surrogates, empty strings unless ``allow_empty``, and
+    anything longer than ``max_length``. Text is kept verbatim.
     """
 
     error_codes = {"invalid": "type.string", "invalid_utf8": "type.string"}
@@ -92,6 +101,11 @@ def check_text(text: str, *, max_length: int, multiline: bool) -> None:
     Traceback (most recent call last):
         ...
     marshmallow.exceptions.ValidationError: Contains an invalid (unpaired surrogate) character.
+    >>> check_text("Akts 1\\u202efdp.exe", max_length=20, multiline=False)
+    Traceback (most recent call last):
+        ...
+    marshmallow.exceptions.ValidationError: Contains an invisible formatting character (code U+202E)...
+    >>> check_text("sociālā re\\u00adhabilitācija", max_length=40, multiline=True)
     """
     if len(text) > max_length:
         raise ValidationError(problem("text.too_long", max=max_length))
@@ -104,6 +118,8 @@ def check_text(text: str, *, max_length: int, multiline: bool) -> None:
                 raise ValidationError(problem("text.line_break"))
         elif category == "Cc" or char in "\u2028\u2029":
             raise ValidationError(problem("text.control_character", char=f"U+{ord(char):04X}"))
+        elif category == "Cf" and not (multiline and char in PARAGRAPH_FORMAT_CHARACTERS):
+            raise ValidationError(problem("text.format_character", char=f"U+{ord(char):04X}"))
 
 
 class Choice(Text):
@@ -145,8 +161,8 @@ class Email(Coded, fields.Email):
         self.metadata.setdefault("maxLength", 254)
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
-        if isinstance(value, str) and len(value) > 254:
-            raise ValidationError(problem("text.too_long", max=254))
+        if isinstance(value, str):  # an internationalised domain may hold any letter, but no invisible one
+            check_text(value, max_length=254, multiline=False)
         return super()._deserialize(value, attr, data, **kwargs)
 
     def _validate(self, value) -> None:

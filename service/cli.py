@@ -52,10 +52,9 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
 def serve(host: str, port: int, threads: int) -> None:
-    """Serve the API (waitress)."""
-    from waitress import serve as waitress_serve
-
+    """Serve the API (waitress; its own error answers are problem+json too)."""
     from service import create_app
+    from service.server import serve as serve_app
 
     app = _setup(create_app)
     base = f"http://{host}:{port}"
@@ -71,7 +70,7 @@ def serve(host: str, port: int, threads: int) -> None:
     resume = getattr(jobs.backend(app), "resume", None)
     if resume and (resumed := resume()):
         click.echo(f"Resuming {len(resumed)} unfinished job(s).")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="veidlapas")
+    serve_app(app, host=host, port=port, threads=threads)
 
 
 @main.command()
@@ -241,7 +240,10 @@ def revoke(username: str) -> None:
 
 @users.command("demo")
 def demo() -> None:
-    """Once: a demo administrator (municipality bauska); prints its token, kept in the instance folder."""
+    """Once: a demo administrator (municipality bauska), its token kept in the instance folder.
+
+    Prints where the token is, never the token: ``make run`` runs this where the server's output (the
+    logs) goes."""
     from service import create_app
 
     app = _setup(create_app)
@@ -252,7 +254,7 @@ def demo() -> None:
             write_atomically(keep, issued.encode())
             keep.chmod(0o600)
     if keep.exists():
-        click.echo(f"Demo administrator {DEMO_USER} (bauska); token in {keep}:\n  {keep.read_text()}")
+        click.echo(f"Demo administrator {DEMO_USER} (bauska): its token is in {keep} (only you may read it).")
 
 
 @contextmanager
@@ -279,7 +281,8 @@ def _load(kind: DocumentKind, file: Path, lang: str) -> dict:
         click.echo(f"{file}: {translate(problem('body.encoding'), lang)[1]}", err=True)
         sys.exit(EXIT_INVALID)
     except InvalidJson as exc:
-        click.echo(f"{file}: {translate(exc.problem, lang)[1]}", err=True)
+        where = f"{json_pointer(exc.path)}: " if exc.path else ""
+        click.echo(f"{file}: {where}{translate(exc.problem, lang)[1]}", err=True)
         sys.exit(EXIT_INVALID)
     except ValidationError as exc:
         _print_problems(file, flatten(exc.messages), lang)

@@ -3,6 +3,14 @@ names, personal codes, addresses or document content. JSON lines when ``VEIDLAPA
 
 Unhandled exceptions are reported by type and place only (``service.api.problems``): their messages
 can quote the data that caused them.
+
+Every record is one line, whoever logs it (our code, werkzeug, waitress): both formatters escape every
+character that is not printable — controls (Cc: CR, LF, NUL, ESC …), format characters (Cf: bidi
+overrides, zero-width characters, BOM), line and paragraph separators (Zl, Zp), other spaces than the
+plain one, surrogates, private-use and unassigned code points — so a request path with ``%0d%0a`` cannot
+forge a line (CWE-117) and NUL or U+202E cannot make the log binary or misleading. The text format writes
+them as Python escapes (``\\r``, ``\\x00``, ``\\u202e``), a traceback included; the JSON format as JSON
+escapes, so a collector reads back the very value.
 """
 
 from __future__ import annotations
@@ -17,8 +25,45 @@ from flask import Flask, g, request
 FIELDS = ("method", "path", "status", "ms", "user_id", "municipality")
 
 
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def escape(text: str) -> str:
+    """``text`` with every character that is not printable written as its Python escape.
+
+    >>> escape("GET /x\\r\\nFORGED\\x00 \\u202egpj.exe")
+    'GET /x\\\\r\\\\nFORGED\\\\x00 \\\\u202egpj.exe'
+    >>> escape("Rīga, Ķegums")
+    'Rīga, Ķegums'
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text
+    )
+
+
+def _json_escape(char: str) -> str:
+    """A JSON escape for one character (a surrogate pair beyond the Basic Multilingual Plane)."""
+    code = ord(char)
+    if code > 0xFFFF:
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+class TextFormatter(logging.Formatter):
+    """The text format, one record a line: the whole line escaped."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return escape(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for log collectors."""
+    """One JSON object per line, for log collectors; only printable characters are written raw."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -28,7 +73,11 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update({key: getattr(record, key) for key in FIELDS if hasattr(record, key)})
-        return json.dumps(entry, ensure_ascii=False)
+        line = json.dumps(entry, ensure_ascii=False, default=str)
+        # json.dumps escapes the ASCII controls; what is left unprintable can only sit inside a string.
+        return (
+            line if line.isprintable() else "".join(c if c.isprintable() else _json_escape(c) for c in line)
+        )
 
 
 def configure_logging(app: Flask) -> None:
@@ -37,7 +86,7 @@ def configure_logging(app: Flask) -> None:
     if app.config["LOG_FORMAT"] == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     if not root.handlers:  # leave a host's own set-up (gunicorn, pytest) alone
         root.addHandler(handler)

@@ -1,4 +1,8 @@
-"""The pack benchmark still runs: a tiny pack through the same path as its real scenarios."""
+"""Every benchmark runs, at a tiny size, in every suite run: so none can rot unnoticed.
+
+Each is run as ``make bench`` runs it (``python -m bench.<name>``), in a process of its own, and its
+output is read for the figures it exists to print.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,39 @@ import subprocess
 import sys
 from pathlib import Path
 
+from service.documents import KINDS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_pack_benchmark_makes_a_tiny_pack_and_prints_its_row():
+def run_bench(*arguments: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "bench.pack", "--clients", "3", "--lines-per-client", "2", "--timeout", "120"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+        [sys.executable, "-m", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
     )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    row = next(line for line in done.stdout.splitlines() if line.startswith("| docx-3 |"))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def test_the_document_benchmark_runs_at_a_tiny_size():
+    output = run_bench("bench.render_documents", "--runs", "2", "--rows", "2")
+    for kind in ("support-plan", "service-agreement", "delivery-act", "reimbursement-request"):
+        assert kind in KINDS
+        assert f"POST /api/v1/documents/{kind}" in output
+    assert "plain docxtpl (comparison)" in output and "peak RSS" in output
+
+
+def test_the_pack_benchmark_makes_a_tiny_pack_and_prints_its_row():
+    output = run_bench("bench.pack", "--clients", "3", "--lines-per-client", "2", "--timeout", "120")
+    row = next(line for line in output.splitlines() if line.startswith("| docx-3 |"))
     assert "| 3 | 6 | 5 |" in row  # clients, lines, documents
-    assert "left running {'worker': 0, 'office': 0}" in done.stdout
+    assert "left running {'worker': 0, 'office': 0}" in output
+
+
+def test_the_pdf_benchmark_converts_cold_and_warm():
+    output = run_bench("bench.convert_pdf", "--cold-runs", "1", "--warm-runs", "1")
+    assert "cold (soffice" in output and "warm, pool of 2" in output
+
+
+def test_the_form_reading_benchmark_reads_a_pdf_and_a_docx():
+    output = run_bench("bench.read_forms", "--runs", "1")
+    assert "filled PDF form" in output and "filled DOCX form" in output and "peak RSS" in output

@@ -85,3 +85,24 @@ def test_broken_projects_file_stops_with_a_message(tmp_path, monkeypatch):
         projects.default.cache_clear()
     assert result.exit_code == 2
     assert "/projects/0/esf_share" in result.output and "/projects/0/end" in result.output
+
+
+def test_the_demo_administrator_command_prints_where_the_token_is_not_the_token(tmp_path, monkeypatch):
+    import service
+
+    original = service.create_app
+
+    def isolated_app():
+        app = original({"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "BLOBS_DIR": tmp_path})
+        app.instance_path = str(tmp_path)  # not the checkout's instance folder
+        return app
+
+    monkeypatch.setattr(service, "create_app", isolated_app)
+    outputs = [CliRunner().invoke(main, ["users", "demo"]) for _ in range(2)]
+    keep = tmp_path / "demo-token"
+    token = keep.read_text()
+    assert len(token) >= 32 and keep.stat().st_mode & 0o777 == 0o600
+    for result in outputs:
+        assert result.exit_code == 0, result.output
+        assert str(keep) in result.output and "demo-admin" in result.output
+        assert token not in result.output and token[:8] not in result.output

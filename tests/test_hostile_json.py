@@ -133,6 +133,38 @@ CASES: dict[str, Case] = {
     "number_4000_digits": Case(
         literal_at(QUANTITY, "9" * 4000), 422, {("/services/0/quantity", "number.too_large")}
     ),
+    # Exponents: beyond what Decimal can hold, refused while parsing at the number's JSON pointer; within
+    # it, however large or small, refused by the number fields (never a decimal.InvalidOperation 500).
+    "exponent_beyond_decimal": Case(
+        literal_at(QUANTITY, "1e99999999999999999999"),
+        400,
+        {("/services/0/quantity", "body.number_out_of_range")},
+        exact=True,
+    ),
+    "negative_exponent_beyond_decimal": Case(
+        literal_at(PRICE, "-1E-99999999999999999999"),
+        400,
+        {("/services/0/unit_price", "body.number_out_of_range")},
+        exact=True,
+    ),
+    "exponent_beyond_decimal_as_the_body": Case(
+        raw("1e99999999999999999999"), **body_problem(400, "body.number_out_of_range")
+    ),
+    "exponent_beyond_decimal_as_a_string": Case(
+        value_at(PRICE, "1e99999999999999999999"), 422, {("/services/0/unit_price", "type.number")}
+    ),
+    "money_1e999999": Case(
+        literal_at(PRICE, "1e999999"), 422, {("/services/0/unit_price", "number.too_large")}
+    ),
+    "number_1e999999_as_a_string": Case(
+        value_at(QUANTITY, "1e999999"), 422, {("/services/0/quantity", "number.too_large")}
+    ),
+    "money_minus_1e999999": Case(
+        literal_at(PRICE, "-1e999999"), 422, {("/services/0/unit_price", "number.negative")}
+    ),
+    "money_1e-999999999": Case(
+        literal_at(PRICE, "1e-999999999"), 422, {("/services/0/unit_price", "number.not_positive")}
+    ),
     "boolean_for_number": Case(value_at(QUANTITY, True), 422, {("/services/0/quantity", "type.number")}),
     "boolean_for_money": Case(value_at(PRICE, False), 422, {("/services/0/unit_price", "type.number")}),
     "negative_money_string": Case(
@@ -160,6 +192,22 @@ CASES: dict[str, Case] = {
     ),
     "line_separator_raw": Case(
         value_at(NAME, "Ēriks\u2028Gailītis"), 422, {("/client/name", "text.control_character")}
+    ),
+    # Format characters (Cf): a bidi override in a number would fake a file name's extension.
+    "right_to_left_override_in_the_number": Case(
+        value_at(("number",), "IAP-1\u202efdp.exe"), 422, {("/number", "text.format_character")}
+    ),
+    "right_to_left_isolate_in_name": Case(
+        literal_at(NAME, '"\\u2067Ēriks\\u2069"'), 422, {("/client/name", "text.format_character")}
+    ),
+    "zero_width_space_in_name": Case(
+        value_at(NAME, "Ēriks\u200bGailītis"), 422, {("/client/name", "text.format_character")}
+    ),
+    "soft_hyphen_in_the_number": Case(
+        value_at(("number",), "IAP-20\u00ad20"), 422, {("/number", "text.format_character")}
+    ),
+    "byte_order_mark_in_name": Case(
+        value_at(NAME, "\ufeffĒriks"), 422, {("/client/name", "text.format_character")}
     ),
     "name_300000_characters": Case(value_at(NAME, "Ē" * 300_000), 422, {("/client/name", "text.too_long")}),
     "null_name": Case(value_at(NAME, None), 422, {("/client/name", "null")}),

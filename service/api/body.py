@@ -13,11 +13,15 @@ from service.jsondata import InvalidJson, parse_json
 
 def json_body() -> Any:
     """The request's JSON body, or a 415/400/413 problem."""
-    config = current_app.config
+    return parsed(json_text())
+
+
+def parsed(text: str) -> Any:
+    """JSON text of a request (a body, or a form field), or a 400 problem at the place it names."""
     try:
-        return parse_json(json_text(), config["MAX_JSON_DEPTH"], config["MAX_JSON_ITEMS"])
+        return parse_json(text, current_app.config["MAX_JSON_DEPTH"], current_app.config["MAX_JSON_ITEMS"])
     except InvalidJson as exc:
-        raise RequestProblem(400, exc.problem) from None
+        raise RequestProblem(400, exc.problem, path=exc.path) from None
 
 
 def json_text() -> str:

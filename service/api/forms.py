@@ -22,7 +22,7 @@ from service.api.problems import PROBLEM_JSON, RequestProblem, problem_response
 from service.api.schemas import FormRequestSchema, ProblemSchema, SubmissionArgsSchema, SubmissionSchema
 from service.auth import authorize, scope
 from service.config import upload_limits
-from service.documents.registry import safe_file_name
+from service.files import safe_file_name
 from service.forms.docx_form import make_docx_form
 from service.forms.pdf_form import make_pdf_form
 from service.forms.uploads import UploadRejected

@@ -36,24 +36,29 @@ TITLES = {
     413: N_("The request is too large"),
     415: N_("Unsupported content type"),
     422: N_("The data are not valid"),
+    431: N_("The request's header fields are too large"),
     500: N_("Internal server error"),
+    501: N_("The server does not support this request"),
 }
 DETAILS = {
     404: N_("There is nothing at this address."),
     405: N_("This address does not accept this method."),
     413: N_("The request body is larger than the service accepts."),
+    431: N_("The request's header fields are larger than the service accepts."),
     422: N_("Correct the fields listed in errors and send the data again."),
     500: N_("The service failed to handle this request. It has been logged; try again later."),
 }
 
 
 class RequestProblem(Exception):
-    """A request the service refuses, with its HTTP status and coded problems."""
+    """A request the service refuses, with its HTTP status and coded problems (at ``path`` in the body)."""
 
-    def __init__(self, status: int, *problems: Problem, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, *problems: Problem, headers: dict[str, str] | None = None, path: tuple = ()
+    ) -> None:
         super().__init__(*problems)
         self.status = status
-        self.problems = [((), p) for p in problems]
+        self.problems = [(path, p) for p in problems]
         self.headers = headers or {}
 
     @classmethod
@@ -76,19 +81,37 @@ def problem_response(
     headers: dict[str, str] | None = None,
     places: list[dict[str, Any] | None] | None = None,
 ) -> Response:
-    """A problem+json response in the request's language.
+    """A problem+json response in the request's language (see :func:`problem_body`)."""
+    lang = language()
+    body = problem_body(status, lang, instance=request.path, errors=errors, places=places)
+    response = Response(json.dumps(body, ensure_ascii=False), status, mimetype=PROBLEM_JSON)
+    response.headers["Content-Language"] = lang
+    response.headers.extend(headers or {})
+    return response
+
+
+def problem_body(
+    status: int,
+    lang: str,
+    *,
+    instance: str | None,
+    errors: list[tuple[tuple, str]] = (),
+    places: list[dict[str, Any] | None] | None = None,
+) -> dict[str, Any]:
+    """The RFC 9457 document in ``lang``: the one shape of every error, the application's and the server's.
 
     ``detail`` is the status's standard explanation, or the first problem's message when the
     request failed for one reason only. ``places`` (one per error, or None) adds where each problem
-    sits in an uploaded file: a form's field and page, a table's sheet, row and column.
+    sits in an uploaded file: a form's field and page, a table's sheet, row and column. ``instance`` is
+    the request's path, when there is one.
     """
-    lang = language()
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": gettext(TITLES.get(status, TITLES[500 if status >= 500 else 400]), lang),
         "status": status,
-        "instance": request.path,
     }
+    if instance is not None:
+        body["instance"] = instance
     listed = [
         {
             "path": json_pointer(path),
@@ -105,10 +128,7 @@ def problem_response(
         body["detail"] = listed[0]["message"]
     if listed:
         body["errors"] = listed
-    response = Response(json.dumps(body, ensure_ascii=False), status, mimetype=PROBLEM_JSON)
-    response.headers["Content-Language"] = lang
-    response.headers.extend(headers or {})
-    return response
+    return body
 
 
 def validation_response(error: ValidationError) -> Response:

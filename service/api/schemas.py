@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from functools import cache
 
 from marshmallow import Schema, ValidationError, fields
@@ -108,9 +109,29 @@ class TemplateInfoSchema(Schema):
     )
 
 
+class QueryInteger(Integer):
+    """A whole number in a query string, where every value arrives as text: digits only ("3", "-1"), so
+    " 3", "3.0", "+3" and "3_000" are refused as they would be in JSON.
+
+    >>> QueryInteger().deserialize("3"), QueryInteger().deserialize(3)
+    (3, 3)
+    >>> QueryInteger().deserialize("3.0")
+    Traceback (most recent call last):
+        ...
+    marshmallow.exceptions.ValidationError: Expected a whole number.
+    """
+
+    _digits = re.compile(r"-?[0-9]{1,9}\Z")
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        if isinstance(value, str) and self._digits.match(value):
+            value = int(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class PageArgsSchema(Strict):
-    limit = Integer(load_default=100, validate=in_range(1, 1000))
-    offset = Integer(load_default=0, validate=in_range(0, 1_000_000))
+    limit = QueryInteger(load_default=100, validate=in_range(1, 1000))
+    offset = QueryInteger(load_default=0, validate=in_range(0, 1_000_000))
     since = Moment(metadata={"description": "From this moment (ISO 8601)"})
     until = Moment(metadata={"description": "Before this moment (ISO 8601)"})
 

@@ -10,7 +10,6 @@ read this registry.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from schemas.delivery import DeliveryActSchema
 from schemas.plan import SupportPlanSchema
 from schemas.reimbursement import ReimbursementRequestSchema
 from service.config import ROOT
+from service.files import safe_file_name
 
 SAMPLES = ROOT / "samples"
 
@@ -48,17 +48,6 @@ class DocumentKind:
     def sample_files(self) -> list[Path]:
         """The sample files, in the registry's order."""
         return [SAMPLES / sample for sample in self.samples]
-
-
-def safe_file_name(text: str) -> str:
-    """A file name part without path separators or control characters.
-
-    >>> safe_file_name('IAP-2020/014 "x"')
-    'IAP-2020-014 x'
-    """
-    text = re.sub(r"[\\/]+", "-", text)
-    text = re.sub(r'[:*?"<>|\x00-\x1f\x7f]+', "", text)
-    return " ".join(text.split()).strip(" .-")[:80] or "dokuments"
 
 
 #: Who may render what: social workers write plans, agreements and acts; finance officers agreements,

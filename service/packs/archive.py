@@ -20,9 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import tempfile
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,6 +28,8 @@ from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+
+from service.files import safe_file_name
 
 __all__ = ["MANIFEST_NAME", "DuplicateMember", "Member", "PackWriter", "safe_member_name"]
 
@@ -39,51 +39,6 @@ CHUNK_SIZE = 1 << 20
 COMPRESS_LEVEL = 6
 DEFAULT_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
-# Letters that NFKD does not split into a base letter and combining marks.
-_FOLD = str.maketrans(
-    {
-        "ß": "ss",
-        "ẞ": "SS",
-        "ø": "o",
-        "Ø": "O",
-        "ł": "l",
-        "Ł": "L",
-        "đ": "d",
-        "Đ": "D",
-        "ð": "d",
-        "Ð": "D",
-        "þ": "th",
-        "Þ": "TH",
-        "æ": "ae",
-        "Æ": "AE",
-        "œ": "oe",
-        "Œ": "OE",
-        "ı": "i",
-    }
-)
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_DASHES = re.compile(r"-{2,}")
-_DOTS = re.compile(r"\.{2,}")
-# Device names Windows refuses as file names, with or without an extension.
-_RESERVED = re.compile(r"(?i)^(con|prn|aux|nul|com[0-9]|lpt[0-9]|conin\$|conout\$)(\..*)?$")
-
-
-def _safe_part(part: str) -> str:
-    text = unicodedata.normalize("NFKD", part.translate(_FOLD))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_FOLD)
-    text = _UNSAFE.sub("-", text)
-    text = _DOTS.sub(".", _DASHES.sub("-", text))
-    text = text.strip(".-")
-    if len(text) > MAX_PART_LENGTH:
-        stem, dot, suffix = text.rpartition(".")
-        if dot and stem and len(suffix) <= 10:
-            text = stem[: MAX_PART_LENGTH - len(suffix) - 1].rstrip(".-") + "." + suffix
-        else:
-            text = text[:MAX_PART_LENGTH].rstrip(".-")
-    if _RESERVED.match(text):
-        text = "_" + text
-    return text or "_"
-
 
 def safe_member_name(*parts: str) -> str:
     """A ZIP member name from path parts, safe whatever the parts contain.
@@ -91,7 +46,9 @@ def safe_member_name(*parts: str) -> str:
     Latvian (and other) letters are folded to ASCII; digits, ASCII letters, ``-``, ``_`` and ``.`` are
     kept and every other run of characters becomes one ``-``. A part never starts or ends with ``.`` or
     ``-``, never contains ``..`` or ``/``, is at most 100 characters (keeping a short extension), is never
-    a Windows device name and is never empty. Parts are joined with ``/``.
+    a Windows device name and is never empty. Parts are joined with ``/``. (The rules are
+    ``service.files.safe_file_name``'s, the one for every file name the service makes: format characters
+    such as U+202E are dropped.)
 
     >>> safe_member_name("Ēriks Gailītis", "akts-2020-09.pdf")
     'Eriks-Gailitis/akts-2020-09.pdf'
@@ -107,6 +64,8 @@ def safe_member_name(*parts: str) -> str:
     ('_CON', '_nul.pdf', '_COM1')
     >>> safe_member_name("Anna 😀 Bērziņa"), safe_member_name("😀")
     ('Anna-Berzina', '_')
+    >>> safe_member_name("Akts 1\\u202efdp.exe"), safe_member_name("Z\\u200bX")
+    ('Akts-1fdp.exe', 'ZX')
     >>> safe_member_name("a\\x00b"), safe_member_name("\\x00"), safe_member_name("")
     ('a-b', '_', '_')
     >>> safe_member_name("C:\\\\Windows\\\\system32")
@@ -116,7 +75,9 @@ def safe_member_name(*parts: str) -> str:
     """
     if not parts:
         raise ValueError("a member name needs at least one part")
-    return "/".join(_safe_part(part) for part in parts)
+    return "/".join(
+        safe_file_name(part, ascii_only=True, max_length=MAX_PART_LENGTH, empty="_") for part in parts
+    )
 
 
 class DuplicateMember(ValueError):

@@ -121,7 +121,7 @@ def _parse(text: str | bytes, limits: OrderLimits) -> Any:
     try:
         return parse_json(decoded, limits.json_depth, limits.json_items)
     except InvalidJson as error:
-        raise OrderRejected(400, [((), error.problem)]) from None
+        raise OrderRejected(400, [(error.path, error.problem)]) from None
 
 
 def canonical(raw: dict[str, Any]) -> bytes:

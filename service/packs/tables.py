@@ -501,11 +501,12 @@ def _read_csv(
         except UnicodeDecodeError:
             problems.add({"file": name}, "table.unreadable")
             return None
-    first = text.splitlines()[0] if text.strip() else ""
-    delimiter = max(
-        ";,", key=lambda d: sum(_key(h) in _ALL_HEADERS for h in next(csv.reader([first], delimiter=d)))
-    )
-    table = _recognise(next(csv.reader([first], delimiter=delimiter)))
+    try:
+        delimiter, header = _csv_header(text)
+    except csv.Error:  # e.g. a header longer than csv.field_size_limit(): the table's problem, not a 500
+        problems.add({"file": name, "row": 1}, "table.unreadable")
+        return None
+    table = _recognise(header)
     if table is None:
         raise UploadRejected("upload.unknown_type", "no table's headers")
     place = {"file": name, "sheet": table.sheet}
@@ -532,6 +533,21 @@ def _read_csv(
         problems.add({**place, "row": number + 1}, "table.unreadable")
         return table, table.sheet, None
     return table, table.sheet, rows
+
+
+def _csv_header(text: str) -> tuple[str, list[str]]:
+    """The delimiter (";" or ",": the one that splits the first record into the most known headers) and
+    that record, read as the rows will be read. Raises ``csv.Error``.
+
+    >>> _csv_header("Līguma Nr.;Datums\\n")
+    (';', ['Līguma Nr.', 'Datums'])
+    """
+    headers = {
+        delimiter: next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+        for delimiter in ";,"
+    }
+    delimiter = max(headers, key=lambda d: sum(_key(title) in _ALL_HEADERS for title in headers[d]))
+    return delimiter, headers[delimiter]
 
 
 def _recognise(header: list[str]) -> Table | None:
