@@ -36,4 +36,12 @@ def test_no_personal_data_in_the_logs_of_the_whole_suite(suite_log):
     assert len(suite_log.lines) > 200, "the suite's traffic was not captured"
     text = "\n".join(suite_log.lines)
     leaks = sorted(value for value in personal if value in text)
-    assert leaks == []
+    where = [masked(line, leaks)[:300] for line in suite_log.lines if any(value in line for value in leaks)]
+    assert leaks == [], where[:5]
+
+
+def masked(line: str, values: list[str]) -> str:
+    """A log line with the leaked values blotted out, so the failure says where without repeating them."""
+    for value in values:
+        line = line.replace(value, "***")
+    return line
