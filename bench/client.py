@@ -10,11 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import accounts
+from service.store import database
 
 
 def signed_in(app: Flask, username: str = "bench.bauska") -> FlaskClient:
     """A test client of ``app`` whose requests carry the token of a new Bauska administrator."""
-    with app.extensions["veidlapas.db"].session() as session:
+    with database(app).session() as session:
         _, token = accounts.add_user(session, username, "administrator", "bauska")
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from schemas.errors import problem
 from service.cli import main
+from service.config import UploadLimits
 from service.documents import KINDS
 from service.files import safe_file_name
 from service.i18n import translate
@@ -64,7 +65,7 @@ OVER_THE_CSV_LIMIT = "x" * (csv.field_size_limit() + 1)
 
 def _table_problems(data: bytes) -> list[tuple[dict, str]]:
     with pytest.raises(TableRejected) as caught:
-        read_table_files({"lines": data}, max_bytes=5_000_000)
+        read_table_files({"lines": data}, UploadLimits(max_bytes=5_000_000))
     return [(p.place, p.code) for p in caught.value.problems]
 
 

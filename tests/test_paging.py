@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
+from service.store import database
 from service.store.models import AuditEntry, Job, RegisteredDocument, Submission
 
 START = dt.datetime(2031, 1, 1, 9, 0, tzinfo=dt.UTC)
@@ -66,7 +67,7 @@ LISTINGS: dict[str, tuple[str, Callable[[dt.datetime], object]]] = {
 
 def _store(app, make: Callable[[dt.datetime], object]) -> list[str]:
     """Six rows a minute apart; their ids, newest first."""
-    with app.extensions["veidlapas.db"].session() as session:
+    with database(app).session() as session:
         rows = [make(START + dt.timedelta(minutes=minute)) for minute in range(6)]
         session.add_all(rows)
         session.flush()
