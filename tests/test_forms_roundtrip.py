@@ -20,13 +20,14 @@ import pikepdf
 import pytest
 from docx import Document
 from lxml import etree
+from marshmallow import ValidationError
 from pypdf import PdfReader, PdfWriter
 
 from schemas.delivery import DeliveryActSchema, SessionSchema
 from service.forms import fields as F
 from service.forms.docx_form import W, make_docx_form, read_docx_form
 from service.forms.pdf_form import field_font, make_pdf_form, read_pdf_form
-from tests.helpers import delivery_errors, load_delivery, load_sample
+from tests.helpers import delivery_errors, error_codes, load_delivery, load_sample
 
 ACT = "delivery-act-adult-aplp"
 LATVIAN = "ā č ē ģ ī ķ ļ ņ š ū ž Ā Č Ē Ģ Ī Ķ Ļ Ņ Š Ū Ž"
@@ -156,8 +157,8 @@ def test_field_names_are_the_schema_paths():
 
 def test_choice_labels_are_the_templates_labels():
     labels = tomllib.loads((ROOT / "templates_lv" / "labels.toml").read_text(encoding="utf-8"))
-    assert labels["form"] == F.FORM_LABELS
-    assert labels["status"] == F.STATUS_LABELS
+    assert F.choice_labels("sessions.0.form") == labels["form"]
+    assert F.choice_labels("sessions.39.status") == labels["status"]
 
 
 def test_from_fields_drops_empty_rows_and_fields_and_maps_errors_back_to_rows(act):
@@ -171,9 +172,9 @@ def test_from_fields_drops_empty_rows_and_fields_and_maps_errors_back_to_rows(ac
     values["sessions.30.units"] = "abc"
     values["progress"] = "Pirmā rinda\r\nOtrā rinda\r"
     values["signatures.social_worker.position"] = "  "
-    raw = F.from_fields(values, act["agreement"])
-    rows = F.session_rows(values)
-    assert rows == [*range(1, 13), 30]
+    filled = F.from_fields(values, act["agreement"])
+    raw, rows = filled.act, filled.rows
+    assert rows == F.session_rows(values) == [*range(1, 13), 30]
     assert len(raw["sessions"]) == 13
     assert raw["sessions"][-1] == {
         "date": "2020-09-30",
@@ -186,9 +187,18 @@ def test_from_fields_drops_empty_rows_and_fields_and_maps_errors_back_to_rows(ac
     assert "specialist_register_number" not in raw["sessions"][1]
     assert raw["progress"] == "Pirmā rinda\nOtrā rinda"
     assert raw["signatures"]["social_worker"] == {"name": "Gunta Ņikitina"}
-    errors = delivery_errors(raw)
-    assert errors == {
+    assert delivery_errors(raw) == {
         "/sessions/12/units": ["type.number", "delivery.units_required"],
+        "/signatures/social_worker/position": ["required"],
+    }
+    # what could not be read says so, in place of what the schema said about the text it was given
+    assert [(path, message.code) for path, message in filled.problems] == [
+        (("sessions", 12, "units"), "input.number")
+    ]
+    with pytest.raises(ValidationError) as caught:
+        DeliveryActSchema().load(raw)
+    assert error_codes(F.with_problems(filled.problems, caught.value.messages)) == {
+        "/sessions/12/units": ["input.number"],
         "/signatures/social_worker/position": ["required"],
     }
     assert F.field_for("/sessions/12/units", rows) == ("sessions.30.units", 2)
@@ -210,7 +220,7 @@ def test_made_pdf_reads_back_as_the_act(act, pdf_form):
     assert form["agreement"] == act["agreement"]
     assert form["fields"] == F.to_fields(act)
     assert form["pages"] == {name: F.page_of(name) for name in F.field_names()}
-    raw = F.from_fields(form["fields"], form["agreement"])
+    raw = F.from_fields(form["fields"], form["agreement"]).act
     assert raw == act
     load_delivery(raw)
 
@@ -359,7 +369,7 @@ def test_made_docx_reads_back_as_the_act(act, docx_form):
     form = read_docx_form(docx_form)
     assert form["agreement"] == act["agreement"]
     assert set(form["fields"]) == set(F.field_names())
-    raw = F.from_fields(form["fields"], form["agreement"])
+    raw = F.from_fields(form["fields"], form["agreement"]).act
     assert raw == act
     load_delivery(raw)
 
@@ -419,7 +429,7 @@ def test_docx_edited_and_saved_by_libreoffice(docx_form, tmp_path):
     expected = expected_after(read_docx_form(docx_form)["fields"], FILL, labels=True)
     assert differences(form["fields"], expected) == {}
     assert form["agreement"] == read_docx_form(docx_form)["agreement"]
-    raw = F.from_fields(form["fields"], form["agreement"])
+    raw = F.from_fields(form["fields"], form["agreement"]).act
     assert raw["sessions"][13]["form"] == "majas" and raw["sessions"][13]["status"] == "atcelts"
 
     # And LibreOffice prints the Latvian letters it kept.
