@@ -34,6 +34,15 @@ class ProblemItemSchema(Schema):
     path = fields.String(metadata={"description": "JSON pointer to the field, e.g. /services/2/unit"})
     code = fields.String(metadata={"description": "Stable error code, e.g. personal_code.checksum"})
     message = fields.String(metadata={"description": "Message in the response language"})
+    # Where the problem sits in an uploaded file (problems.problem_response's places).
+    field = fields.String(
+        allow_none=True, metadata={"description": "A filled form's field (none: off the form)"}
+    )
+    page = fields.Integer(metadata={"description": "The form's page, from 1"})
+    file = fields.String(metadata={"description": "The uploaded table's multipart field"})
+    sheet = fields.String(metadata={"description": "The table's sheet"})
+    row = fields.Integer(metadata={"description": "The table's row, from 1"})
+    column = fields.String(metadata={"description": "The table's column heading"})
 
 
 class ProblemSchema(Schema):
