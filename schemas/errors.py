@@ -125,6 +125,21 @@ MESSAGES: dict[str, str] = {
     "month.invalid": N_("Expected a calendar month in the form YYYY-MM."),
     "time.invalid": N_("Expected a time of day in the form HH:MM."),
     "period.reversed": N_("The start ({start}) is after the end ({end})."),
+    # What a person typed (schemas.human_input): each message says what to type.
+    "input.date": N_("Type the date as DD.MM.YYYY., e.g. 15.09.2020."),
+    "input.date_order": N_(
+        "The order of day and month is unclear: type the date day first, as DD.MM.YYYY., e.g. 15.09.2020."
+    ),
+    "input.date_year": N_("Type the year with all four digits, as DD.MM.YYYY., e.g. 15.09.2020."),
+    "input.date_no_such_day": N_("There is no such day in the calendar: check the day and the month."),
+    "input.month": N_("Type the month as MM.YYYY., e.g. 09.2020."),
+    "input.number": N_("Type a number with a decimal comma, e.g. 2,5 or 1 234,50."),
+    "input.number_separators": N_(
+        "Use one decimal separator (a comma) and spaces between thousands, e.g. 1 234,50."
+    ),
+    "input.number_grouping": N_(
+        "Group the digits in threes from the decimal comma (1 234,50) or leave the spaces out."
+    ),
     # Identifiers.
     "personal_code.format": N_("A personal code has 11 digits, optionally with a hyphen after the sixth."),
     "personal_code.date": N_(
@@ -318,6 +333,11 @@ class ErrorCollector:
 
     def __bool__(self) -> bool:
         return bool(self._messages)
+
+    @property
+    def messages(self) -> dict[Any, Any]:
+        """The problems so far, nested as marshmallow nests them (``{}`` when none)."""
+        return self._messages
 
     def has(self, path: Iterable[str | int]) -> bool:
         """True when a problem was added at ``path`` or below it."""

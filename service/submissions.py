@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas.delivery import DeliveryActSchema
+from schemas.errors import Problem
 from service.auth import Principal
 from service.forms import fields as form_fields
 from service.forms import uploads
@@ -29,13 +31,14 @@ from service.store.models import Submission
 
 @dataclass(frozen=True)
 class ReadForm:
-    """A form read back: its type, hash, the act it holds (raw) and where each field sits."""
+    """A form read back: type, hash, the act it holds (raw), where each field sits, what could not be read."""
 
     file_type: str
     sha256: str
     size: int
     act: dict[str, Any]
     rows: list[int]
+    problems: list[tuple[form_fields.Path, Problem]]
 
 
 def blank_act(
@@ -69,14 +72,21 @@ def read_upload(data: bytes, limits: UploadLimits) -> ReadForm:
     parsed = uploads.run_limited(
         reader, data, timeout_s=limits.parse_timeout_s, memory_bytes=limits.parse_memory_bytes
     )
-    act = form_fields.from_fields(parsed["fields"], parsed["agreement"])
-    rows = form_fields.session_rows(parsed["fields"])
-    return ReadForm(file_type, hashlib.sha256(data).hexdigest(), len(data), act, rows)
+    filled = form_fields.from_fields(parsed["fields"], parsed["agreement"])
+    digest = hashlib.sha256(data).hexdigest()
+    return ReadForm(file_type, digest, len(data), filled.act, filled.rows, filled.problems)
 
 
 def validate(form: ReadForm) -> dict[str, Any]:
-    """The act loaded by the delivery-act schema (``ValidationError`` otherwise)."""
-    return DeliveryActSchema().load(form.act)
+    """The act loaded by the delivery-act schema; ``ValidationError`` otherwise, where a value the provider
+    typed that could not be read (a date, a number) shows its own problem instead of the schema's."""
+    try:
+        act = DeliveryActSchema().load(form.act)
+    except ValidationError as exc:
+        raise ValidationError(form_fields.with_problems(form.problems, exc.messages)) from None
+    if form.problems:
+        raise ValidationError(form_fields.with_problems(form.problems, {}))
+    return act
 
 
 def field_of(form: ReadForm, path: tuple) -> dict[str, Any]:

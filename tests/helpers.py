@@ -191,11 +191,12 @@ def freeze_today(monkeypatch, module, day: dt.date) -> None:
 
 # --- filled delivery-act forms ---------------------------------------------------------------------
 
+#: What a provider types into a fresh form: dates as people write them (ISO is read too), codes of choices.
 FILLED_ACT = {
-    "date": "2020-10-02",
+    "date": "02.10.2020.",
     "signatures.social_worker.name": "Gunta Ņikitina",
     "signatures.social_worker.position": "sociālā darbiniece",
-    "sessions.0.date": "2020-09-03",
+    "sessions.0.date": "3.9.2020",
     "sessions.0.code": "APLP",
     "sessions.0.specialist": "Līga Žagare",
     "sessions.0.start_time": "10:00",

@@ -333,7 +333,7 @@ def test_amount_in_words_properties(amount):
 
 def test_filters_registry():
     assert set(FILTERS) == {
-        "date_numeric", "time_hm", "date_long", "month_year", "money", "number",
+        "date_numeric", "month_numeric", "time_hm", "date_long", "month_year", "money", "number",
         "plural", "plural_form", "iban", "amount_in_words",
     }  # fmt: skip
     assert all(FILTERS[name].__name__ == name for name in FILTERS)

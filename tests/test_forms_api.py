@@ -59,6 +59,9 @@ def test_a_filled_form_becomes_a_submission_once(client, filled):
         ("Līga Žagare", "klatiene"),
         ("Ģirts Čaupjonoks", "majas"),
     ]
+    # typed 02.10.2020., 3.9.2020 and 2020-09-04 on a form showing 09.2020.: kept as the JSON writes them
+    assert (submission["act"]["date"], submission["act"]["month"]) == ("2020-10-02", "2020-09")
+    assert [s["date"] for s in sessions] == ["2020-09-03", "2020-09-04"]
     again = upload(client, filled, name="cits-nosaukums.pdf")
     assert again.status_code == 200 and again.json["id"] == submission["id"]
     listed = client.get("/api/v1/submissions?month=2020-09&provider=40009691053&status=received").json
@@ -77,6 +80,18 @@ def test_errors_name_the_form_field_and_page(client, form, tmp_path):
     errors = {(e["path"], e["code"], e["field"], e["page"]) for e in response.json["errors"]}
     assert ("/sessions/0/date", "delivery.outside_month", "sessions.0.date", 1) in errors
     assert ("/sessions/1/units", "number.step", "sessions.1.units", 1) in errors
+
+
+def test_unreadable_dates_and_numbers_say_what_to_type_at_the_form_field(client, form, tmp_path):
+    values = dict(FILLED_ACT, **{"sessions.0.date": "09/03/2020", "sessions.1.units": "1.000,5"})
+    response = upload(client, fill_with_pdftk(form, values, tmp_path))
+    assert response.status_code == 422
+    errors = {(e["path"], e["code"], e["field"], e["page"]): e["message"] for e in response.json["errors"]}
+    assert set(errors) == {
+        ("/sessions/0/date", "input.date_order", "sessions.0.date", 1),
+        ("/sessions/1/units", "input.number_separators", "sessions.1.units", 1),
+    }
+    assert "DD.MM.GGGG." in errors["/sessions/0/date", "input.date_order", "sessions.0.date", 1]  # Latvian
 
 
 @pytest.mark.parametrize(

@@ -9,24 +9,31 @@ test, it is never skipped (``apt-get install -y pdftk-java libreoffice-writer po
 
 from __future__ import annotations
 
+import ast
+import copy
+import datetime as dt
 import io
+import re
 import shutil
 import subprocess
 import tomllib
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pikepdf
 import pytest
 from docx import Document
 from lxml import etree
+from marshmallow import ValidationError
 from pypdf import PdfReader, PdfWriter
 
 from schemas.delivery import DeliveryActSchema, SessionSchema
 from service.forms import fields as F
+from service.forms import layout as L
 from service.forms.docx_form import W, make_docx_form, read_docx_form
 from service.forms.pdf_form import field_font, make_pdf_form, read_pdf_form
-from tests.helpers import delivery_errors, load_delivery, load_sample
+from tests.helpers import delivery_errors, error_codes, fill_with_pdftk, load_delivery, load_sample
 
 ACT = "delivery-act-adult-aplp"
 LATVIAN = "ā č ē ģ ī ķ ļ ņ š ū ž Ā Č Ē Ģ Ī Ķ Ļ Ņ Š Ū Ž"
@@ -156,8 +163,8 @@ def test_field_names_are_the_schema_paths():
 
 def test_choice_labels_are_the_templates_labels():
     labels = tomllib.loads((ROOT / "templates_lv" / "labels.toml").read_text(encoding="utf-8"))
-    assert labels["form"] == F.FORM_LABELS
-    assert labels["status"] == F.STATUS_LABELS
+    assert F.choice_labels("sessions.0.form") == labels["form"]
+    assert F.choice_labels("sessions.39.status") == labels["status"]
 
 
 def test_from_fields_drops_empty_rows_and_fields_and_maps_errors_back_to_rows(act):
@@ -171,9 +178,9 @@ def test_from_fields_drops_empty_rows_and_fields_and_maps_errors_back_to_rows(ac
     values["sessions.30.units"] = "abc"
     values["progress"] = "Pirmā rinda\r\nOtrā rinda\r"
     values["signatures.social_worker.position"] = "  "
-    raw = F.from_fields(values, act["agreement"])
-    rows = F.session_rows(values)
-    assert rows == [*range(1, 13), 30]
+    filled = F.from_fields(values, act["agreement"])
+    raw, rows = filled.act, filled.rows
+    assert rows == F.session_rows(values) == [*range(1, 13), 30]
     assert len(raw["sessions"]) == 13
     assert raw["sessions"][-1] == {
         "date": "2020-09-30",
@@ -186,9 +193,18 @@ def test_from_fields_drops_empty_rows_and_fields_and_maps_errors_back_to_rows(ac
     assert "specialist_register_number" not in raw["sessions"][1]
     assert raw["progress"] == "Pirmā rinda\nOtrā rinda"
     assert raw["signatures"]["social_worker"] == {"name": "Gunta Ņikitina"}
-    errors = delivery_errors(raw)
-    assert errors == {
+    assert delivery_errors(raw) == {
         "/sessions/12/units": ["type.number", "delivery.units_required"],
+        "/signatures/social_worker/position": ["required"],
+    }
+    # what could not be read says so, in place of what the schema said about the text it was given
+    assert [(path, message.code) for path, message in filled.problems] == [
+        (("sessions", 12, "units"), "input.number")
+    ]
+    with pytest.raises(ValidationError) as caught:
+        DeliveryActSchema().load(raw)
+    assert error_codes(F.with_problems(filled.problems, caught.value.messages)) == {
+        "/sessions/12/units": ["input.number"],
         "/signatures/social_worker/position": ["required"],
     }
     assert F.field_for("/sessions/12/units", rows) == ("sessions.30.units", 2)
@@ -210,7 +226,7 @@ def test_made_pdf_reads_back_as_the_act(act, pdf_form):
     assert form["agreement"] == act["agreement"]
     assert form["fields"] == F.to_fields(act)
     assert form["pages"] == {name: F.page_of(name) for name in F.field_names()}
-    raw = F.from_fields(form["fields"], form["agreement"])
+    raw = F.from_fields(form["fields"], form["agreement"]).act
     assert raw == act
     load_delivery(raw)
 
@@ -359,7 +375,7 @@ def test_made_docx_reads_back_as_the_act(act, docx_form):
     form = read_docx_form(docx_form)
     assert form["agreement"] == act["agreement"]
     assert set(form["fields"]) == set(F.field_names())
-    raw = F.from_fields(form["fields"], form["agreement"])
+    raw = F.from_fields(form["fields"], form["agreement"]).act
     assert raw == act
     load_delivery(raw)
 
@@ -419,7 +435,7 @@ def test_docx_edited_and_saved_by_libreoffice(docx_form, tmp_path):
     expected = expected_after(read_docx_form(docx_form)["fields"], FILL, labels=True)
     assert differences(form["fields"], expected) == {}
     assert form["agreement"] == read_docx_form(docx_form)["agreement"]
-    raw = F.from_fields(form["fields"], form["agreement"])
+    raw = F.from_fields(form["fields"], form["agreement"]).act
     assert raw["sessions"][13]["form"] == "majas" and raw["sessions"][13]["status"] == "atcelts"
 
     # And LibreOffice prints the Latvian letters it kept.
@@ -496,3 +512,194 @@ def test_docx_zip_bomb_and_non_zip_are_invalid(docx_form):
         read_docx_form(
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512 + "EncryptedPackage".encode("utf-16-le")
         )
+
+
+# --- one layout, two renderers; the form speaks Latvian dates and numbers ---------------------------
+
+#: What a provider types on the printed form: Latvian dates (with and without the final dot, one-digit
+#: days and months) and a decimal comma. A cancelled session, so the month stays within the plan.
+LATVIAN_FILL = {
+    "date": "2.10.2020",
+    "month": "09.2020.",
+    "sessions.13.date": "30.9.2020.",
+    "sessions.13.code": "APLP",
+    "sessions.13.specialist": "Līga Žagare",
+    "sessions.13.start_time": "09:00",
+    "sessions.13.end_time": "10:30",
+    "sessions.13.units": "1,5",
+    "sessions.13.form": "majas",
+    "sessions.13.status": "atcelts",
+}
+
+
+@pytest.fixture(scope="module")
+def printed_act(act) -> dict:
+    """The sample act with every summary line present (a representative) and a fractional units value."""
+    printed = copy.deepcopy(act)
+    printed["agreement"]["representative"] = {"name": "Anna Gailīte"}
+    printed["sessions"][0]["units"] = "1.5"
+    return printed
+
+
+def printed_pdf(data: bytes, tmp_path: Path) -> str:
+    """The PDF's text as poppler lays it out, any white space (no-break too) as one space."""
+    (tmp_path / "printed.pdf").write_bytes(data)
+    return flat(pdf_text(tmp_path / "printed.pdf"))
+
+
+def printed_docx(data: bytes) -> str:
+    """Every paragraph's text (content controls, tables and the footer included), as one line."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    parts = [name for name in archive.namelist() if re.fullmatch(r"word/(document|footer\d*)\.xml", name)]
+    paragraphs = []
+    for name in parts:
+        for paragraph in etree.fromstring(archive.read(name)).iter(W + "p"):
+            paragraphs.append("".join(t.text or "" for t in paragraph.iter(W + "t")))
+    return flat("\n".join(paragraphs))
+
+
+def layout_words() -> list[tuple[str, str]]:
+    """Every Latvian text the layout declares: (as the PDF prints it, as the DOCX prints it)."""
+    words = [(L.PAGE_NUMBER.format(page=1, pages=len(L.PAGES)),) * 2]
+    for sections in L.PAGES:
+        for section in sections:
+            match section:
+                case L.Title(text=text) | L.Note(text=text):
+                    words.append((text, text))
+                case L.Header(fields=items):
+                    words += [(item.label, item.label) for item in items]
+                case L.Summary(lines=lines, services=services):
+                    words += [(line.label + ":", line.label + ":") for line in lines]
+                    words += [
+                        (part.prefix.strip(),) * 2 for line in lines for part in line.parts if part.prefix
+                    ]
+                    words.append((services.label + ":",) * 2)
+                    words += [
+                        (text.format(quantity="", price="").strip(),) * 2
+                        for text in (services.quantity, services.price)
+                    ]
+                case L.Sessions(caption=caption):
+                    words.append((caption, caption))
+                    words += [(line, column.title) for column in L.COLUMNS for line in column.lines]
+                case L.Paragraph(field=item):
+                    words.append((item.label, item.label))
+                case L.Signatures(heading=heading, blocks=blocks, line=line):
+                    words += [(heading, heading), (line, line)]
+                    words += [(block.heading, block.heading) for block in blocks]
+                    words += [(item.label, item.label) for block in blocks for item in block.fields]
+    return words
+
+
+def test_every_label_of_the_layout_is_printed_by_both_renderers(printed_act, tmp_path):
+    pdf = printed_pdf(make_pdf_form(printed_act), tmp_path)
+    docx = printed_docx(make_docx_form(printed_act))
+    words = layout_words()
+    assert len(words) > 40
+    assert [pdf_word for pdf_word, _ in words if flat(pdf_word) not in pdf] == []
+    assert [docx_word for _, docx_word in words if flat(docx_word) not in docx] == []
+
+
+def test_fields_are_titled_by_the_layout_in_both_renderers(pdf_form, docx_form):
+    with pikepdf.open(io.BytesIO(pdf_form)) as pdf:
+        titles = {field.fully_qualified_name: str(field.obj.TU) for field in pdf.acroform.fields}
+    assert titles == {name: placed.label for name, placed in F.FIELDS.items()}
+    document = etree.fromstring(zipfile.ZipFile(io.BytesIO(docx_form)).read("word/document.xml"))
+    aliases = {
+        sdt.find(f"{W}sdtPr/{W}tag").get(W + "val"): sdt.find(f"{W}sdtPr/{W}alias").get(W + "val")
+        for sdt in document.iter(W + "sdt")
+    }
+    assert aliases == titles
+    assert titles["sessions.4.units"] == "5. rinda: Vienības"
+
+
+def string_literals(source: str) -> list[str]:
+    """The string constants of Python source (f-strings' literal parts too), docstrings left out."""
+    tree = ast.parse(source)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
+def test_latvian_words_live_only_in_the_layout():
+    """The renderers and the mapping hold no label of their own: each is written once, in layout.py."""
+    literals = {
+        name: string_literals((ROOT / "service" / "forms" / name).read_text(encoding="utf-8"))
+        for name in ("pdf_form.py", "docx_form.py", "fields.py", "values.py")
+    }
+    labels = {word for pair in layout_words()[1:] for word in pair if len(word) > 4}
+    labels |= {label for column in L.COLUMNS for label in column.choices.values()}
+    assert len(labels) > 30
+    repeated = {
+        (label, name)
+        for label in labels
+        for name, texts in literals.items()
+        if any(label in t for t in texts)
+    }
+    assert repeated == set()
+
+
+def test_the_printed_form_shows_latvian_dates_and_decimal_commas(printed_act, tmp_path):
+    pdf = make_pdf_form(printed_act)
+    docx = make_docx_form(printed_act)
+    expected = [
+        "02.10.2020.",  # the act's date
+        "09.2020.",  # its month
+        "01.09.2020.",  # a session's date
+        "1,5",  # its units
+        "30.01.2020.",  # the agreement's date, in the summary
+        "01.03.2020.–31.01.2021.",  # an agreed service's period
+        "16 stundu mēnesī",  # its quantity with its unit's plural form
+        "12,50 €",  # its unit price
+    ]
+    for text in (printed_pdf(pdf, tmp_path), printed_docx(docx)):
+        assert [word for word in expected if word not in text] == []
+        assert not re.search(r"\b20[0-9]{2}-[0-9]{2}\b", text), "an ISO date or month is printed"
+    assert read_pdf_form(pdf)["fields"]["sessions.0.date"] == "01.09.2020."
+    assert read_docx_form(docx)["fields"]["sessions.0.units"] == "1,5"
+
+
+@pytest.mark.parametrize("maker", ["pdftk", "docx"])
+def test_a_form_filled_with_latvian_dates_and_decimal_commas_reads_back(maker, pdf_form, docx_form, tmp_path):
+    if maker == "pdftk":
+        form = read_pdf_form(fill_with_pdftk(pdf_form, LATVIAN_FILL, tmp_path))
+    else:
+        form = read_docx_form(fill_docx(docx_form, LATVIAN_FILL))
+    filled = F.from_fields(form["fields"], form["agreement"])
+    assert filled.problems == []
+    raw = filled.act
+    assert (raw["date"], raw["month"]) == ("2020-10-02", "2020-09")
+    assert raw["sessions"][0]["date"] == "2020-09-01"  # as prefilled: 01.09.2020.
+    assert (raw["sessions"][13]["date"], raw["sessions"][13]["units"]) == ("2020-09-30", "1.5")
+    act = load_delivery(raw)
+    assert act["sessions"][13]["units"] == Decimal("1.5")
+    assert act["sessions"][13]["date"] == dt.date(2020, 9, 30)
+
+
+def test_unreadable_dates_and_numbers_give_their_problem_at_the_form_field(pdf_form, tmp_path):
+    typed = {"date": "10/02/2020", "month": "2020.09", "sessions.13.date": "30.09.20"}
+    typed |= {"sessions.0.units": "1.000,5", "sessions.1.date": "31.09.2020."}
+    form = read_pdf_form(fill_with_pdftk(pdf_form, typed, tmp_path))
+    filled = F.from_fields(form["fields"], form["agreement"])
+    with pytest.raises(ValidationError) as caught:
+        DeliveryActSchema().load(filled.act)
+    errors = error_codes(F.with_problems(filled.problems, caught.value.messages))
+    assert {path: codes for path, codes in errors.items() if any(c.startswith("input.") for c in codes)} == {
+        "/date": ["input.date_order"],
+        "/month": ["input.month"],
+        "/sessions/0/units": ["input.number_separators"],
+        "/sessions/1/date": ["input.date_no_such_day"],
+        "/sessions/13/date": ["input.date_year"],
+    }
+    assert not any(
+        code in {"date.invalid", "month.invalid", "type.number"} for c in errors.values() for code in c
+    )
+    assert F.field_for("/sessions/13/date", filled.rows) == ("sessions.13.date", 1)

@@ -37,13 +37,15 @@ class ProblemItemSchema(Schema):
     path = fields.String(metadata={"description": "JSON pointer to the field, e.g. /services/2/unit"})
     code = fields.String(metadata={"description": "Stable error code, e.g. personal_code.checksum"})
     message = fields.String(metadata={"description": "Message in the response language"})
-    # Where the problem sits in an uploaded file, when it sits in one.
-    file = fields.String(metadata={"description": "The uploaded file (its form field's name)"})
-    sheet = fields.String(metadata={"description": "The table's sheet, e.g. Rindas"})
-    row = fields.Integer(metadata={"description": "The row as the spreadsheet numbers it"})
-    column = fields.String(metadata={"description": "The column's header"})
-    field = fields.String(metadata={"description": "The form field's name, e.g. sessions.3.units"})
-    page = fields.Integer(metadata={"description": "The form's page"})
+    # Where the problem sits in an uploaded file (problems.problem_response's places).
+    field = fields.String(
+        allow_none=True, metadata={"description": "A filled form's field (none: off the form)"}
+    )
+    page = fields.Integer(metadata={"description": "The form's page, from 1"})
+    file = fields.String(metadata={"description": "The uploaded table's multipart field"})
+    sheet = fields.String(metadata={"description": "The table's sheet"})
+    row = fields.Integer(metadata={"description": "The table's row, from 1"})
+    column = fields.String(metadata={"description": "The table's column heading"})
 
 
 class ProblemSchema(Schema):

@@ -102,6 +102,19 @@ def date_numeric(d: date | None) -> str:
     return format_date(d, "dd.MM.y.", locale=_LOCALE)
 
 
+def month_numeric(d: date | None) -> str:
+    """Format the month of a date as mm.yyyy., the numeric month of Latvian forms.
+
+    >>> month_numeric(date(2020, 9, 30))
+    '09.2020.'
+    >>> month_numeric(None)
+    ''
+    """
+    if d is None:
+        return ""
+    return format_date(d, "MM.y.", locale=_LOCALE)
+
+
 def time_hm(t: time | None) -> str:
     """Format a time of day as HH:MM, the way Latvian documents write it.
 
@@ -307,6 +320,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     f.__name__: f
     for f in (
         date_numeric,
+        month_numeric,
         time_hm,
         date_long,
         month_year,

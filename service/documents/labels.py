@@ -7,6 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+#: The standard labels, beside the standard templates (a municipality's templates folder has its own).
+STANDARD_LABELS = Path(__file__).resolve().parents[2] / "templates_lv" / "labels.toml"
+
 
 class LabelError(ValueError):
     """The labels file is missing, broken, or lacks a label a template asks for."""

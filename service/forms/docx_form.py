@@ -1,8 +1,9 @@
 """The delivery act as a DOCX form with content controls, and reading a filled one back.
 
-Making (:func:`make_docx_form`, python-docx and lxml): the same form as the PDF — the act's number,
-date and month, the agreement printed, the session table in two parts (page 1's rows, a page break,
-the other rows), the progress note and the signatures. Every field is a content control (``w:sdt``)
+Making (:func:`make_docx_form`, python-docx and lxml): the same form as the PDF, written by walking the
+sections of :data:`service.forms.layout.PAGES` (a page break between pages) — the act's number, date
+and month, the agreement printed, the session table in two parts, the progress note and the
+signatures, with the page numbers in the footer. Every field is a content control (``w:sdt``)
 whose ``w:tag`` is the field name of :mod:`service.forms.fields`; its ``w:alias`` (the title Word
 shows) is a Latvian label. Text fields are plain-text controls, a session's ``form`` and ``status``
 are drop-down lists (display text Latvian, value the code), ``progress`` is a rich-text control with
@@ -29,11 +30,14 @@ import io
 import re
 import zipfile
 import zlib
+from string import Formatter
 from typing import Any
 
 from lxml import etree
 
 from service.forms import fields as F
+from service.forms import layout as L
+from service.forms import values as V
 from service.forms.fields import DoctypeRefused, EncryptedForm, InvalidForm, NoFields, UnknownForm
 from service.forms.uploads import DEFAULT_LIMITS, UploadLimits, UploadRejected, inspect_docx
 
@@ -169,17 +173,12 @@ def make_docx_form(act_raw: dict[str, Any]) -> bytes:
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.style import WD_STYLE_TYPE
-    from docx.enum.table import WD_ROW_HEIGHT_RULE
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
     from docx.opc.part import Part
-    from docx.shared import Cm, Pt
-
-    from service.forms.pdf_form import COLUMNS, ROW_H, agreement_lines
+    from docx.shared import Cm, Length, Pt
 
     values = F.to_fields(act_raw)
     agreement = act_raw.get("agreement") if isinstance(act_raw.get("agreement"), dict) else {}
-    ids = _Ids()
     doc = Document()
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
@@ -195,92 +194,13 @@ def make_docx_form(act_raw: dict[str, Any]) -> bytes:
         field_style.base_style = style
         field_style.font.size = Pt(size)
         field_style.paragraph_format.space_after = Pt(0 if size == 8 else 2)
-    doc.core_properties.title = f"Pakalpojuma sniegšanas akts {values['number']}".strip()
+    doc.core_properties.title = f"{L.TITLE} {values['number']}".strip()
     doc.core_properties.subject = f"veidlapas:{F.FORM_KIND}"
     doc.core_properties.language = "lv-LV"
 
-    title = doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    title._p.append(_run("PAKALPOJUMA SNIEGŠANAS AKTS", 14, bold=True))
-
-    head = doc.add_paragraph(style="Veidlapa 10")
-    for name, text in (
-        ("number", "Akta Nr."),
-        ("date", "Datums (GGGG-MM-DD)"),
-        ("month", "Par mēnesi (GGGG-MM)"),
-    ):
-        head._p.append(_run(f"{text}: ", 8, gray=True))
-        head._p.append(_sdt(name, values[name], text, 10, ids))
-        head._p.append(_run("    ", 10))
-
-    for label, text in agreement_lines(agreement):
-        paragraph = doc.add_paragraph()
-        paragraph.paragraph_format.space_after = Pt(0)
-        if label:
-            paragraph._p.append(_run(f"{label}: ", 8.5, bold=True))
-        paragraph._p.append(_run(text, 8.5))
-
-    def table(rows: range) -> None:
-        grid = doc.add_table(rows=1 + len(rows), cols=len(COLUMNS))
-        grid.style = "Table Grid"
-        grid.autofit = False
-        margins = _el(
-            "tblCellMar", None, *(_el(side, {"w": "40", "type": "dxa"}) for side in ("left", "right"))
-        )
-        grid._tbl.tblPr.find(W + "tblLook").addprevious(margins)  # narrow cell margins, in schema order
-        for index, (_, heading, width) in enumerate(COLUMNS):
-            grid.columns[index].width = Pt(width)
-            cell = grid.rows[0].cells[index]
-            cell.width = Pt(width)
-            cell.paragraphs[0]._p.append(_run(heading.replace("\n", " "), 6.5, bold=True))
-        for offset, row in enumerate(rows, start=1):
-            grid.rows[offset].height = Pt(ROW_H - 2)
-            grid.rows[offset].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
-            for index, (name, heading, width) in enumerate(COLUMNS):
-                cell = grid.rows[offset].cells[index]
-                cell.width = Pt(width)
-                paragraph = cell.paragraphs[0]
-                paragraph.style = "Veidlapa 8"
-                if name == "#":
-                    paragraph._p.append(_run(f"{row + 1}.", 7))
-                else:
-                    field = F.session_field(row, name)
-                    tip = f"{row + 1}. rinda: {heading.replace(chr(10), ' ')}"
-                    paragraph._p.append(_sdt(field, values[field], tip, 8, ids))
-
-    caption = doc.add_paragraph()
-    caption.paragraph_format.space_before = Pt(8)
-    caption._p.append(_run("Pakalpojuma sniegšanas uzskaite", 10, bold=True))
-    table(range(F.FIRST_PAGE_ROWS))
-    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-    doc.add_paragraph()._p.append(_run("Pakalpojuma sniegšanas uzskaite (turpinājums)", 10, bold=True))
-    table(range(F.FIRST_PAGE_ROWS, F.SESSION_ROWS))
-    doc.add_paragraph()._p.append(
-        _run(
-            "Forma: klātienē, attālināti, mājās. Statuss: notika, neieradās, atcelts. Vienības jānorāda, "
-            "ja pakalpojumu neuzskaita stundās vai laiks nav norādīts.",
-            7,
-            gray=True,
-        )
-    )
-    heading = "Progress individuālā atbalsta plāna mērķu sasniegšanā"
-    doc.add_paragraph()._p.append(_run(heading, 10, bold=True))
-    doc.add_paragraph(style="Veidlapa 9")._p.append(
-        _multiline_sdt("progress", values["progress"], heading, 9, ids)
-    )
-
-    doc.add_paragraph()._p.append(_run("Paraksti", 10, bold=True))
-    blocks = F.SIGNATURE_BLOCKS
-    signatures = doc.add_table(rows=1, cols=3)
-    for cell, (block, entries) in zip(signatures.rows[0].cells, blocks, strict=True):
-        cell.paragraphs[0]._p.append(_run(block, 8.5, bold=True))
-        for name, text in entries:
-            cell.add_paragraph()._p.append(_run(text, 7, gray=True))
-            cell.add_paragraph(style="Veidlapa 9")._p.append(
-                _sdt(name, values[name], f"{block}: {text}", 9, ids)
-            )
-        cell.add_paragraph()
-        cell.add_paragraph()._p.append(_run("______________________\nparaksts", 7, gray=True))
+    width = Length(section.page_width - section.left_margin - section.right_margin)
+    _Body(doc, values, agreement, width.pt).draw()
+    _page_numbers(section.footer.paragraphs[0])
 
     package = doc.part.package
     item = Part(
@@ -294,6 +214,145 @@ def make_docx_form(act_raw: dict[str, Any]) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+class _Body:
+    """Writes :data:`layout.PAGES` into a python-docx document, a page break between pages."""
+
+    def __init__(self, doc, values: dict[str, str], agreement: dict[str, Any], width: float) -> None:
+        self.doc = doc
+        self.values = values
+        self.agreement = agreement
+        self.width = width  # of the text, points
+        self.ids = _Ids()
+
+    def draw(self) -> None:
+        from docx.enum.text import WD_BREAK
+
+        for number, sections in enumerate(L.PAGES):
+            if number:
+                self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+            for section in sections:
+                self.section(section)
+
+    def sdt(self, name: str, size: float) -> etree._Element:
+        return _sdt(name, self.values[name], F.FIELDS[name].label, size, self.ids)
+
+    def heading(self, text: str) -> None:
+        from docx.shared import Pt
+
+        paragraph = self.doc.add_paragraph()
+        paragraph.paragraph_format.space_before = Pt(8)
+        paragraph._p.append(_run(text, 10, bold=True))
+
+    def section(self, section: L.Section) -> None:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.shared import Pt
+
+        match section:
+            case L.Title(text=text):
+                title = self.doc.add_paragraph()
+                title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                title._p.append(_run(text, 14, bold=True))
+            case L.Header(fields=items):
+                head = self.doc.add_paragraph(style="Veidlapa 10")
+                for item in items:
+                    head._p.append(_run(f"{item.label}: ", 8, gray=True))
+                    head._p.append(self.sdt(item.name, 10))
+                    head._p.append(_run("    ", 10))
+            case L.Summary():
+                for label, text in V.summary_lines(self.agreement):
+                    paragraph = self.doc.add_paragraph()
+                    paragraph.paragraph_format.space_after = Pt(0)
+                    if label:
+                        paragraph._p.append(_run(f"{label}: ", 8.5, bold=True))
+                    paragraph._p.append(_run(text, 8.5))
+            case L.Sessions(caption=caption, rows=rows):
+                self.heading(caption)
+                self.table(rows)
+            case L.Note(text=text):
+                self.doc.add_paragraph()._p.append(_run(text, 7, gray=True))
+            case L.Paragraph(field=item):
+                self.heading(item.label)
+                paragraph = self.doc.add_paragraph(style="Veidlapa 9")
+                paragraph._p.append(
+                    _multiline_sdt(item.name, self.values[item.name], item.label, 9, self.ids)
+                )
+            case L.Signatures():
+                self.signatures(section)
+
+    def table(self, rows: range) -> None:
+        from docx.enum.table import WD_ROW_HEIGHT_RULE
+        from docx.shared import Pt
+
+        grid = self.doc.add_table(rows=1 + len(rows), cols=len(L.COLUMNS))
+        grid.style = "Table Grid"
+        grid.autofit = False
+        margins = _el(
+            "tblCellMar", None, *(_el(side, {"w": "40", "type": "dxa"}) for side in ("left", "right"))
+        )
+        grid._tbl.tblPr.find(W + "tblLook").addprevious(margins)  # narrow cell margins, in schema order
+        widths = [Pt(w) for w in L.column_widths(self.width)]
+        for index, column in enumerate(L.COLUMNS):
+            grid.columns[index].width = widths[index]
+            cell = grid.rows[0].cells[index]
+            cell.width = widths[index]
+            cell.paragraphs[0]._p.append(_run(column.title, 6.5, bold=True))
+        for offset, row in enumerate(rows, start=1):
+            grid.rows[offset].height = Pt(L.ROW_HEIGHT - 2)
+            grid.rows[offset].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+            for index, column in enumerate(L.COLUMNS):
+                cell = grid.rows[offset].cells[index]
+                cell.width = widths[index]
+                paragraph = cell.paragraphs[0]
+                paragraph.style = "Veidlapa 8"
+                if column.kind is L.Kind.ROW_NUMBER:
+                    paragraph._p.append(_run(f"{row + 1}.", 7))
+                else:
+                    paragraph._p.append(self.sdt(F.session_field(row, column.name), 8))
+
+    def signatures(self, signatures: L.Signatures) -> None:
+        self.heading(signatures.heading)
+        grid = self.doc.add_table(rows=1, cols=len(signatures.blocks))
+        for cell, block in zip(grid.rows[0].cells, signatures.blocks, strict=True):
+            cell.paragraphs[0]._p.append(_run(block.heading, 8.5, bold=True))
+            for item in block.fields:
+                cell.add_paragraph()._p.append(_run(item.label, 7, gray=True))
+                cell.add_paragraph(style="Veidlapa 9")._p.append(self.sdt(item.name, 9))
+            cell.add_paragraph()
+            cell.add_paragraph()._p.append(_run(f"______________________\n{signatures.line}", 7, gray=True))
+
+
+def _page_numbers(paragraph) -> None:
+    """:data:`layout.PAGE_NUMBER` in the footer, with Word's PAGE and NUMPAGES fields for its numbers."""
+    fields = {"page": ("PAGE", "1"), "pages": ("NUMPAGES", str(len(L.PAGES)))}
+    for literal, name, _, _ in Formatter().parse(L.PAGE_NUMBER):
+        if literal:
+            paragraph._p.append(_run(literal, 7, gray=True))
+        if name:
+            paragraph._p.extend(_field_runs(*fields[name]))
+
+
+def _field_runs(instruction: str, shown: str) -> list[etree._Element]:
+    """The runs of a complex field (begin, instruction, separate, ``shown`` until updated, end)."""
+    instr = _el("instrText")
+    instr.text = f" {instruction} "
+    instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    parts = [
+        _el("fldChar", {"fldCharType": "begin"}),
+        instr,
+        _el("fldChar", {"fldCharType": "separate"}),
+        None,
+        _el("fldChar", {"fldCharType": "end"}),
+    ]
+    runs = []
+    for part in parts:
+        run = _run(shown, 7, gray=True)
+        if part is not None:
+            run.remove(run.find(W + "t"))
+            run.append(part)
+        runs.append(run)
+    return runs
 
 
 def _agreement_xml(agreement: dict[str, Any]) -> bytes:

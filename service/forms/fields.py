@@ -16,13 +16,19 @@ The agreement (``agreement``) is not a form field: the provider cannot change it
 page and travels inside the file — an embedded file in the PDF, a custom XML part in the DOCX (see
 :data:`AGREEMENT_FILE`, :data:`AGREEMENT_NAMESPACE`) — so that reading the form back rebuilds the whole act.
 
-The form has :data:`SESSION_ROWS` session rows; :data:`FIRST_PAGE_ROWS` of them on the first page, the
-rest on the second with the progress note and the signatures.
+The form's pages, sections, labels and kinds are declared in :mod:`service.forms.layout`; the names,
+pages and kinds here derive from it (:data:`FIELDS`): :data:`~service.forms.layout.SESSION_ROWS` session
+rows, :data:`~service.forms.layout.FIRST_PAGE_ROWS` of them on the first page, the rest on the second
+with the progress note and the signatures.
 
->>> to_fields({"number": "A-1", "sessions": [{"units": 1.5}]})["sessions.0.units"]
-'1.5'
->>> from_fields({"number": " A-1 ", "sessions.2.form": "klātienē"}, {"number": "L-1"})
-{'number': 'A-1', 'agreement': {'number': 'L-1'}, 'sessions': [{'form': 'klatiene'}]}
+Prefilled values are printed the way the templates print them (:func:`service.forms.values.show`:
+``15.09.2020.``, ``1,5``), and what the provider typed is read by :mod:`schemas.human_input`
+(``15.09.2020.``, ``2020-09-15``, ``2,5``) into the ISO forms of the act's JSON.
+
+>>> to_fields({"number": "A-1", "date": "2020-10-02", "sessions": [{"units": 1.5}]})["sessions.0.units"]
+'1,5'
+>>> from_fields({"number": " A-1 ", "date": "2.10.2020.", "sessions.2.form": "klātienē"}, {"number": "L"}).act
+{'number': 'A-1', 'date': '2020-10-02', 'agreement': {'number': 'L'}, 'sessions': [{'form': 'klatiene'}]}
 >>> field_for("/sessions/30/units")
 ('sessions.30.units', 2)
 """
@@ -32,44 +38,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from schemas.delivery import FORMS, STATUSES
-
-#: Session rows in the form: a month's sessions, two a day on some days.
-SESSION_ROWS = 40
-#: Rows on page 1 (below the act's header); the rest are on page 2.
-FIRST_PAGE_ROWS = 28
-#: The fields of one session row, in the order of the table's columns.
-SESSION_FIELDS = (
-    "date",
-    "code",
-    "specialist",
-    "specialist_register_number",
-    "start_time",
-    "end_time",
-    "units",
-    "form",
-    "status",
-)
-HEADER_FIELDS = ("number", "date", "month")
-SIGNATURE_FIELDS = (
-    "signatures.provider.name",
-    "signatures.provider.position",
-    "signatures.recipient",
-    "signatures.social_worker.name",
-    "signatures.social_worker.position",
-)
-#: Multi-line fields (line breaks allowed in the value).
-MULTILINE = frozenset({"progress"})
-
-#: Codes of the choice fields and their Latvian wording (as templates_lv/labels.toml writes them).
-FORM_LABELS = {"klatiene": "klātienē", "attalinati": "attālināti", "majas": "mājās"}
-STATUS_LABELS = {"notika": "notika", "neieradas": "neieradās", "atcelts": "atcelts"}
-CHOICES: dict[str, dict[str, str]] = {"form": FORM_LABELS, "status": STATUS_LABELS}
-assert tuple(FORM_LABELS) == FORMS and tuple(STATUS_LABELS) == STATUSES
+from schemas.errors import ErrorCollector, Problem, flatten, problem
+from schemas.human_input import InvalidInput
+from service.forms import layout as L
+from service.forms import values as V
+from service.forms.layout import SESSION_ROWS, Kind
 
 #: Name of the embedded file (PDF) that carries the agreement as JSON.
 AGREEMENT_FILE = "veidlapas-agreement.json"
@@ -77,6 +55,8 @@ AGREEMENT_FILE = "veidlapas-agreement.json"
 AGREEMENT_NAMESPACE = "urn:veidlapas:delivery-act:agreement:1"
 #: What the form is, written into the PDF's metadata and the DOCX's custom XML part.
 FORM_KIND = "delivery-act"
+
+Path = tuple[str | int, ...]
 
 
 class TooManySessions(ValueError):
@@ -160,18 +140,55 @@ def session_field(row: int, name: str) -> str:
     return f"sessions.{row}.{name}"
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A field of the form: its name, page (from 1), declaration (kind, choices) and full Latvian label."""
+
+    name: str
+    page: int
+    spec: L.Field
+    label: str
+
+
+def _placed() -> Iterator[Placed]:
+    """Every field of :data:`layout.PAGES`, in reading order."""
+    for page, sections in enumerate(L.PAGES, start=1):
+        for section in sections:
+            match section:
+                case L.Header(fields=items):
+                    yield from (Placed(item.name, page, item, item.label) for item in items)
+                case L.Sessions(rows=rows):
+                    for row in rows:
+                        for column in L.COLUMNS:
+                            if column.kind is not Kind.ROW_NUMBER:
+                                name = session_field(row, column.name)
+                                yield Placed(name, page, column, L.cell_label(row, column))
+                case L.Paragraph(field=item):
+                    yield Placed(item.name, page, item, item.label)
+                case L.Signatures(blocks=blocks):
+                    for block in blocks:
+                        yield from (
+                            Placed(item.name, page, item, block.label_of(item)) for item in block.fields
+                        )
+
+
+#: Every field of the form by name, in reading order.
+FIELDS: dict[str, Placed] = {placed.name: placed for placed in _placed()}
+#: The fields of one session row, in the order of the table's columns.
+SESSION_FIELDS = tuple(column.name for column in L.COLUMNS if column.kind is not Kind.ROW_NUMBER)
+HEADER_FIELDS = tuple(item.name for item in L.HEADER)
+SIGNATURE_FIELDS = tuple(item.name for block in L.SIGNATURES.blocks for item in block.fields)
+#: Multi-line fields (line breaks allowed in the value).
+MULTILINE = frozenset(name for name, placed in FIELDS.items() if placed.spec.kind is Kind.PARAGRAPH)
+_AFTER_SESSIONS = tuple(name for name in FIELDS if name.split(".")[0] not in ("sessions", *HEADER_FIELDS))
+
+
 def field_names() -> tuple[str, ...]:
     """Every field of the form, in reading order."""
     return _NAMES
 
 
-_NAMES: tuple[str, ...] = (
-    *HEADER_FIELDS,
-    *(session_field(row, name) for row in range(SESSION_ROWS) for name in SESSION_FIELDS),
-    "progress",
-    *SIGNATURE_FIELDS,
-)
-_INDEX = {name: index for index, name in enumerate(_NAMES)}
+_NAMES: tuple[str, ...] = tuple(FIELDS)
 
 
 def page_of(name: str) -> int:
@@ -180,55 +197,34 @@ def page_of(name: str) -> int:
     >>> page_of("number"), page_of("sessions.27.date"), page_of("sessions.28.date"), page_of("progress")
     (1, 1, 2, 2)
     """
-    if name in HEADER_FIELDS:
-        return 1
-    parts = name.split(".")
-    if parts[0] == "sessions":
-        return 1 if int(parts[1]) < FIRST_PAGE_ROWS else 2
-    return 2
+    return FIELDS[name].page
 
 
 def choice_labels(name: str) -> dict[str, str] | None:
     """Code → Latvian label for a choice field (a session's ``form`` or ``status``), else None."""
-    parts = name.split(".")
-    return CHOICES.get(parts[-1]) if parts[0] == "sessions" else None
+    placed = FIELDS.get(name)
+    return dict(placed.spec.choices) if placed and placed.spec.choices else None
 
 
-def _text(value: Any) -> str:
-    if value is None or isinstance(value, dict | list | bool):
-        return ""
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def _get(data: Any, path: Sequence[str | int]) -> Any:
-    for key in path:
-        if isinstance(data, dict):
-            data = data.get(key)
-        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
-            data = data[key]
-        else:
-            return None
-    return data
-
-
-def _path(name: str) -> tuple[str | int, ...]:
+def _path(name: str) -> Path:
     return tuple(int(part) if part.isdigit() else part for part in name.split("."))
 
 
 def to_fields(act_raw: Mapping[str, Any]) -> dict[str, str]:
     """What to prefill: every field of the form with its value from the raw act ("" when it has none).
 
-    Values are written as the JSON has them (ISO dates, ``HH:MM`` times, codes of choices); numbers
-    become their decimal text. Raises :class:`TooManySessions` when the rows cannot hold the act.
+    Values are printed as the templates print them (dates ``DD.MM.GGGG.``, months ``MM.GGGG.``, numbers
+    with a decimal comma); choices keep their codes (the renderers show their labels); a value not in
+    its JSON form is written as it is. Raises :class:`TooManySessions` when the rows cannot hold the act.
     """
     sessions = act_raw.get("sessions")
     if isinstance(sessions, list) and len(sessions) > SESSION_ROWS:
         raise TooManySessions(len(sessions))
-    return {name: _text(_get(act_raw, _path(name))) for name in _NAMES}
+    return {name: V.show(placed.spec.kind, V.dig(act_raw, _path(name))) for name, placed in FIELDS.items()}
 
 
 def _clean(name: str, value: Any) -> str:
-    text = value if isinstance(value, str) else _text(value)
+    text = value if isinstance(value, str) else V.text_of(value)
     if name in MULTILINE:
         # Viewers store line breaks in multi-line fields as CR (Acrobat) or CR LF.
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -251,29 +247,74 @@ def session_rows(values: Mapping[str, Any]) -> list[int]:
 
 def _row(values: Mapping[str, Any], row: int) -> dict[str, str]:
     names = {name: session_field(row, name) for name in SESSION_FIELDS}
-    return {name: _clean(field, values.get(field, "")) for name, field in names.items()}
+    return {name: _clean(full, values.get(full, "")) for name, full in names.items()}
 
 
-def from_fields(values: Mapping[str, Any], agreement: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class FilledAct:
+    """A form's values as the raw act, the form row of each session, and what could not be read."""
+
+    act: dict[str, Any]
+    rows: list[int]
+    problems: list[tuple[Path, Problem]]
+
+
+def from_fields(values: Mapping[str, Any], agreement: Any) -> FilledAct:
     """The raw act (JSON-like, for ``DeliveryActSchema().load``) from the form's values and its agreement.
 
-    Values are trimmed and kept as strings (the schema parses and reports them); empty fields are left
-    out, so a missing required value is reported as ``required`` at its path; rows with no value at all
-    are dropped (:func:`session_rows` maps the act's sessions back to form rows). A choice given by its
-    Latvian label (``klātienē``) becomes its code (``klatiene``); anything else is kept for the schema
-    to report. Unknown field names are ignored.
+    Values are trimmed; dates, months and numbers are read as a person types them
+    (:mod:`schemas.human_input`) and written in their JSON form; a value that cannot be read is kept as
+    typed, its coded problem in :attr:`FilledAct.problems` at its path (see :func:`with_problems`).
+    Empty fields are left out, so a missing required value is reported as ``required`` at its path;
+    rows with no value at all are dropped (:attr:`FilledAct.rows` maps the act's sessions back to form
+    rows). A choice given by its Latvian label (``klātienē``) becomes its code (``klatiene``); anything
+    else is kept for the schema to report. Unknown field names are ignored.
     """
     act: dict[str, Any] = {}
+    problems: list[tuple[Path, Problem]] = []
+
+    def typed(name: str, path: Path) -> str:
+        text = _clean(name, values.get(name, ""))
+        try:
+            return V.read(FIELDS[name].spec.kind, text) if text else ""
+        except InvalidInput as exc:
+            problems.append((path, problem(exc.code)))
+            return text
+
     for name in HEADER_FIELDS:
-        _put(act, name, _clean(name, values.get(name, "")))
+        _put(act, name, typed(name, _path(name)))
     act["agreement"] = agreement
-    sessions = []
-    for row in session_rows(values):
-        sessions.append({name: value for name, value in _row(values, row).items() if value})
-    act["sessions"] = sessions
-    for name in ("progress", *SIGNATURE_FIELDS):
-        _put(act, name, _clean(name, values.get(name, "")))
-    return act
+    rows = session_rows(values)
+    act["sessions"] = []
+    for index, row in enumerate(rows):
+        cells = {
+            column: typed(session_field(row, column), ("sessions", index, column))
+            for column in SESSION_FIELDS
+        }
+        act["sessions"].append({column: value for column, value in cells.items() if value})
+    for name in _AFTER_SESSIONS:
+        _put(act, name, typed(name, _path(name)))
+    return FilledAct(act, rows, problems)
+
+
+def with_problems(problems: Sequence[tuple[Path, Problem]], messages: Any) -> dict[Any, Any]:
+    """The schema's error ``messages`` with the values that could not be read in their place.
+
+    A reading problem replaces what the schema said at the same path (it saw text it could not load).
+
+    >>> problems = [(("sessions", 0, "date"), problem("input.date_order"))]
+    >>> schema = {"sessions": {0: {"date": [problem("date.invalid")], "code": [problem("required")]}}}
+    >>> [(path, message.code) for path, message in flatten(with_problems(problems, schema))]
+    [(('sessions', 0, 'date'), 'input.date_order'), (('sessions', 0, 'code'), 'required')]
+    """
+    errors = ErrorCollector()
+    unread = {path for path, _ in problems}
+    for path, message in problems:
+        errors.add(path, message)
+    for path, message in flatten(messages):
+        if path not in unread:
+            errors.add(path or ("_schema",), message)
+    return errors.messages
 
 
 def _put(target: dict[str, Any], name: str, value: str) -> None:
@@ -323,23 +364,9 @@ def field_for(path: str | Sequence[str | int], rows: Sequence[int] | None = None
         parts[1] = str(index)
     for length in range(len(parts), 0, -1):
         name = ".".join(parts[:length])
-        if name in _INDEX:
+        if name in FIELDS:
             return name, page_of(name)
         below = next((n for n in _NAMES if n.startswith(name + ".")), None)
         if below:
             return below, page_of(below)
     return None, 1
-
-
-#: The signature blocks of the form, in order: heading, then (field, caption) pairs. Both makers draw these.
-SIGNATURE_BLOCKS = (
-    (
-        "Pakalpojuma sniedzējs",
-        (("signatures.provider.name", "vārds, uzvārds"), ("signatures.provider.position", "amats")),
-    ),
-    ("Pakalpojumu saņēmu", (("signatures.recipient", "saņēmējs vai likumiskais pārstāvis"),)),
-    (
-        "Pieņemts (sociālais dienests)",
-        (("signatures.social_worker.name", "vārds, uzvārds"), ("signatures.social_worker.position", "amats")),
-    ),
-)

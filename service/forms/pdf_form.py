@@ -1,7 +1,8 @@
 """The delivery act as a fillable PDF (AcroForm), and reading a filled one back.
 
-Making (:func:`make_pdf_form`): **reportlab** draws the A4 pages — title, the agreement's parties and
-services, the table grid, labels — with DejaVu Sans embedded for any Unicode text; **pikepdf** then
+Making (:func:`make_pdf_form`): **reportlab** draws the A4 pages, walking the sections of
+:data:`service.forms.layout.PAGES` (every word and field comes from there; this module only knows
+where on the page each kind of section goes), with DejaVu Sans embedded for any Unicode text; **pikepdf** then
 adds the AcroForm: the field hierarchy (names in :mod:`service.forms.fields`), one widget per field
 with its appearance stream, and the agreement as an embedded JSON file. Reportlab's own ``acroForm``
 only knows the 14 standard fonts (no Latvian letters), and pypdf has no public API to add fields.
@@ -32,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from service.forms import fields as F
+from service.forms import layout as L
+from service.forms import values as V
 from service.forms.fields import (
     EncryptedForm,
     FormError,
@@ -53,23 +56,10 @@ MAX_FIELDS = 5000
 
 PAGE_W, PAGE_H = 595.276, 841.89  # A4 in points
 MARGIN = 36.0
-ROW_H = 16.0
+TABLE_W = PAGE_W - 2 * MARGIN
+ROW_H = L.ROW_HEIGHT
 TABLE_HEAD_H = 24.0
 FIELD_BG = (0.92, 0.95, 1.0)
-#: Session table columns: (field, heading, width).
-COLUMNS = (
-    ("#", "Nr.", 18),
-    ("date", "Datums\nGGGG-MM-DD", 56),
-    ("code", "Pakalpo-\njuma kods", 44),
-    ("specialist", "Speciālists\n(vārds, uzvārds)", 104),
-    ("specialist_register_number", "Speciālista\nreģistra Nr.", 56),
-    ("start_time", "No\nhh:mm", 34),
-    ("end_time", "Līdz\nhh:mm", 34),
-    ("units", "Vienī-\nbas", 32),
-    ("form", "Forma", 70),
-)
-COLUMNS += (("status", "Statuss", PAGE_W - 2 * MARGIN - sum(w for _, _, w in COLUMNS)),)
-
 
 # --- the field font -------------------------------------------------------------------------------
 
@@ -214,7 +204,7 @@ def make_pdf_form(act_raw: dict[str, Any]) -> bytes:
 
     values = F.to_fields(act_raw)
     agreement = act_raw.get("agreement") if isinstance(act_raw.get("agreement"), dict) else {}
-    pages, widgets = _draw_pages(act_raw, agreement)
+    pages, widgets = _draw_pages(agreement)
     pdf = pikepdf.open(io.BytesIO(pages))
     font = _font_object(pdf, field_font())
     _add_fields(pdf, font, widgets, values)
@@ -222,13 +212,13 @@ def make_pdf_form(act_raw: dict[str, Any]) -> bytes:
     pdf.attachments[F.AGREEMENT_FILE] = pikepdf.AttachedFileSpec(
         pdf,
         payload,
-        description="Līgums, uz kura pamata sagatavots akts (nemainīt)",
+        description=L.AGREEMENT_DESCRIPTION,
         filename=F.AGREEMENT_FILE,
         mime_type="application/json",
         relationship=pikepdf.Name.Data,
     )
     pdf.Root.Lang = pikepdf.String("lv")
-    pdf.docinfo["/Title"] = pikepdf.String(f"Pakalpojuma sniegšanas akts {values['number']}".strip())
+    pdf.docinfo["/Title"] = pikepdf.String(f"{L.TITLE} {values['number']}".strip())
     pdf.docinfo["/Subject"] = pikepdf.String(f"veidlapas:{F.FORM_KIND}")
     out = io.BytesIO()
     pdf.save(
@@ -404,7 +394,7 @@ def _appearance(font: FieldFont, w: float, h: float, text: str, size: float, mul
     return "\n".join(ops).encode("ascii")
 
 
-# --- the page -------------------------------------------------------------------------------------
+# --- the pages: a renderer of layout.PAGES --------------------------------------------------------
 
 
 def _register_fonts() -> None:
@@ -416,201 +406,163 @@ def _register_fonts() -> None:
         pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(FONT_BOLD)))
 
 
-def _s(data: Any, *path: str) -> str:
-    for key in path:
-        data = data.get(key) if isinstance(data, dict) else None
-    return "" if data is None or isinstance(data, dict | list) else str(data)
+def _height(section: L.Section) -> float:
+    """The height of a section drawn below the agreement's summary, which takes the room above it."""
+    if isinstance(section, L.Sessions):
+        return _CAPTION_H + TABLE_HEAD_H + len(section.rows) * ROW_H
+    raise ValueError(f"no room is reserved for a {type(section).__name__} below the summary")
 
 
-def agreement_lines(agreement: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, text) lines describing the agreement, printed on page 1."""
-    from schemas import catalogue
-
-    def ref(key: str) -> str:
-        return ", ".join(p for p in (_s(agreement, key, "number"), _s(agreement, key, "date")) if p)
-
-    provider = agreement.get("provider") if isinstance(agreement.get("provider"), dict) else {}
-    client = agreement.get("client") if isinstance(agreement.get("client"), dict) else {}
-    lines = [
-        (
-            "Līgums",
-            ", ".join(
-                p
-                for p in (f"Nr. {_s(agreement, 'number')}", _s(agreement, "date"), _s(agreement, "place"))
-                if p.strip()
-            ),
-        ),
-        ("Sociālā dienesta lēmums", f"Nr. {ref('decision')}"),
-        ("Individuālais atbalsta plāns", f"Nr. {ref('plan')}"),
-        ("Sociālais dienests", _s(agreement, "municipality", "name")),
-        (
-            "Pakalpojuma sniedzējs",
-            ", ".join(
-                p
-                for p in (
-                    _s(provider, "name"),
-                    f"reģ. Nr. {_s(provider, 'registration_number')}"
-                    if provider.get("registration_number")
-                    else "",
-                    f"sociālo pakalpojumu sniedzēju reģistra Nr. {_s(provider, 'register_number')}"
-                    if provider.get("register_number")
-                    else "",
-                )
-                if p
-            ),
-        ),
-        (
-            "Pakalpojuma saņēmējs",
-            ", ".join(
-                p
-                for p in (
-                    _s(client, "name"),
-                    f"personas kods {_s(client, 'personal_code')}" if client.get("personal_code") else "",
-                )
-                if p
-            ),
-        ),
-    ]
-    if isinstance(agreement.get("representative"), dict):
-        lines.append(("Likumiskais pārstāvis", _s(agreement, "representative", "name")))
-    services = agreement.get("services") if isinstance(agreement.get("services"), list) else []
-    names = catalogue.default()
-    for index, line in enumerate(s for s in services if isinstance(s, dict)):
-        service = names.service(_s(line, "code"))
-        name = service.name if service else ""
-        text = f"{_s(line, 'code')} — {name}: {_s(line, 'quantity')} ({_s(line, 'unit')}) mēnesī"
-        period = "–".join(p for p in (_s(line, "start"), _s(line, "end")) if p)
-        lines.append(
-            ("Līgumā paredzētie pakalpojumi" if index == 0 else "", f"{text}, {period}" if period else text)
-        )
-    return lines
+_CAPTION_H = 20.0  # a table's caption above its heading
 
 
-def _draw_pages(act_raw: dict[str, Any], agreement: dict[str, Any]) -> tuple[bytes, list[_Widget]]:
-    from reportlab.lib.pagesizes import A4
+def _wrapped(text: str, size: float, width: float) -> list[str]:
     from reportlab.lib.utils import simpleSplit
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return simpleSplit(text, "DejaVuSans", size, width)
+
+
+class _Pages:
+    """Draws :data:`layout.PAGES` top-down on a reportlab canvas and collects the widgets to add."""
+
+    def __init__(self, canvas, agreement: dict[str, Any]) -> None:
+        self.c = canvas
+        self.agreement = agreement
+        self.widgets: list[_Widget] = []
+        self.page = 0
+        self.y = 0.0
+
+    def draw(self) -> None:
+        for self.page, sections in enumerate(L.PAGES, start=1):
+            self.y = PAGE_H - MARGIN
+            for index, section in enumerate(sections):
+                self.section(section, sections[index + 1 :])
+            self.label(MARGIN, 20, L.PAGE_NUMBER.format(page=self.page, pages=len(L.PAGES)))
+            self.c.showPage()
+
+    def section(self, section: L.Section, following: tuple[L.Section, ...]) -> None:
+        match section:
+            case L.Title(text=text):
+                self.c.setFont("DejaVuSans-Bold", 15)
+                self.c.drawCentredString(PAGE_W / 2, self.y - 20, text)
+                self.y -= 40
+            case L.Header(fields=items):
+                x = MARGIN
+                for item in items:
+                    self.label(x, self.y, item.label)
+                    self.field(item.name, x, self.y - 20, item.width, 17, 10)
+                    x += item.width + 24
+                self.y -= 40
+            case L.Summary():
+                self.summary(section, MARGIN + 10 + sum(_height(s) for s in following))
+            case L.Sessions(caption=caption, rows=rows):
+                self.label(MARGIN, self.y - 12, caption, 10, bold=True, gray=0)
+                self.y = self.table(rows, self.y - _CAPTION_H)
+            case L.Note(text=text):
+                self.y -= 3
+                for line in _wrapped(text, 7, TABLE_W):
+                    self.y -= 9
+                    self.label(MARGIN, self.y, line)
+                self.y -= 12
+            case L.Paragraph(field=item):
+                self.y -= 12
+                self.label(MARGIN, self.y, item.label, 10, bold=True, gray=0)
+                self.field(item.name, MARGIN, self.y - 124, TABLE_W, 118, 9)
+                self.y -= 138
+            case L.Signatures():
+                self.signatures(section)
+
+    def label(self, x: float, y: float, text: str, size: float = 7, bold: bool = False, gray=0.3) -> None:
+        self.c.setFillGray(gray)
+        self.c.setFont("DejaVuSans-Bold" if bold else "DejaVuSans", size)
+        self.c.drawString(x, y, text)
+        self.c.setFillGray(0)
+
+    def field(self, name: str, x: float, y: float, w: float, h: float, size: float) -> None:
+        placed = F.FIELDS[name]
+        assert placed.page == self.page, name
+        self.widgets.append(_Widget(name, self.page, (x, y, w, h), size, placed.label))
+
+    def summary(self, summary: L.Summary, bottom: float) -> None:
+        """The agreement's lines down to ``bottom``; what does not fit is named by the overflow line."""
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        lines = V.summary_lines(self.agreement)
+        head_w = 8 + max((stringWidth(head + ":", "DejaVuSans-Bold", 8.5) for head, _ in lines), default=0)
+        for index, (head, text) in enumerate(lines):
+            parts = _wrapped(text, 8.5, TABLE_W - head_w)
+            if self.y - 11 * len(parts) < bottom:
+                self.label(
+                    MARGIN, self.y - 11, summary.overflow.format(count=len(lines) - index), 8.5, gray=0
+                )
+                break
+            for number, part in enumerate(parts):
+                self.y -= 11
+                if number == 0 and head:
+                    self.label(MARGIN, self.y, head + ":", 8.5, bold=True, gray=0)
+                self.label(MARGIN + head_w, self.y, part, 8.5, gray=0)
+        self.y = bottom
+
+    def table(self, rows: range, top: float) -> float:
+        """The session table's heading and ``rows`` below ``top``; returns the bottom."""
+        c = self.c
+        widths = L.column_widths(TABLE_W)
+        c.setLineWidth(0.5)
+        c.setFillGray(0.9)
+        c.rect(MARGIN, top - TABLE_HEAD_H, TABLE_W, TABLE_HEAD_H, stroke=1, fill=1)
+        c.setFillGray(0)
+        x = MARGIN
+        for column, w in zip(L.COLUMNS, widths, strict=True):
+            for number, part in enumerate(column.lines):
+                self.label(x + 2, top - 9 - 8 * number, part, 6.5, bold=True, gray=0)
+            x += w
+        y = top - TABLE_HEAD_H
+        for row in rows:
+            y -= ROW_H
+            x = MARGIN
+            for column, w in zip(L.COLUMNS, widths, strict=True):
+                c.rect(x, y, w, ROW_H, stroke=1, fill=0)
+                if column.kind is L.Kind.ROW_NUMBER:
+                    self.label(x + 2, y + 5, f"{row + 1}.", 7, gray=0)
+                else:
+                    self.field(F.session_field(row, column.name), x + 1, y + 1, w - 2, ROW_H - 2, 8)
+                x += w
+        return y
+
+    def signatures(self, signatures: L.Signatures) -> None:
+        self.y -= 12
+        self.label(MARGIN, self.y, signatures.heading, 10, bold=True, gray=0)
+        gap = 16
+        column = (TABLE_W - gap * (len(signatures.blocks) - 1)) / len(signatures.blocks)
+        rows = max(len(block.fields) for block in signatures.blocks)
+        for index, block in enumerate(signatures.blocks):
+            x = MARGIN + index * (column + gap)
+            yy = self.y - 18
+            self.label(x, yy, block.heading, 8.5, bold=True, gray=0)
+            for item in block.fields:
+                yy -= 30
+                self.label(x, yy + 19, item.label)
+                self.field(item.name, x, yy, column, 16, 9)
+            line = self.y - 18 - rows * 30 - 34
+            self.c.setLineWidth(0.5)
+            self.c.line(x, line, x + column, line)
+            self.label(x, line - 9, signatures.line)
+        self.y -= 18 + rows * 30 + 43
+
+
+def _draw_pages(agreement: dict[str, Any]) -> tuple[bytes, list[_Widget]]:
+    from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
     _register_fonts()
     buffer = io.BytesIO()
     c = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
-    c.setTitle("Pakalpojuma sniegšanas akts")
+    c.setTitle(L.TITLE)
     c.setAuthor("Veidlapas")
-    widgets: list[_Widget] = []
-    width = PAGE_W - 2 * MARGIN
-
-    def label(x: float, y: float, text: str, size: float = 7, bold: bool = False, gray: float = 0.3) -> None:
-        c.setFillGray(gray)
-        c.setFont("DejaVuSans-Bold" if bold else "DejaVuSans", size)
-        c.drawString(x, y, text)
-        c.setFillGray(0)
-
-    def field(name: str, page: int, x: float, y: float, w: float, h: float, size: float, tip: str) -> None:
-        assert F.page_of(name) == page, name
-        widgets.append(_Widget(name, page, (x, y, w, h), size, tip))
-
-    # Page 1: the act, the agreement, the first rows.
-    c.setFont("DejaVuSans-Bold", 15)
-    c.drawCentredString(PAGE_W / 2, PAGE_H - 56, "PAKALPOJUMA SNIEGŠANAS AKTS")
-    y = PAGE_H - 96
-    x = MARGIN
-    for name, text, w in (
-        ("number", "Akta Nr.", 150),
-        ("date", "Datums (GGGG-MM-DD)", 90),
-        ("month", "Par mēnesi (GGGG-MM)", 90),
-    ):
-        label(x, y + 20, text)
-        field(name, 1, x, y, w, 17, 10, text)
-        x += w + 24
-    y -= 20
-    c.setFont("DejaVuSans", 8.5)
-    lines = agreement_lines(agreement)
-    bottom = MARGIN + 10 + F.FIRST_PAGE_ROWS * ROW_H + TABLE_HEAD_H + 28
-    head_w = 8 + max(stringWidth(head + ":", "DejaVuSans-Bold", 8.5) for head, _ in lines)
-    for index, (head, text) in enumerate(lines):
-        wrapped = simpleSplit(text, "DejaVuSans", 8.5, width - head_w)
-        if y - 11 * len(wrapped) < bottom:
-            label(MARGIN, y - 11, f"… un vēl {len(lines) - index} rindas: sk. līgumu", 8.5, gray=0)
-            break
-        for number, part in enumerate(wrapped):
-            y -= 11
-            if number == 0 and head:
-                label(MARGIN, y, head + ":", 8.5, bold=True, gray=0)
-            label(MARGIN + head_w, y, part, 8.5, gray=0)
-    c.setFont("DejaVuSans-Bold", 10)
-    top = MARGIN + 10 + F.FIRST_PAGE_ROWS * ROW_H + TABLE_HEAD_H
-    c.drawString(MARGIN, top + 8, "Pakalpojuma sniegšanas uzskaite")
-    _table(c, label, field, 1, range(F.FIRST_PAGE_ROWS), top)
-    label(MARGIN, 20, "1. lapa no 2", 7)
-    c.showPage()
-
-    # Page 2: the other rows, progress, signatures.
-    top = PAGE_H - MARGIN - 10
-    label(MARGIN, top + 2, "Pakalpojuma sniegšanas uzskaite (turpinājums)", 10, bold=True, gray=0)
-    rows = range(F.FIRST_PAGE_ROWS, F.SESSION_ROWS)
-    y = _table(c, label, field, 2, rows, top - 4)
-    label(
-        MARGIN,
-        y - 12,
-        "Forma: klātienē, attālināti, mājās. Statuss: notika, neieradās, atcelts. Vienības jānorāda, ja "
-        "pakalpojumu neuzskaita stundās vai laiks nav norādīts.",
-        7,
-    )
-    y -= 36
-    label(MARGIN, y, "Progress individuālā atbalsta plāna mērķu sasniegšanā", 10, bold=True, gray=0)
-    field(
-        "progress", 2, MARGIN, y - 124, width, 118, 9, "Progress individuālā atbalsta plāna mērķu sasniegšanā"
-    )
-    y -= 150
-    label(MARGIN, y, "Paraksti", 10, bold=True, gray=0)
-    column = (width - 2 * 16) / 3
-    blocks = F.SIGNATURE_BLOCKS
-    for index, (heading, entries) in enumerate(blocks):
-        x = MARGIN + index * (column + 16)
-        yy = y - 18
-        label(x, yy, heading, 8.5, bold=True, gray=0)
-        for name, text in entries:
-            yy -= 30
-            label(x, yy + 19, text)
-            field(name, 2, x, yy, column, 16, 9, f"{heading}: {text}")
-        yy = y - 18 - 2 * 30 - 34
-        c.setLineWidth(0.5)
-        c.line(x, yy, x + column, yy)
-        label(x, yy - 9, "paraksts")
-    label(MARGIN, 20, "2. lapa no 2", 7)
-    c.showPage()
+    pages = _Pages(c, agreement)
+    pages.draw()
     c.save()
-    return buffer.getvalue(), widgets
-
-
-def _table(c, label, field, page: int, rows: range, top: float) -> float:
-    """The session table's heading and rows below ``top``; returns the bottom."""
-    x0 = MARGIN
-    widths = [w for _, _, w in COLUMNS]
-    total = sum(widths)
-    c.setLineWidth(0.5)
-    c.setFillGray(0.9)
-    c.rect(x0, top - TABLE_HEAD_H, total, TABLE_HEAD_H, stroke=1, fill=1)
-    c.setFillGray(0)
-    x = x0
-    for _, heading, w in COLUMNS:
-        for number, part in enumerate(heading.split("\n")):
-            label(x + 2, top - 9 - 8 * number, part, 6.5, bold=True, gray=0)
-        x += w
-    y = top - TABLE_HEAD_H
-    for row in rows:
-        y -= ROW_H
-        x = x0
-        for name, heading, w in COLUMNS:
-            c.rect(x, y, w, ROW_H, stroke=1, fill=0)
-            if name == "#":
-                label(x + 2, y + 5, f"{row + 1}.", 7, gray=0)
-            else:
-                tip = f"{row + 1}. rinda: {heading.replace(chr(10), ' ')}"
-                field(F.session_field(row, name), page, x + 1, y + 1, w - 2, ROW_H - 2, 8, tip)
-            x += w
-    return y
+    return buffer.getvalue(), pages.widgets
 
 
 # --- reading --------------------------------------------------------------------------------------
