@@ -12,16 +12,20 @@ import zipfile
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
+from redis import Redis
 from sqlalchemy import func, select
 
 from bench.pack_data import pack_order
 from schemas.pack import PackOrderSchema, request_input
 from schemas.reimbursement import ReimbursementRequestSchema
-from service import create_app
+from service import create_app, jobs
+from service.jobs import celery_app
 from service.jobs.celery_app import PART
+from service.jobs.runner import Runner
 from service.store import database
 from service.store.models import JobPart
 from tests.processes import VeidlapasProcess
@@ -168,3 +172,31 @@ def test_a_worker_killed_in_the_middle_of_a_pack_and_the_pack_still_has_every_li
     with database(app).session() as session:
         parts = session.scalar(select(func.count()).select_from(JobPart).where(JobPart.job_id == job["id"]))
     assert parts == (122 + 1) // 2
+
+
+def test_a_part_message_lost_on_the_way_is_sent_again_by_the_watch(client, app, workers, redis, monkeypatch):
+    """Redis hands a message out before kombu records it as unacknowledged: a worker killed in between
+    loses it. The job's watch sends the missing part again once nothing has moved for a while."""
+    response = client.post("/api/v1/packs", json=pack_order(6))
+    assert response.status_code == 202, response.json
+    job_id = response.json["id"]
+    Redis.from_url(redis.url).delete(celery_app.QUEUE)  # the queued prepare: it is run here instead
+    celery = celery_app.make_celery(app.config)
+    monkeypatch.setattr(celery_app, "runner", Runner.from_settings(jobs.settings(app)))
+    lost = []
+
+    def send_losing_the_first_part(name, args=None, **options):
+        if name == celery_app.PART and not lost:
+            lost.append(args)
+            return None
+        return celery.send_task(name, args=args, **options)
+
+    celery_app._prepare(
+        SimpleNamespace(app=SimpleNamespace(send_task=send_losing_the_first_part, conf=celery.conf)), job_id
+    )
+    assert lost == [[job_id, 0]]
+    rescuer = workers("rescuer", concurrency=2)
+    job = finished(client, response.json["url"], timeout_s=120)
+    assert job["state"] == "succeeded", job
+    assert job["done"] == job["total"] == 2 + 6
+    assert "1 part(s) sent again" in rescuer.log.read_text(errors="replace")

@@ -3,6 +3,15 @@
 A job of any kind is three tasks, all idempotent (see ``runner``): ``prepare`` sends one ``part`` task
 per part, so the parts of one job are made in parallel across workers; the part that finds every part
 made sends ``assemble``. Each step runs under the same guard as in the local loop (``execution``).
+
+A message can still be lost: Redis hands a message to a worker before kombu files it among the
+unacknowledged ones, so a worker killed in that instant takes it with it (and a Redis without persistence
+loses every queued message when it restarts). So ``prepare`` also starts a ``watch`` of the job, a small
+task that comes back every few seconds while the job runs: when no part has been made for longer than a
+part may take and a lost one may take to come back (the task time limit plus the visibility timeout, and
+a margin), it sends every missing part again — or the assembly, when only that is left. Parts are
+idempotent, so a part sent twice is made once; a job whose parts merely wait behind another job's may be
+sent again for nothing, at the cost of a few quick no-op tasks.
 Tasks are acknowledged late and given back when their worker dies (``acks_late``,
 ``reject_on_worker_lost``), their hard time limit is shorter than Redis's visibility timeout (checked in
 ``config``), one task is taken at a time, and messages are JSON only. No result backend: the job's state
@@ -11,6 +20,8 @@ lives in the database, its kind in the job's row.
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from celery import Celery, Task
@@ -23,7 +34,12 @@ QUEUE = "veidlapas"
 PREPARE = "veidlapas.job.prepare"
 PART = "veidlapas.job.part"
 ASSEMBLE = "veidlapas.job.assemble"
+WATCH = "veidlapas.job.watch"
 ASSEMBLY_RETRIES = 600
+#: Beyond the task time limit and the visibility timeout: kombu looks for lost tasks every 10 s.
+STALL_MARGIN_S = 10
+
+log = logging.getLogger(__name__)
 
 #: Set by ``veidlapas worker`` before the worker forks its processes.
 runner: Runner | None = None
@@ -55,6 +71,12 @@ def make_celery(config: dict[str, Any]) -> Celery:
     celery.task(name=PREPARE, bind=True)(_prepare)
     celery.task(name=PART, bind=True)(_part)
     celery.task(name=ASSEMBLE, bind=True, max_retries=ASSEMBLY_RETRIES)(_assemble)
+    celery.task(name=WATCH, bind=True)(_watch)
+    # A countdown longer than the visibility timeout would bring the watch back twice: it looks often.
+    celery.conf.veidlapas_watch = {
+        "every_s": max(1, min(30, config["VISIBILITY_TIMEOUT_S"] // 2)),
+        "stall_s": limit + config["VISIBILITY_TIMEOUT_S"] + STALL_MARGIN_S,
+    }
     return celery
 
 
@@ -85,6 +107,7 @@ def _prepare(task: Task, job_id: str) -> None:
         task.app.send_task(PART, args=[job_id, part])
     if not parts:
         task.app.send_task(ASSEMBLE, args=[job_id])
+    _watch_again(task, job_id, None, time.time())
 
 
 def _part(task: Task, job_id: str, part: int) -> None:
@@ -97,3 +120,26 @@ def _assemble(task: Task, job_id: str) -> None:
         guarded(runner, job_id, "assemble", lambda: runner.assemble(job_id))
     except NotReady:
         raise task.retry(countdown=2) from None
+
+
+def _watch(task: Task, job_id: str, missing: int | None, since: float) -> None:
+    """See that a running job moves on; send its missing parts again when it has stalled (see above)."""
+    left = runner.missing_parts(job_id)
+    if left is None:
+        return  # finished, failed or cancelled: nothing more to watch
+    now = time.time()
+    if len(left) != missing:
+        missing, since = len(left), now
+    elif now - since > task.app.conf.veidlapas_watch["stall_s"]:
+        log.warning("job %s: nothing made for %d s; %d part(s) sent again", job_id, now - since, len(left))
+        for part in left:
+            task.app.send_task(PART, args=[job_id, part])
+        if not left:
+            task.app.send_task(ASSEMBLE, args=[job_id])
+        since = now
+    _watch_again(task, job_id, missing, since)
+
+
+def _watch_again(task: Task, job_id: str, missing: int | None, since: float) -> None:
+    every = task.app.conf.veidlapas_watch["every_s"]
+    task.app.send_task(WATCH, args=[job_id, missing, since], countdown=every)

@@ -121,6 +121,16 @@ class Runner:
             finished = set(session.scalars(select(JobPart.part).where(JobPart.job_id == job_id)))
         return [index for index in range(plan.parts) if index not in finished]
 
+    def missing_parts(self, job_id: str) -> list[int] | None:
+        """The parts of a running job not yet recorded (``[]``: only its assembly is left); None when the
+        job is finished, failed, cancelled or gone."""
+        with self.database.session() as session:
+            job = session.get(Job, job_id)
+            if job is None or job.state not in ACTIVE:
+                return None
+            made = set(session.scalars(select(JobPart.part).where(JobPart.job_id == job_id)))
+            return [index for index in range(job.parts) if index not in made]
+
     def make_part(self, job_id: str, part: int) -> bool:
         """Make one part and record it; True when every part of the job is made."""
         with self.database.session() as session:
