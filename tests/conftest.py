@@ -10,6 +10,7 @@ makes a user of any role and municipality and returns the headers that carry the
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 
 import pytest
@@ -21,15 +22,18 @@ from tests.postgres import PostgresServer
 
 
 class _SuiteLog(logging.Handler):
-    """Every log line of the whole run, formatted as production would write it."""
+    """Every log line of the whole run, formatted as production would write it, with the test that
+    made it (so a leak can be traced to its test)."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[str] = []
+        self.tests: list[str] = []
         self.setFormatter(JsonFormatter())
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record) + (f" {record.exc_text}" if record.exc_text else ""))
+        self.tests.append(os.environ.get("PYTEST_CURRENT_TEST", "(between tests)"))
 
 
 SUITE_LOG = _SuiteLog()

@@ -36,7 +36,11 @@ def test_no_personal_data_in_the_logs_of_the_whole_suite(suite_log):
     assert len(suite_log.lines) > 200, "the suite's traffic was not captured"
     text = "\n".join(suite_log.lines)
     leaks = sorted(value for value in personal if value in text)
-    where = [masked(line, leaks)[:300] for line in suite_log.lines if any(value in line for value in leaks)]
+    where = [
+        f"{test}: {masked(line, leaks)[:300]}"
+        for test, line in zip(suite_log.tests, suite_log.lines, strict=True)
+        if any(value in line for value in leaks)
+    ]
     assert leaks == [], where[:5]
 
 
