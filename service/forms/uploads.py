@@ -45,7 +45,6 @@ import multiprocessing.connection
 import pickle
 import re
 import resource
-import threading
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -54,6 +53,7 @@ from typing import Any
 from lxml import etree
 
 from schemas.errors import MESSAGES, Problem, problem
+from service import forking
 from service.config import DEFAULT_LIMITS, MiB, UploadLimits
 
 
@@ -405,12 +405,9 @@ PYPDF_LIMITS: dict[str, Any] = {
     "jbig2dec_binary": None,  # never run an external decoder on an upload
 }
 
-# forkserver: each child is forked from a small single-threaded server that has this module and
-# pypdf (and the first parser's module) imported, so a child starts in milliseconds, not the ~0.6 s
-# of a fresh interpreter importing the service; forking the threaded web server itself is unsafe.
-_CONTEXT = multiprocessing.get_context("forkserver")
-_PRELOAD_LOCK = threading.Lock()
-_preloaded = False
+# Children are forked from the service's one fork server (service.forking), which imports this module,
+# pypdf and both form readers when it starts, so a child starts in milliseconds.
+_READERS = ("service.forms.pdf_form", "service.forms.docx_form")
 _GRACE_S = 1.0  # after a result arrived, how long the child may take to exit before it is killed
 
 
@@ -433,9 +430,9 @@ def run_limited(
         payload = pickle.dumps(function)
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
         raise TypeError(f"run_limited needs a module-level function, not {function!r}") from exc
-    _preload(function)
-    receiver, sender = _CONTEXT.Pipe(duplex=False)
-    process = _CONTEXT.Process(
+    forker = forking.context(__name__, "pypdf", *_READERS)
+    receiver, sender = forker.Pipe(duplex=False)
+    process = forker.Process(
         target=_child,
         args=(sender, payload, data, memory_bytes, timeout_s),
         name="veidlapas-upload-parser",
@@ -478,19 +475,6 @@ def _result(outcome: tuple) -> Any:
     if code == "upload.parse_timeout":
         raise ParseTimeout(detail)
     raise ParseRejected(code, detail, details)
-
-
-def _preload(function: Callable[..., Any]) -> None:
-    """Before the fork server first starts: have it import this module, pypdf and the parser's module."""
-    global _preloaded
-    with _PRELOAD_LOCK:
-        if not _preloaded:
-            modules = [__name__, "pypdf"]
-            module = getattr(getattr(function, "func", function), "__module__", None)  # through a partial
-            if module and module != "__main__" and module not in modules:
-                modules.append(module)
-            _CONTEXT.set_forkserver_preload(modules)
-            _preloaded = True
 
 
 def _child(sender: Any, payload: bytes, data: bytes, memory_bytes: int, timeout_s: float) -> None:

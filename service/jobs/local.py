@@ -9,13 +9,13 @@ predecessor left unfinished (:meth:`LocalBackend.resume`).
 from __future__ import annotations
 
 import logging
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
 
+from service import forking
 from service.jobs import execution
 from service.jobs.records import ACTIVE
 from service.jobs.runner import Runner
@@ -66,7 +66,7 @@ class LocalBackend:
         execution.guarded(self.runner, job_id, "-", lambda: self._in_pool(job_id))
 
     def _in_pool(self, job_id: str) -> None:
-        context = multiprocessing.get_context("forkserver")
+        context = forking.context(*self.settings["modules"])
         with ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=execution.start_process, initargs=(self.settings,)
         ) as pool:
