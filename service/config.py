@@ -114,6 +114,11 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "STORE_DOCUMENTS": _flag(environ, "VEIDLAPAS_STORE_DOCUMENTS"),
         # Where stored documents go; the instance folder's "blobs" when empty.
         "BLOBS_DIR": Path(environ["VEIDLAPAS_BLOBS"]) if environ.get("VEIDLAPAS_BLOBS") else None,
+        # The key file that seals personal data at rest (service.store.sealing); the instance folder's
+        # "data-keys.json" when empty, which the service creates on its first start.
+        "DATA_KEY_FILE": (
+            Path(environ["VEIDLAPAS_DATA_KEY_FILE"]) if environ.get("VEIDLAPAS_DATA_KEY_FILE") else None
+        ),
         # PDF conversion: warm LibreOffice converters, a time limit per document, a restart after N
         # documents, and how many requests may wait before the API answers 503 with Retry-After.
         "PDF_CONVERTERS": _integer(environ, "VEIDLAPAS_PDF_CONVERTERS", 2),
