@@ -28,7 +28,7 @@ from service.files import write_atomically
 from service.forms.uploads import UploadRejected
 from service.i18n import LANGUAGES, MissingCatalog, translate
 from service.jsondata import InvalidJson, parse_json
-from service.store import database
+from service.store import KeyFileError, database
 
 EXIT_INVALID = 1
 EXIT_SETUP = 2
@@ -311,9 +311,10 @@ def _print_problems(file: Path, problems, lang: str, places=None) -> None:
 
 
 def _setup(factory):
-    """Run a start-up step; a broken catalogue, labels file or template exits 2 with its message."""
+    """Run a start-up step; a broken catalogue, labels file, template or data key file exits 2 with its
+    message."""
     try:
         return factory()
-    except (CatalogueError, TemplateDefect, LabelError, MissingCatalog) as exc:
+    except (CatalogueError, TemplateDefect, LabelError, MissingCatalog, KeyFileError) as exc:
         click.echo(f"Cannot start: {exc}", err=True)
         sys.exit(EXIT_SETUP)

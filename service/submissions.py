@@ -9,7 +9,6 @@ field (and page) they belong to.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -26,7 +25,8 @@ from service.forms import uploads
 from service.forms.docx_form import read_docx_form
 from service.forms.pdf_form import read_pdf_form
 from service.forms.uploads import UploadLimits
-from service.store.models import Submission
+from service.store import Sealer
+from service.store.models import Submission, new_id
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,10 @@ def field_of(form: ReadForm, path: tuple) -> dict[str, Any]:
     return {"field": name, "page": page}
 
 
-def keep(session: Session, user: Principal, form: ReadForm, act: dict[str, Any]) -> tuple[Submission, bool]:
-    """The submission of this upload: the existing one for the same file, or a new one."""
+def keep(
+    session: Session, user: Principal, sealer: Sealer, form: ReadForm, act: dict[str, Any]
+) -> tuple[Submission, bool]:
+    """The submission of this upload: the existing one for the same file, or a new one (its act sealed)."""
     existing = session.scalar(
         select(Submission).where(
             Submission.municipality == user.municipality, Submission.sha256 == form.sha256
@@ -105,6 +107,7 @@ def keep(session: Session, user: Principal, form: ReadForm, act: dict[str, Any])
     if existing:
         return existing, False
     submission = Submission(
+        id=new_id(),
         municipality=user.municipality,
         user_id=user.id,
         sha256=form.sha256,
@@ -113,8 +116,8 @@ def keep(session: Session, user: Principal, form: ReadForm, act: dict[str, Any])
         month=act["month"].start.strftime("%Y-%m"),
         provider=act["agreement"]["provider"]["registration_number"],
         agreement_number=act["agreement"]["number"],
-        act=json.dumps(form.act, ensure_ascii=False, sort_keys=True),
     )
+    submission.sealed = sealer.seal_json(form.act, submission.seal_context())
     session.add(submission)
     session.flush()
     return submission, True

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import pytest
 
-from service.store import database
-from service.store.models import AuditEntry, Job, RegisteredDocument, Submission
+from service.store import database, sealer
+from service.store.models import AuditEntry, Job, RegisteredDocument, Submission, new_id
 
 START = dt.datetime(2031, 1, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -47,7 +47,7 @@ def _submission(at: dt.datetime) -> Submission:
         month="2031-01",
         provider="40003245752",
         agreement_number="L-1",
-        act="{}",
+        sealed=b"",  # sealed by _store
     )
 
 
@@ -69,6 +69,10 @@ def _store(app, make: Callable[[dt.datetime], object]) -> list[str]:
     """Six rows a minute apart; their ids, newest first."""
     with database(app).session() as session:
         rows = [make(START + dt.timedelta(minutes=minute)) for minute in range(6)]
+        for row in rows:
+            if isinstance(row, Submission):
+                row.id = new_id()
+                row.sealed = sealer(app).seal_json({}, row.seal_context())
         session.add_all(rows)
         session.flush()
         ids = [str(row.id) for row in reversed(rows)]

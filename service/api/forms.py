@@ -26,7 +26,7 @@ from service.files import safe_file_name
 from service.forms.docx_form import make_docx_form
 from service.forms.pdf_form import make_pdf_form
 from service.forms.uploads import UploadRejected
-from service.store import database
+from service.store import database, sealer
 from service.store.models import Submission, utcnow
 
 blp = Blueprint("forms", __name__, url_prefix="/api/v1", description="Fillable delivery acts and submissions")
@@ -120,7 +120,7 @@ def upload_form():
         errors = flatten(exc.messages)
         return problem_response(422, errors=errors, places=[submissions.field_of(form, p) for p, _ in errors])
     with database().session() as session:
-        submission, new = submissions.keep(session, user, form, act)
+        submission, new = submissions.keep(session, user, sealer(), form, act)
         if new:
             audit.record(session, user, "uploaded", "submission", submission.id, sha256=form.sha256)
         body = SubmissionSchema().dump(submission)

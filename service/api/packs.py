@@ -28,7 +28,7 @@ from service.jobs.storage import JobFiles
 from service.packs import tables
 from service.packs.job import new_pack_job
 from service.packs.order import OrderInput, OrderLimits, OrderRejected, read_order
-from service.store import database
+from service.store import database, sealer
 from service.store.models import Job
 
 blp = Blueprint("packs", __name__, url_prefix="/api/v1", description="Monthly reimbursement packs")
@@ -98,7 +98,7 @@ def order_pack():
     db = database()
     with db.session() as session:
         try:
-            order = inputs.take(session)
+            order = inputs.take(session, sealer())
         except OrderRejected as rejected:
             detail = {"problems": len(rejected.problems)}
             audit.record(session, user, "validated", "pack", outcome="invalid", detail=detail)

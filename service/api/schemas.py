@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from functools import cache
 
@@ -13,6 +12,7 @@ from schemas.agreement import AgreementSchema
 from schemas.base import Strict
 from schemas.errors import problem
 from schemas.fields import Choice, Coded, Integer, Money, Month, Nested, Number, Text, in_range
+from service.store import sealer
 
 
 class Moment(Coded, fields.AwareDateTime):
@@ -200,7 +200,8 @@ class SubmissionSchema(Schema):
     agreement_number = fields.String()
     accepted_at = Moment(allow_none=True)
     act = fields.Function(
-        lambda s: json.loads(s.act), metadata={"description": "The delivery act read from the form"}
+        lambda s: sealer().open_json(s.sealed, s.seal_context()),
+        metadata={"description": "The delivery act read from the form"},
     )
 
 

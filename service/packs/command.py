@@ -25,7 +25,7 @@ from service.jobs.execution import execute
 from service.jobs.runner import Runner
 from service.packs.job import PackJob, new_pack_job
 from service.packs.order import OrderInput, OrderLimits, OrderRejected, read_order
-from service.store import database
+from service.store import database, sealer
 from service.store.models import Job
 
 MAX_JSON_BYTES = 20_000_000
@@ -58,7 +58,7 @@ def make_pack(app: Flask, files: tuple[Path, ...], output: Path, options: dict[s
     operator = Principal(0, "cli", "administrator", options["municipality"])
     with database(app).session() as session:
         try:
-            order = inputs.take(session)
+            order = inputs.take(session, sealer(app))
         except OrderRejected as rejected:
             raise PackCommandError.of(source, rejected) from None
         job = new_pack_job(session, operator, "cli", order, jobs.folder(app))

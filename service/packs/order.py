@@ -32,6 +32,7 @@ from service.config import UploadLimits, upload_limits
 from service.jsondata import InvalidJson, parse_json
 from service.packs.tables import TableInput, TableRejected, read_table_files
 from service.store.models import Submission
+from service.store.sealing import Sealer
 
 ATTACHMENTS = ("Klientu pakalpojumu izklāsti", "Pakalpojumu sniegšanas akti", "Kopsavilkums (summary.xlsx)")
 
@@ -85,10 +86,10 @@ class OrderInput:
     body: Any
     table: TableInput | None = None
 
-    def take(self, session: Session) -> Order:
+    def take(self, session: Session, sealer: Sealer) -> Order:
         """:func:`take_order`; every problem as an :class:`OrderRejected` (422), placed in the tables."""
         try:
-            return take_order(self.body, session, self.table)
+            return take_order(self.body, session, sealer, self.table)
         except ValidationError as error:
             problems = flatten(error.messages)
             places = [self.table.place(path) for path, _ in problems] if self.table else None
@@ -133,8 +134,11 @@ def input_sha256(raw: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(raw)).hexdigest()
 
 
-def take_order(body: dict[str, Any], session: Session, table: TableInput | None = None) -> Order:
-    """Validate an order (its ``municipality`` already set) and everything it rests on.
+def take_order(
+    body: dict[str, Any], session: Session, sealer: Sealer, table: TableInput | None = None
+) -> Order:
+    """Validate an order (its ``municipality`` already set) and everything it rests on (accepted acts
+    opened with ``sealer``).
 
     ``table`` holds the agreements and lines of uploaded files, if any. Raises ``ValidationError`` with
     every problem and its path.
@@ -147,7 +151,7 @@ def take_order(body: dict[str, Any], session: Session, table: TableInput | None 
         raise ValidationError({"source": [problem("pack.lines_twice")]})
     if in_body:
         agreements, lines = body.get("agreements"), body.get("lines")
-    acts = accepted_acts(session, header["municipality"], header["period"])
+    acts = accepted_acts(session, sealer, header["municipality"], header["period"])
     if header["source"] == "submissions":
         if not acts:
             raise ValidationError({"source": [problem("pack.no_submissions")]})
@@ -168,7 +172,9 @@ def take_order(body: dict[str, Any], session: Session, table: TableInput | None 
     return Order(raw, input_sha256(raw), request)
 
 
-def accepted_acts(session: Session, municipality: str, period: Period) -> list[tuple[dict, dict]]:
+def accepted_acts(
+    session: Session, sealer: Sealer, municipality: str, period: Period
+) -> list[tuple[dict, dict]]:
     """The accepted delivery acts of the period's months: (raw, loaded) in month and agreement order."""
     months = _months(period)
     submissions = session.scalars(
@@ -182,7 +188,7 @@ def accepted_acts(session: Session, municipality: str, period: Period) -> list[t
     )
     acts = []
     for index, submission in enumerate(submissions):
-        raw = json.loads(submission.act)
+        raw = sealer.open_json(submission.sealed, submission.seal_context())
         try:
             acts.append((raw, DeliveryActSchema().load(raw)))
         except ValidationError as error:

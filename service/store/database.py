@@ -12,8 +12,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
+
+from service.store import case_models  # noqa: F401  (every sealed table is mapped)
+from service.store.models import Base, Sealed
+from service.store.sealing import Sealer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,13 +32,33 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def upgrade(self) -> None:
-        """Bring the schema to the newest migration."""
+    def upgrade(self, sealer: Sealer) -> None:
+        """Bring the schema to the newest migration; ``sealer`` seals what older revisions kept in clear."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
+            config.attributes["sealer"] = sealer
             command.upgrade(config, "head")
+
+    def holds_sealed_data(self) -> bool:
+        """Whether any sealed column of any table already holds a value (at whatever revision it is)."""
+        tables = {
+            mapper.local_table: mapper.class_.__sealed_columns__
+            for mapper in Base.registry.mappers
+            if issubclass(mapper.class_, Sealed)
+        }
+        inspector = inspect(self.engine)
+        with self.engine.connect() as connection:
+            for table, columns in tables.items():
+                if not inspector.has_table(table.name):
+                    continue
+                present = {column["name"] for column in inspector.get_columns(table.name)}
+                for name in set(columns) & present:
+                    column = table.c[name]
+                    if connection.scalar(select(column).where(column.is_not(None)).limit(1)) is not None:
+                        return True
+        return False
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -54,4 +78,5 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # what is deleted or re-sealed leaves no plaintext behind
     cursor.close()

@@ -1,8 +1,10 @@
-"""Stored objects: users, tokens, the document register, the audit trail, submissions and jobs.
+"""Stored objects: users, tokens, the document register, the audit trail, submissions and jobs
+(the case records are in ``service.store.case_models``).
 
 Every object a user can see carries the ``municipality`` it belongs to (the :class:`Scoped` mixin);
 ``service.auth.Scope`` is the one place that filters by it. Nothing here holds document content or a
-client's personal data: the register keeps kind, hash and size; the audit trail keeps identifiers.
+client's personal data in the clear: the register keeps kind, hash and size; the audit trail keeps
+identifiers; a submission's act is sealed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from schemas.errors import Problem, problem
@@ -34,6 +36,16 @@ class Scoped:
     """An object that belongs to one municipality; only its users (and reviewers) may see it."""
 
     municipality: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class Sealed:
+    """A row with personal data kept only sealed (``service.store.sealing``), in the columns named by
+    ``__sealed_columns__``; each value is sealed for its table, column and row, so it opens nowhere else."""
+
+    __sealed_columns__: tuple[str, ...] = ("sealed",)
+
+    def seal_context(self, column: str = "sealed") -> str:
+        return f"{self.__tablename__}.{column}:{self.id}"
 
 
 class User(Scoped, Base):
@@ -95,14 +107,16 @@ class AuditEntry(Scoped, Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
-class Submission(Scoped, Base):
+class Submission(Sealed, Scoped, Base):
     """A filled delivery act that a provider uploaded and that passed validation.
 
-    It keeps the extracted act (the data a reimbursement pack will be computed from) with the upload's
-    hash, so the same file sent twice is recognised.
+    It keeps the extracted act (the data a reimbursement pack will be computed from) sealed, with the
+    upload's hash, so the same file sent twice is recognised; once matched, the stored agreement (and its
+    version) the act reports on. An administrator's override of the budget stop keeps who and why.
     """
 
     __tablename__ = "submissions"
+    __sealed_columns__ = ("sealed", "override_reason")
     __table_args__ = (UniqueConstraint("municipality", "sha256"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -115,9 +129,14 @@ class Submission(Scoped, Base):
     month: Mapped[str] = mapped_column(String(7), index=True)
     provider: Mapped[str] = mapped_column(String(11), index=True)
     agreement_number: Mapped[str] = mapped_column(String(40))
-    act: Mapped[str] = mapped_column(Text)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    agreement_id: Mapped[str | None] = mapped_column(ForeignKey("agreements.id"), default=None, index=True)
+    agreement_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    client_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id"), default=None, index=True)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    override_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    override_reason: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class Job(Scoped, Base):

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from service.store import case_models  # noqa: F401  (the case tables join the metadata)
 from service.store.models import Base
 
 connection = context.config.attributes["connection"]
