@@ -266,6 +266,37 @@ MESSAGES: dict[str, str] = {
     "idempotency.invalid": N_("An Idempotency-Key is 1-100 letters, digits, '.', '_', ':' or '-'."),
     "job.queue_unavailable": N_("The job queue cannot be reached; try again later."),
     "pack.order_missing": N_('Send the order as JSON in the multipart field "order", beside the files.'),
+    # Case records.
+    "client.exists": N_("A client with this personal code is already recorded in your municipality."),
+    "client.query_short": N_("Type at least {min} letters of the name, or the whole personal code."),
+    "client.closed": N_("The case is closed: reopen it first."),
+    "client.not_closed": N_("The case is not closed."),
+    "plan.draft_exists": N_("The plan already has a draft: edit it or approve it."),
+    "plan.no_version": N_("The plan has no approved version to start a draft from."),
+    "plan.no_draft": N_("The plan has no draft to approve."),
+    "plan.other_client": N_("This personal code is not the code of the case's client."),
+    "plan.no_such_version": N_("The plan has no version {number}."),
+    "precondition.required": N_(
+        "Send the If-Match header with the ETag of what you edited, so that nobody's changes are lost."
+    ),
+    "precondition.failed": N_(
+        "Someone else saved this in the meantime (revision {current}): reload it and make your changes again."
+    ),
+    # What changed between two versions of a plan.
+    "change.period": N_("Plan period: {start_before}–{end_before} → {start}–{end}"),
+    "change.review_date": N_("Review date: {before} → {after}"),
+    "change.budget_monthly": N_("Monthly budget: {before} → {after} €"),
+    "change.budget_period": N_("Budget for the period: {before} → {after} €"),
+    "change.support_level": N_("Support level: {before} → {after}"),
+    "change.goal_added": N_("Goal {id} added: {text}"),
+    "change.goal_removed": N_("Goal {id} removed"),
+    "change.goal_changed": N_("Goal {id}: “{before}” → “{after}”"),
+    "change.service_added": N_("{code} added: {quantity} {unit} a month from {start}"),
+    "change.service_removed": N_("{code} removed"),
+    "change.quantity": N_("{code}: {before} → {after} {unit} a month"),
+    "change.unit_price": N_("{code}: unit price {before} → {after} €"),
+    "change.service_dates": N_("{code}: {start_before}–{end_before} → {start}–{end}"),
+    "change.provider": N_("{code}: provider {before} → {after}"),
 }
 
 

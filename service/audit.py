@@ -25,6 +25,14 @@ ACTIONS = (
     "user_created",
     "token_issued",
     "token_revoked",
+    # Case records: opening one is a read; a search records how many it found, never what was asked.
+    "read",
+    "searched",
+    "changed",
+    "closed",
+    "reopened",
+    "saved",
+    "approved",
 )
 
 

@@ -38,13 +38,15 @@ LAST_USE_RESOLUTION = dt.timedelta(minutes=5)
 
 _READ = frozenset({"register:read", "reference:read"})
 _PACKS = frozenset({"pack:create", "job:read"})
+#: Keeping cases: clients, plans and their drafts, agreements (docs/security.md has the whole table).
+_CASES = frozenset({"case:read", "case:write", "plan:approve"})
 
 #: What each role may do besides rendering. ``render:<kind>`` (rendering and validating that kind) comes
 #: from each kind's ``roles`` in the document registry; see :func:`permissions`.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "social_worker": _READ,
-    "finance_officer": _READ | _PACKS,
-    "administrator": _READ | {"register:delete", "audit:read"} | _PACKS,
+    "social_worker": _READ | _CASES,
+    "finance_officer": _READ | _PACKS | {"case:read"},
+    "administrator": _READ | {"register:delete", "audit:read"} | _PACKS | _CASES,
     "reviewer": _READ | {"job:read"},
 }
 

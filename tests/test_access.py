@@ -19,6 +19,7 @@ from service.auth import PUBLIC_ENDPOINTS, ROLES, permissions
 from service.documents import KINDS
 from service.store import blob_store, blobs, database, keep_documents
 from service.store.models import AuditEntry, RegisteredDocument, Token
+from tests.case_helpers import CASE_ROUTES
 from tests.helpers import FILLED_ACT, blank_act_form, fill_with_pdftk, kind_sample_text, load_sample, upload
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -168,9 +169,10 @@ def test_every_endpoint_with_an_object_is_scoped(app, anonymous, user_headers):
     reviewer = user_headers("reviewer", "lm")
     keep_documents(app, blobs(app) or blob_store(app))
     routes = {rule.rule for rule, _ in api_routes(app) if "<" in rule.rule}
-    assert routes == set(SCOPED_ROUTES), "a new endpoint with an object: add it to SCOPED_ROUTES"
+    cases = {rule for rule, _ in CASE_ROUTES}
+    assert routes == set(SCOPED_ROUTES) | cases, "a new endpoint with an object: add it to SCOPED_ROUTES"
     for rule, method in api_routes(app):
-        if "<" not in rule.rule:
+        if "<" not in rule.rule or rule.rule in cases:
             continue
         url = SCOPED_ROUTES[rule.rule](anonymous, bauska)
         if method == "GET":
@@ -180,6 +182,25 @@ def test_every_endpoint_with_an_object_is_scoped(app, anonymous, user_headers):
             method,
             rule.rule,
         )
+
+
+@pytest.mark.parametrize("route", sorted(CASE_ROUTES), ids=" ".join)
+def test_every_case_endpoint_is_scoped_and_hidden_from_reviewers(app, anonymous, user_headers, route):
+    """Case records: another municipality gets 404, a reviewer 403 (reviewers see totals, never a case)."""
+    rule, method = route
+    bauska, liepaja = user_headers("social_worker", "bauska"), user_headers("social_worker", "liepaja")
+    reviewer = user_headers("reviewer", "lm")
+    url, body, query = CASE_ROUTES[route](anonymous, bauska)
+    assert {r.rule for r, m in api_routes(app) if m == method} >= {rule}
+
+    def send(headers):
+        return anonymous.open(
+            url, method=method, json=body, query_string=query, headers={**headers, "If-Match": "*"}
+        )
+
+    assert send(liepaja).status_code == 404
+    assert send(reviewer).status_code == 403
+    assert send(bauska).status_code in (200, 201), send(bauska).json
 
 
 def test_lists_show_only_the_users_municipality_and_reviewers_see_all(anonymous, user_headers):

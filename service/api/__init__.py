@@ -11,11 +11,13 @@ from swagger_ui_bundle import swagger_ui_path
 
 from service.api import (
     audit_log,
+    clients,
     documents,
     forms,
     health,
     jobs,
     packs,
+    plans,
     problems,
     reference,
     register,
@@ -79,6 +81,8 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(forms.blp)
     api.register_blueprint(packs.blp)
     api.register_blueprint(jobs.blp)
+    api.register_blueprint(clients.blp)
+    api.register_blueprint(plans.blp)
     app.add_url_rule(
         "/docs/static/<path:filename>",
         "swagger_ui_static",

@@ -29,8 +29,10 @@ TITLES = {
     404: N_("Not found"),
     405: N_("This method is not allowed here"),
     406: N_("The requested format is not available"),
-    409: N_("Not yet: the job has not finished"),
+    409: N_("This does not fit what is stored"),
     410: N_("It is no longer available"),
+    412: N_("It was changed in the meantime"),
+    428: N_("Say which version you changed"),
     502: N_("A part of the service failed"),
     503: N_("The service is busy or a part of it is unavailable"),
     413: N_("The request is too large"),
@@ -60,6 +62,7 @@ class RequestProblem(Exception):
         self.status = status
         self.problems = [(path, p) for p in problems]
         self.headers = headers or {}
+        self.extra: dict[str, Any] = {}
 
     @classmethod
     def located(cls, status: int, errors: list[tuple[tuple, Problem]]) -> RequestProblem:
@@ -80,10 +83,12 @@ def problem_response(
     errors: list[tuple[tuple, str]] = (),
     headers: dict[str, str] | None = None,
     places: list[dict[str, Any] | None] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
-    """A problem+json response in the request's language (see :func:`problem_body`)."""
+    """A problem+json response in the request's language (see :func:`problem_body`), with the members of
+    ``extra`` beside the standard ones (what changed, for a 412)."""
     lang = language()
-    body = problem_body(status, lang, instance=request.path, errors=errors, places=places)
+    body = problem_body(status, lang, instance=request.path, errors=errors, places=places) | (extra or {})
     response = Response(json.dumps(body, ensure_ascii=False), status, mimetype=PROBLEM_JSON)
     response.headers["Content-Language"] = lang
     response.headers.extend(headers or {})
@@ -148,7 +153,7 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _request_problem(error: RequestProblem) -> Response:
-    return problem_response(error.status, errors=error.problems, headers=error.headers)
+    return problem_response(error.status, errors=error.problems, headers=error.headers, extra=error.extra)
 
 
 #: The HTTP answer to each refusal of ``service.auth``.

@@ -1,0 +1,108 @@
+"""The shapes of case records in the API: clients, plans, drafts, versions and their changes."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from schemas.base import Strict
+from schemas.fields import Choice, Date, Money, Text, in_range
+from schemas.parties import Paragraph
+from service.api.schemas import Moment, PageArgsSchema, ProblemItemSchema, QueryInteger
+
+
+class ClientArgsSchema(PageArgsSchema):
+    q = Text(max_length=60, metadata={"description": "A personal code (whole) or 3+ letters of a name"})
+    status = Choice(("open", "closed"))
+
+
+class CaseClientSchema(Schema):
+    """A client record with its data (name, personal code, addresses, representatives)."""
+
+    id = fields.String()
+    url = fields.String()
+    municipality = fields.String()
+    status = fields.String(metadata={"description": "open or closed"})
+    closed_on = fields.Date(allow_none=True)
+    target_group = fields.String()
+    revision = fields.Integer(metadata={"description": "Send it back in If-Match to change the record"})
+    created_at = Moment()
+    updated_at = Moment()
+    data = fields.Dict(allow_none=True, metadata={"description": "The client's data as stored"})
+
+
+class CloseSchema(Strict):
+    date = Date(required=True, metadata={"description": "The day the case closes"})
+    reason = Paragraph(required=True, max_length=500)
+
+
+class DraftSummarySchema(Schema):
+    revision = fields.Integer()
+    base_version = fields.Integer(metadata={"description": "The version the draft started from (0: none)"})
+    problems = fields.Integer(metadata={"description": "How many problems the draft has"})
+    updated_at = Moment(allow_none=True)
+
+
+class VersionSummarySchema(Schema):
+    number = fields.Integer()
+    state = fields.String(metadata={"description": "approved, superseded"})
+    signed = fields.Boolean()
+    plan_number = fields.String()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    review_date = fields.Date(allow_none=True)
+    monthly_budget = Money()
+    period_budget = Money()
+    approved_at = Moment()
+    approved_by = fields.Integer(allow_none=True)
+    edited_by = fields.Integer(allow_none=True)
+    document_id = fields.String(
+        allow_none=True, metadata={"description": "The rendered plan in the register"}
+    )
+    signed_at = Moment(allow_none=True)
+
+
+class PlanSchema(Schema):
+    id = fields.String()
+    url = fields.String()
+    client_id = fields.String()
+    municipality = fields.String()
+    latest_version = fields.Integer()
+    review_date = fields.Date(allow_none=True)
+    draft = fields.Nested(DraftSummarySchema, allow_none=True)
+    versions = fields.List(fields.Nested(VersionSummarySchema))
+
+
+class DraftSchema(Schema):
+    revision = fields.Integer(metadata={"description": "Send it back in If-Match to save or approve"})
+    base_version = fields.Integer()
+    updated_at = Moment(allow_none=True)
+    plan = fields.Raw(metadata={"description": "The plan as typed, complete or not"})
+    problems = fields.List(fields.Nested(ProblemItemSchema))
+
+
+class ApproveSchema(Strict):
+    note = Paragraph(max_length=1000, metadata={"description": "Why the plan changed"})
+
+
+class VersionSchema(VersionSummarySchema):
+    plan = fields.Raw(metadata={"description": "The plan as approved"})
+    note = fields.String()
+
+
+class ChangeSchema(Schema):
+    path = fields.String(metadata={"description": "Where in the plan, e.g. /services/SK-PSIH/quantity"})
+    code = fields.String(metadata={"description": "What kind of change, e.g. change.quantity"})
+    message = fields.String(metadata={"description": "The change as a line, in the response language"})
+    before = fields.Raw(allow_none=True)
+    after = fields.Raw(allow_none=True)
+
+
+class ChangesArgsSchema(Strict):
+    from_version = QueryInteger(data_key="from", required=True, validate=in_range(1, 100_000))
+    to_version = QueryInteger(data_key="to", required=True, validate=in_range(1, 100_000))
+
+
+class ChangesSchema(Schema):
+    from_version = fields.Integer(data_key="from")
+    to_version = fields.Integer(data_key="to")
+    changes = fields.List(fields.Nested(ChangeSchema))

@@ -1,0 +1,140 @@
+"""Client records: ``/api/v1/clients`` — add, find, read, change, close and reopen.
+
+Reading a client is audited as a read; a search is audited with the number found, never the query.
+Reviewers (who may not read cases) see only counts and totals, elsewhere.
+"""
+
+from __future__ import annotations
+
+from flask import url_for
+from marshmallow import RAISE
+
+from schemas.errors import problem
+from service import audit
+from service.api.blueprint import Blueprint
+from service.api.body import json_body
+from service.api.case_schemas import CaseClientSchema, ClientArgsSchema, CloseSchema
+from service.api.problems import RequestProblem
+from service.api.revisions import check, tagged
+from service.auth import authorize, scope
+from service.cases import clients
+from service.cases.errors import CaseConflict
+from service.store import database, sealer
+from service.store.case_models import Client
+
+blp = Blueprint("clients", __name__, url_prefix="/api/v1", description="Client records")
+
+
+def client_body(client: Client) -> dict:
+    """What the API says about a client, its personal data opened."""
+    return {
+        "id": client.id,
+        "url": url_for("clients.show_client", client_id=client.id),
+        "municipality": client.municipality,
+        "status": client.status,
+        "closed_on": client.closed_on,
+        "target_group": client.target_group,
+        "revision": client.revision,
+        "created_at": client.created_at,
+        "updated_at": client.updated_at,
+        "data": clients.data(sealer(), client),
+    }
+
+
+def conflict(exc: CaseConflict) -> RequestProblem:
+    return RequestProblem(409, exc.reason, path=exc.path)
+
+
+@blp.route("/clients", methods=["GET"])
+@blp.arguments(ClientArgsSchema, location="query", unknown=RAISE)
+@blp.response(200, CaseClientSchema(many=True))
+def list_clients(args):
+    """Clients of the municipality, newest first; ``q`` finds a personal code or a name's beginning."""
+    user = authorize("case:read")
+    statement = scope().select(Client)
+    if "q" in args:
+        statement = clients.search(scope(), sealer(), args["q"])
+    if "status" in args:
+        statement = statement.where(Client.status == args["status"])
+    statement = (
+        statement.order_by(Client.created_at.desc(), Client.id).limit(args["limit"]).offset(args["offset"])
+    )
+    with database().session() as session:
+        found = list(session.scalars(statement))
+        audit.record(session, user, "searched", "client", detail={"found": len(found), "query": "q" in args})
+        return [client_body(client) for client in found]
+
+
+@blp.route("/clients", methods=["POST"])
+@blp.response(201, CaseClientSchema)
+def add_client():
+    """Record a client; 409 when the personal code is already recorded in the municipality."""
+    user = authorize("case:write")
+    raw = json_body()
+    with database().session() as session:
+        try:
+            client = clients.add(session, sealer(), user, raw)
+        except CaseConflict as exc:
+            raise conflict(exc) from None
+        audit.record(session, user, "created", "client", client.id)
+        body = client_body(client)
+    return tagged(body, client.revision, 201, Location=body["url"])
+
+
+@blp.route("/clients/<client_id>", methods=["GET"])
+@blp.response(200, CaseClientSchema)
+def show_client(client_id):
+    """One client (audited as a read), with the ETag to send back when changing it."""
+    user = authorize("case:read")
+    with database().session() as session:
+        client = scope().get(session, Client, client_id)
+        audit.record(session, user, "read", "client", client.id)
+        return tagged(client_body(client), client.revision)
+
+
+@blp.route("/clients/<client_id>", methods=["PUT"])
+@blp.response(200, CaseClientSchema)
+def change_client(client_id):
+    """Replace a client's data; needs If-Match with the client's ETag."""
+    user = authorize("case:write")
+    raw = json_body()
+    with database().session() as session:
+        client = scope().get(session, Client, client_id)
+        check(client.revision)
+        try:
+            clients.update(session, sealer(), user, client, raw)
+        except CaseConflict as exc:
+            raise conflict(exc) from None
+        audit.record(session, user, "changed", "client", client.id)
+        return tagged(client_body(client), client.revision)
+
+
+@blp.route("/clients/<client_id>/close", methods=["POST"])
+@blp.arguments(CloseSchema)
+@blp.response(200, CaseClientSchema)
+def close_client(values, client_id):
+    """Close a case on a date, with the reason; needs If-Match."""
+    user = authorize("case:write")
+    with database().session() as session:
+        client = scope().get(session, Client, client_id)
+        check(client.revision)
+        if client.status == "closed":
+            raise RequestProblem(409, problem("client.closed"))
+        clients.close(client, user, sealer(), values["date"], values["reason"])
+        audit.record(session, user, "closed", "client", client.id)
+        return tagged(client_body(client), client.revision)
+
+
+@blp.route("/clients/<client_id>/reopen", methods=["POST"])
+@blp.response(200, CaseClientSchema)
+def reopen_client(client_id):
+    """Open a closed case again; needs If-Match."""
+    user = authorize("case:write")
+    with database().session() as session:
+        client = scope().get(session, Client, client_id)
+        check(client.revision)
+        if client.status != "closed":
+            raise RequestProblem(409, problem("client.not_closed"))
+        clients.reopen(client, user, sealer())
+        audit.record(session, user, "reopened", "client", client.id)
+        return tagged(client_body(client), client.revision)

@@ -1,0 +1,116 @@
+"""Client records: kept sealed, found by keyed hashes of the personal code or of name prefixes.
+
+A client's personal data (``schemas.client.ClientRecordSchema``) is stored only sealed; the target group,
+the status and the dates stay in the clear. A personal code is found exactly (its keyed hash), a name by
+a prefix of at least three letters of any of its words, diacritics and case ignored ("Kirse" finds
+"Ķirse"); both only inside the user's municipality.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from schemas.client import ClientRecordSchema
+from schemas.errors import ErrorCollector, problem
+from service.auth import Principal, Scope
+from service.cases.errors import CaseConflict
+from service.store import Sealer
+from service.store.case_models import Client, ClientNameTag
+from service.store.models import new_id, utcnow
+from service.store.sealing import name_prefixes, normal_personal_code, search_prefix
+
+CODE_QUERY = re.compile(r"\d{6}-?\d{5}")
+
+
+def load(raw: dict[str, Any]) -> dict[str, Any]:
+    """The client's data validated (``ValidationError`` with every problem otherwise)."""
+    return ClientRecordSchema().load(raw)
+
+
+def code_tag(sealer: Sealer, code: str) -> str:
+    return sealer.tag("personal_code", normal_personal_code(code))
+
+
+def add(session: Session, sealer: Sealer, user: Principal, raw: dict[str, Any]) -> Client:
+    """A new client of the user's municipality from valid data; :class:`CaseConflict` if the code is taken."""
+    values = load(raw)
+    client = Client(id=new_id(), municipality=user.municipality, created_by=user.id, updated_by=user.id)
+    _store(session, sealer, client, raw, values)
+    session.add(client)
+    session.flush()
+    return client
+
+
+def update(session: Session, sealer: Sealer, user: Principal, client: Client, raw: dict[str, Any]) -> None:
+    """Replace the client's data with valid ``raw`` (the revision moves on)."""
+    values = load(raw)
+    _store(session, sealer, client, raw, values)
+    client.revision += 1
+    client.updated_by, client.updated_at = user.id, utcnow()
+
+
+def _store(session: Session, sealer: Sealer, client: Client, raw: dict, values: dict) -> None:
+    tag = code_tag(sealer, values["personal_code"])
+    clash = session.scalar(
+        select(Client.id).where(
+            Client.municipality == client.municipality, Client.code_tag == tag, Client.id != client.id
+        )
+    )
+    if clash:
+        raise CaseConflict(("personal_code",), problem("client.exists"))
+    client.code_tag, client.target_group = tag, values["target_group"]
+    client.sealed = sealer.seal_json(raw, client.seal_context())
+    client.tags = [
+        ClientNameTag(tag=sealer.tag("name", prefix), municipality=client.municipality)
+        for prefix in sorted(name_prefixes(values["name"]))
+    ]
+
+
+def data(sealer: Sealer, client: Client) -> dict[str, Any]:
+    """The client's personal data, opened."""
+    return sealer.open_json(client.sealed, client.seal_context())
+
+
+def close(client: Client, user: Principal, sealer: Sealer, on: dt.date, reason: str) -> None:
+    """Close the case on ``on`` for ``reason`` (kept sealed with the client's data)."""
+    opened = data(sealer, client)
+    opened["closed_reason"] = reason
+    client.sealed = sealer.seal_json(opened, client.seal_context())
+    client.status, client.closed_on = "closed", on
+    client.revision += 1
+    client.updated_by, client.updated_at = user.id, utcnow()
+
+
+def reopen(client: Client, user: Principal, sealer: Sealer) -> None:
+    """Open a closed case again; the reason it was closed is dropped."""
+    opened = data(sealer, client)
+    opened.pop("closed_reason", None)
+    client.sealed = sealer.seal_json(opened, client.seal_context())
+    client.status, client.closed_on = "open", None
+    client.revision += 1
+    client.updated_by, client.updated_at = user.id, utcnow()
+
+
+def search(scope: Scope, sealer: Sealer, query: str) -> Select:
+    """The clients ``query`` finds in the scope: a personal code exactly, or a name by its prefix.
+
+    Raises ``ValueError`` with a coded problem when the query is neither (under three letters).
+    """
+    query = query.strip()
+    statement = scope.select(Client)
+    if CODE_QUERY.fullmatch(query):
+        return statement.where(Client.code_tag == code_tag(sealer, query))
+    prefix = search_prefix(query)
+    if prefix is None:
+        errors = ErrorCollector()
+        errors.add(("q",), problem("client.query_short", min=3))
+        errors.raise_if_any()
+    tagged = select(ClientNameTag.client_id).where(ClientNameTag.tag == sealer.tag("name", prefix))
+    if not scope.user.reads_everywhere:
+        tagged = tagged.where(ClientNameTag.municipality == scope.user.municipality)
+    return statement.where(Client.id.in_(tagged))

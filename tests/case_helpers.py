@@ -1,0 +1,111 @@
+"""Making case records through the API for tests: a client, a plan with a valid draft, an approved plan.
+
+Each maker returns what a test needs to address the record; ``CASE_ROUTES`` gives, for every case
+endpoint, how to make an object it acts on and the request that acts on it (for the access tests).
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.helpers import ADULT_SUPPORT_PERSON, SAMPLES, load_sample
+
+CLIENT = json.loads((SAMPLES / "client-adult.json").read_text(encoding="utf-8"))
+CLOSING = json.loads((SAMPLES / "client-closing.json").read_text(encoding="utf-8"))
+
+
+def make_client(api, headers, data=None) -> str:
+    """A new client's URL (a fresh personal code each time is not needed: one per test application)."""
+    answer = api.post("/api/v1/clients", json=data or CLIENT, headers=headers)
+    if answer.status_code == 409:  # the sample client exists already in this application
+        found = api.get("/api/v1/clients", query_string={"q": CLIENT["personal_code"]}, headers=headers)
+        return found.json[0]["url"]
+    assert answer.status_code == 201, answer.json
+    return answer.json["url"]
+
+
+def make_plan(api, headers, *, valid: bool = True) -> str:
+    """A plan's URL; its draft holds the adult sample when ``valid``."""
+    client_url = make_client(api, headers)
+    plan_url = api.post(f"{client_url}/plans", headers=headers).json["url"]
+    if valid:
+        etag = api.get(f"{plan_url}/draft", headers=headers).headers["ETag"]
+        saved = api.put(
+            f"{plan_url}/draft", json=load_sample(ADULT_SUPPORT_PERSON), headers={**headers, "If-Match": etag}
+        )
+        assert saved.status_code == 200 and saved.json["problems"] == [], saved.json
+    return plan_url
+
+
+def approve(api, headers, plan_url: str) -> dict:
+    etag = api.get(f"{plan_url}/draft", headers=headers).headers["ETag"]
+    answer = api.post(f"{plan_url}/approve", headers={**headers, "If-Match": etag})
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def approved_plan(api, headers) -> str:
+    plan_url = make_plan(api, headers)
+    approve(api, headers, plan_url)
+    return plan_url
+
+
+def closed_client(api, headers) -> str:
+    url = make_client(api, headers)
+    revision = api.get(url, headers=headers).headers["ETag"]
+    assert (
+        api.post(f"{url}/close", json=CLOSING, headers={**headers, "If-Match": revision}).status_code == 200
+    )
+    return url
+
+
+def _plan_sample():
+    return load_sample(ADULT_SUPPORT_PERSON)
+
+
+#: For each case endpoint and method: ``make(api, headers) -> (url, body, query)`` for a request that
+#: succeeds for the record's own municipality (every change is sent with If-Match "*").
+CASE_ROUTES = {
+    ("/api/v1/clients/<client_id>", "GET"): lambda api, h: (make_client(api, h), None, None),
+    ("/api/v1/clients/<client_id>", "PUT"): lambda api, h: (make_client(api, h), CLIENT, None),
+    ("/api/v1/clients/<client_id>/close", "POST"): lambda api, h: (
+        make_client(api, h) + "/close",
+        CLOSING,
+        None,
+    ),
+    ("/api/v1/clients/<client_id>/reopen", "POST"): lambda api, h: (
+        closed_client(api, h) + "/reopen",
+        None,
+        None,
+    ),
+    ("/api/v1/clients/<client_id>/plans", "GET"): lambda api, h: (make_client(api, h) + "/plans", None, None),
+    ("/api/v1/clients/<client_id>/plans", "POST"): lambda api, h: (
+        make_client(api, h) + "/plans",
+        None,
+        None,
+    ),
+    ("/api/v1/plans/<plan_id>", "GET"): lambda api, h: (make_plan(api, h), None, None),
+    ("/api/v1/plans/<plan_id>/draft", "GET"): lambda api, h: (make_plan(api, h) + "/draft", None, None),
+    ("/api/v1/plans/<plan_id>/draft", "PUT"): lambda api, h: (
+        make_plan(api, h) + "/draft",
+        _plan_sample(),
+        None,
+    ),
+    ("/api/v1/plans/<plan_id>/draft", "POST"): lambda api, h: (approved_plan(api, h) + "/draft", None, None),
+    ("/api/v1/plans/<plan_id>/approve", "POST"): lambda api, h: (make_plan(api, h) + "/approve", None, None),
+    ("/api/v1/plans/<plan_id>/versions/<int:number>", "GET"): lambda api, h: (
+        approved_plan(api, h) + "/versions/1",
+        None,
+        None,
+    ),
+    ("/api/v1/plans/<plan_id>/versions/<int:number>/document", "GET"): lambda api, h: (
+        approved_plan(api, h) + "/versions/1/document",
+        None,
+        None,
+    ),
+    ("/api/v1/plans/<plan_id>/changes", "GET"): lambda api, h: (
+        approved_plan(api, h) + "/changes",
+        None,
+        {"from": 1, "to": 1},
+    ),
+}
