@@ -12,6 +12,7 @@ PORT  ?= 8000
 
 run: $(READY) lang ## serve on http://$(HOST):$(PORT) with the samples and a demo administrator
 	@$(BIN)/veidlapas users demo
+	@$(BIN)/veidlapas cases demo
 	@$(BIN)/veidlapas serve --host $(HOST) --port $(PORT)
 
 test: $(READY) lang ## the whole suite, lint included

@@ -18,7 +18,7 @@ from rich.table import Table
 from schemas.catalogue import CatalogueError
 from schemas.errors import flatten, json_pointer, problem
 from service import accounts, jobs, submissions
-from service.auth import DEFAULT_TOKEN_DAYS, ROLES
+from service.auth import DEFAULT_TOKEN_DAYS, ROLES, Principal
 from service.config import from_environment, upload_limits
 from service.documents import KINDS, DocumentKind, Templates
 from service.documents.docx import TemplateDefect
@@ -28,7 +28,7 @@ from service.files import write_atomically
 from service.forms.uploads import UploadRejected
 from service.i18n import LANGUAGES, MissingCatalog, translate
 from service.jsondata import InvalidJson, parse_json
-from service.store import KeyFileError, database
+from service.store import KeyFileError, database, sealer
 
 EXIT_INVALID = 1
 EXIT_SETUP = 2
@@ -255,6 +255,31 @@ def demo() -> None:
             keep.chmod(0o600)
     if keep.exists():
         click.echo(f"Demo administrator {DEMO_USER} (bauska): its token is in {keep} (only you may read it).")
+
+
+@main.group()
+def cases() -> None:
+    """Case records."""
+
+
+@cases.command("demo")
+def demo_cases() -> None:
+    """Once: the demo administrator's cases (``users demo`` first) — clients with approved plans, one
+    revised. Names nothing: prints how many clients it made."""
+    from service import create_app
+    from service.cases import demo as demo_data
+    from service.documents import templates
+
+    app = _setup(create_app)
+    with database(app).session() as session:
+        found = [user for user, _ in accounts.users(session) if user.username == DEMO_USER]
+        if not found:
+            click.echo("Error: no demo administrator: run `veidlapas users demo` first.", err=True)
+            sys.exit(EXIT_INVALID)
+        user = found[0]
+        operator = Principal(user.id, user.username, user.role, user.municipality)
+        made = demo_data.load(session, sealer(app), operator, templates(app))
+    click.echo(f"Demo cases: {made} client(s) added." if made else "Demo cases: already loaded.")
 
 
 @contextmanager

@@ -268,3 +268,4 @@ def test_bad_query_parameters_are_coded_problems(client):
     response = client.get("/api/v1/audit?limit=0&since=yesterday")
     assert response.status_code == 422
     assert {e["path"] for e in response.json["errors"]} == {"/limit", "/since"}
+
