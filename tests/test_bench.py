@@ -46,3 +46,10 @@ def test_the_pdf_benchmark_converts_cold_and_warm():
 def test_the_form_reading_benchmark_reads_a_pdf_and_a_docx():
     output = run_bench("bench.read_forms", "--runs", "1")
     assert "filled PDF form" in output and "filled DOCX form" in output and "peak RSS" in output
+
+
+def test_the_case_benchmark_finds_clients_and_opens_their_plans():
+    output = run_bench("bench.cases", "--clients", "30", "--versions", "2", "--requests", "5")
+    assert "sqlite: 30 clients, 60 plan versions made" in output
+    for row in ("client search by personal code", "client search by name prefix", "one client's plans"):
+        assert f"| {row}" in output
