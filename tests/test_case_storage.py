@@ -98,8 +98,8 @@ def test_the_demo_cases_show_clients_plans_and_a_revision(app, client):
         assert demo.load(session, sealer(app), operator, templates(app)) == 3
         assert demo.load(session, sealer(app), operator, templates(app)) == 0
     listed = client.get("/api/v1/clients").json
-    assert sorted(c["data"]["name"] for c in listed) == ["Elīza Ķirse", "Ēriks Gailītis", "Ģirts Ēcis"]
-    eriks = next(c for c in listed if c["data"]["name"] == "Ēriks Gailītis")
+    assert sorted(c["name"] for c in listed) == ["Elīza Ķirse", "Ēriks Gailītis", "Ģirts Ēcis"]
+    eriks = next(c for c in listed if c["name"] == "Ēriks Gailītis")
     plan = client.get(f"{eriks['url']}/plans").json[0]
     assert [v["state"] for v in plan["versions"]] == ["superseded", "approved"]
     lines = client.get(f"{plan['url']}/changes?from=1&to=2").json["changes"]

@@ -30,6 +30,18 @@ class CaseClientSchema(Schema):
     data = fields.Dict(allow_none=True, metadata={"description": "The client's data as stored"})
 
 
+class ClientListItemSchema(Schema):
+    """A client in a list: enough to pick the right person; the whole record is one request away."""
+
+    id = fields.String()
+    url = fields.String()
+    status = fields.String(metadata={"description": "open or closed"})
+    target_group = fields.String()
+    name = fields.String()
+    personal_code = fields.String()
+    updated_at = Moment()
+
+
 class CloseSchema(Strict):
     date = Date(required=True, metadata={"description": "The day the case closes"})
     reason = Paragraph(required=True, max_length=500)

@@ -13,7 +13,7 @@ from schemas.errors import problem
 from service import audit
 from service.api.blueprint import Blueprint
 from service.api.body import json_body
-from service.api.case_schemas import CaseClientSchema, ClientArgsSchema, CloseSchema
+from service.api.case_schemas import CaseClientSchema, ClientArgsSchema, ClientListItemSchema, CloseSchema
 from service.api.problems import RequestProblem
 from service.api.revisions import check, tagged
 from service.auth import authorize, scope
@@ -41,13 +41,26 @@ def client_body(client: Client) -> dict:
     }
 
 
+def list_item(client: Client, base: str) -> dict:
+    person = clients.data(sealer(), client)
+    return {
+        "id": client.id,
+        "url": base + client.id,
+        "status": client.status,
+        "target_group": client.target_group,
+        "name": person["name"],
+        "personal_code": person["personal_code"],
+        "updated_at": client.updated_at,
+    }
+
+
 def conflict(exc: CaseConflict) -> RequestProblem:
     return RequestProblem(409, exc.reason, path=exc.path)
 
 
 @blp.route("/clients", methods=["GET"])
 @blp.arguments(ClientArgsSchema, location="query", unknown=RAISE)
-@blp.response(200, CaseClientSchema(many=True))
+@blp.response(200, ClientListItemSchema(many=True))
 def list_clients(args):
     """Clients of the municipality, newest first; ``q`` finds a personal code or a name's beginning."""
     user = authorize("case:read")
@@ -62,7 +75,8 @@ def list_clients(args):
     with database().session() as session:
         found = list(session.scalars(statement))
         audit.record(session, user, "searched", "client", detail={"found": len(found), "query": "q" in args})
-        return [client_body(client) for client in found]
+        base = url_for("clients.show_client", client_id="")
+        return [list_item(client, base) for client in found]
 
 
 @blp.route("/clients", methods=["POST"])
