@@ -276,6 +276,10 @@ MESSAGES: dict[str, str] = {
     "plan.no_draft": N_("The plan has no draft to approve."),
     "plan.other_client": N_("This personal code is not the code of the case's client."),
     "plan.no_such_version": N_("The plan has no version {number}."),
+    "plan.superseded": N_("Version {number} is superseded: sign the approved version."),
+    "signed.unknown_type": N_("A signed copy is a PDF, an .edoc container or a scan (PNG, JPEG)."),
+    "signed.missing": N_('Send the signed copy as a file in the multipart field "file".'),
+    "signed.none": N_("This version has no signed copy."),
     "precondition.required": N_(
         "Send the If-Match header with the ETag of what you edited, so that nobody's changes are lost."
     ),

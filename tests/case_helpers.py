@@ -6,6 +6,7 @@ endpoint, how to make an object it acts on and the request that acts on it (for 
 
 from __future__ import annotations
 
+import io
 import json
 
 from tests.helpers import ADULT_SUPPORT_PERSON, SAMPLES, load_sample
@@ -59,6 +60,15 @@ def closed_client(api, headers) -> str:
     return url
 
 
+def signed_plan(api, headers) -> str:
+    """An approved plan whose version 1 has a signed copy (a PDF)."""
+    plan_url = approved_plan(api, headers)
+    scan = io.BytesIO((SAMPLES / "delivery-act-filled.pdf").read_bytes())
+    answer = api.post(f"{plan_url}/versions/1/signed", data={"file": (scan, "scan.pdf")}, headers=headers)
+    assert answer.status_code == 201, answer.json
+    return plan_url
+
+
 def _plan_sample():
     return load_sample(ADULT_SUPPORT_PERSON)
 
@@ -100,6 +110,11 @@ CASE_ROUTES = {
     ),
     ("/api/v1/plans/<plan_id>/versions/<int:number>/document", "GET"): lambda api, h: (
         approved_plan(api, h) + "/versions/1/document",
+        None,
+        None,
+    ),
+    ("/api/v1/plans/<plan_id>/versions/<int:number>/signed", "GET"): lambda api, h: (
+        signed_plan(api, h) + "/versions/1/signed",
         None,
         None,
     ),

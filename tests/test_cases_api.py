@@ -6,13 +6,16 @@ What is stored is checked too: the database holds no personal code and no name o
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from service.store import database
+from tests.case_helpers import approve, make_plan
 from tests.docx_text import docx_text
 from tests.helpers import ADULT_SUPPORT_PERSON, SAMPLES, load_sample
 
@@ -188,3 +191,35 @@ def app_files(url: str):
     """The SQLite database file and its write-ahead log."""
     base = Path(url.removeprefix("sqlite:///"))
     return [path for path in (base, base.with_name(base.name + "-wal")) if path.exists()]
+
+
+def edoc() -> bytes:
+    """A minimal ASiC-E container: its mimetype first and stored, then a document and a signature file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        package.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.etsi.asic-e+zip")
+        package.writestr("IAP-2020-014.pdf", b"%PDF-1.7 ...")
+        package.writestr("META-INF/signatures0.xml", "<XAdESSignatures/>")
+    return buffer.getvalue()
+
+
+def test_a_signed_copy_marks_the_approved_version_signed(worker):
+    plan_url = make_plan(worker, {})
+    approve(worker, {}, plan_url)
+    signed_url = f"{plan_url}/versions/1/signed"
+    assert worker.get(signed_url).status_code == 404
+    text_file = worker.post(signed_url, data={"file": (io.BytesIO(b"not signed"), "plan.txt")})
+    assert text_file.status_code == 415 and text_file.json["errors"][0]["code"] == "signed.unknown_type"
+    container = edoc()
+    attached = worker.post(signed_url, data={"file": (io.BytesIO(container), "plan.edoc")})
+    assert attached.status_code == 201 and attached.json["signed"] is True
+    back = worker.get(signed_url)
+    assert back.data == container and back.mimetype == "application/vnd.etsi.asic-e+zip"
+    scan = (SAMPLES / "delivery-act-filled.pdf").read_bytes()
+    assert worker.post(signed_url, data={"file": (io.BytesIO(scan), "scan.pdf")}).status_code == 201
+    assert worker.get(signed_url).data == scan  # the newer copy replaces the older
+
+    assert worker.post(f"{plan_url}/draft").status_code == 201
+    approve(worker, {}, plan_url)
+    superseded = worker.post(signed_url, data={"file": (io.BytesIO(container), "plan.edoc")})
+    assert superseded.status_code == 409 and superseded.json["errors"][0]["code"] == "plan.superseded"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from flask import request, send_file, url_for
+from flask import current_app, request, send_file, url_for
 from marshmallow import RAISE
 
 from schemas.errors import problem
@@ -26,16 +26,19 @@ from service.api.case_schemas import (
     VersionSchema,
 )
 from service.api.documents import DOCX, PDF, to_pdf
+from service.api.forms import UPLOAD_STATUS
 from service.api.problems import RequestProblem, language
 from service.api.revisions import check, tagged
 from service.api.schemas import RenderArgsSchema
 from service.auth import authorize, scope
-from service.cases import changes, plans
+from service.cases import changes, plans, signed
 from service.cases.errors import CaseConflict
+from service.config import upload_limits
 from service.documents import templates
+from service.forms.uploads import UploadRejected
 from service.i18n import translate
 from service.store import blobs, database, sealer
-from service.store.case_models import Client, Plan, PlanVersion
+from service.store.case_models import Client, Plan, PlanVersion, SignedCopy
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1", description="Support plans and their versions")
 
@@ -287,3 +290,69 @@ def show_changes(args, plan_id):
             }
         )
     return {"from_version": args["from_version"], "to_version": args["to_version"], "changes": listed}
+
+
+@blp.route("/plans/<plan_id>/versions/<int:number>/signed", methods=["POST"])
+@blp.doc(
+    requestBody={
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+)
+@blp.response(201, VersionSchema)
+def attach_signed(plan_id, number):
+    """Attach the signed copy of the approved version (a scan, a signed PDF or an .edoc): the version is
+    then signed. The signature itself is not checked yet."""
+    user = authorize("case:write")
+    limits = upload_limits(current_app.config)
+    request.max_content_length = limits.max_bytes + 64 * 1024
+    with database().session() as session:
+        plan = scope().get(session, Plan, plan_id)
+        version = version_of(plan, number)
+        if version.state != "approved":
+            raise RequestProblem(409, problem("plan.superseded", number=number))
+        upload = request.files.get("file")
+        if upload is None:
+            raise RequestProblem(400, problem("signed.missing"))
+        data = upload.stream.read(limits.max_bytes + 1)
+        try:
+            kind = signed.file_type(data, limits)
+        except UploadRejected as exc:
+            raise RequestProblem(UPLOAD_STATUS.get(exc.code, 415), exc.problem) from None
+        existing = session.get(SignedCopy, version.id)
+        if existing is not None:
+            session.delete(existing)
+            session.flush()
+        session.add(signed.attach(version, sealer(), user.id, data, kind))
+        audit.record(session, user, "uploaded", "signed_copy", version.id, sha256=version.signed_sha256)
+        body = version_summary(version) | plans.version_data(version, sealer())
+    return body, 201
+
+
+@blp.route("/plans/<plan_id>/versions/<int:number>/signed", methods=["GET"])
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+def signed_copy(plan_id, number):
+    """The signed copy of a version, as it was attached."""
+    user = authorize("case:read")
+    with database().session() as session:
+        plan = scope().get(session, Plan, plan_id)
+        version = version_of(plan, number)
+        copy = session.get(SignedCopy, version.id)
+        if copy is None:
+            raise RequestProblem(404, problem("signed.none"))
+        data = signed.opened(copy, sealer())
+        audit.record(session, user, "downloaded", "signed_copy", version.id, sha256=copy.sha256)
+        kind = copy.file_type
+    extension = {"jpeg": "jpg"}.get(kind, kind)
+    name = f"Parakstīts plāns v{number}.{extension}"
+    return send_file(
+        io.BytesIO(data), mimetype=signed.MEDIA_TYPES[kind], as_attachment=True, download_name=name
+    )

@@ -125,6 +125,19 @@ class ServiceLine:
     end: Mapped[dt.date] = mapped_column(Date)
 
 
+class SignedCopy(Sealed, Base):
+    """The signed copy of an approved plan version (a scan, a signed PDF or an .edoc), its bytes sealed.
+    Whether its signature is valid is not checked yet."""
+
+    __tablename__ = "signed_copies"
+
+    id: Mapped[str] = mapped_column(ForeignKey("plan_versions.id", ondelete="CASCADE"), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    file_type: Mapped[str] = mapped_column(String(10))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
 class PlannedService(ServiceLine, Base):
     """One service line of an approved plan version: what a month of the plan may use."""
 
