@@ -33,6 +33,7 @@ ACTIONS = (
     "reopened",
     "saved",
     "approved",
+    "exported",
 )
 
 

@@ -46,7 +46,7 @@ _CASES = frozenset({"case:read", "case:write", "plan:approve"})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "social_worker": _READ | _CASES,
     "finance_officer": _READ | _PACKS | {"case:read"},
-    "administrator": _READ | {"register:delete", "audit:read"} | _PACKS | _CASES,
+    "administrator": _READ | {"register:delete", "audit:read", "case:export"} | _PACKS | _CASES,
     "reviewer": _READ | {"job:read"},
 }
 

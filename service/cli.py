@@ -282,6 +282,35 @@ def demo_cases() -> None:
     click.echo(f"Demo cases: {made} client(s) added." if made else "Demo cases: already loaded.")
 
 
+@main.command()
+@click.option(
+    "--years", type=int, help="Cases closed longer ago than this (default: VEIDLAPAS_RETENTION_YEARS)."
+)
+@click.option("--municipality", help="Only this municipality's cases.")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+def retention(years: int | None, municipality: str | None, dry_run: bool) -> None:
+    """Delete closed cases older than the retention period: the client, plans, versions, signed copies,
+    agreements and acts. Audited; prints counts, never names."""
+    import datetime as dt
+
+    from service import audit, create_app
+    from service.cases import export
+
+    app = _setup(create_app)
+    years = years or app.config["RETENTION_YEARS"]
+    with database(app).session() as session:
+        found = export.expired(session, municipality, years, dt.date.today())
+        if dry_run:
+            click.echo(f"{len(found)} closed case(s) older than {years} years would be deleted.")
+            return
+        acts = 0
+        for client in found:
+            operator = Principal(0, "retention", "administrator", client.municipality)
+            audit.record(session, operator, "deleted", "client", client.id, detail={"retention_years": years})
+            acts += export.forget(session, client)
+    click.echo(f"Deleted {len(found)} closed case(s) older than {years} years, with {acts} act(s).")
+
+
 @contextmanager
 def _accounts():
     """A database session for account commands; account problems exit 1 with their message."""

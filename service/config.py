@@ -146,6 +146,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "BROKER_URL": environ.get("VEIDLAPAS_BROKER_URL") or "redis://127.0.0.1:6379/0",
         "TASK_TIME_LIMIT_S": _integer(environ, "VEIDLAPAS_TASK_TIME_LIMIT_S", 900),
         "VISIBILITY_TIMEOUT_S": _integer(environ, "VEIDLAPAS_VISIBILITY_TIMEOUT_S", 3600),
+        # Case records: `veidlapas retention` deletes cases closed longer ago than this many years.
+        "RETENTION_YEARS": _integer(environ, "VEIDLAPAS_RETENTION_YEARS", 10),
     }
     if settings["TASK_TIME_LIMIT_S"] >= settings["VISIBILITY_TIMEOUT_S"]:
         raise SettingsError(

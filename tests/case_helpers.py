@@ -94,6 +94,11 @@ CASE_ROUTES = {
         None,
         None,
     ),
+    ("/api/v1/clients/<client_id>/export", "GET"): lambda api, h: (
+        make_client(api, h) + "/export",
+        None,
+        None,
+    ),
     ("/api/v1/plans/<plan_id>", "GET"): lambda api, h: (make_plan(api, h), None, None),
     ("/api/v1/plans/<plan_id>/draft", "GET"): lambda api, h: (make_plan(api, h) + "/draft", None, None),
     ("/api/v1/plans/<plan_id>/draft", "PUT"): lambda api, h: (

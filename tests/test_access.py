@@ -188,7 +188,7 @@ def test_every_endpoint_with_an_object_is_scoped(app, anonymous, user_headers):
 def test_every_case_endpoint_is_scoped_and_hidden_from_reviewers(app, anonymous, user_headers, route):
     """Case records: another municipality gets 404, a reviewer 403 (reviewers see totals, never a case)."""
     rule, method = route
-    bauska, liepaja = user_headers("social_worker", "bauska"), user_headers("social_worker", "liepaja")
+    bauska, liepaja = user_headers("administrator", "bauska"), user_headers("administrator", "liepaja")
     reviewer = user_headers("reviewer", "lm")
     url, body, query = CASE_ROUTES[route](anonymous, bauska)
     assert {r.rule for r, m in api_routes(app) if m == method} >= {rule}

@@ -6,7 +6,10 @@ Reviewers (who may not read cases) see only counts and totals, elsewhere.
 
 from __future__ import annotations
 
-from flask import url_for
+import hashlib
+import io
+
+from flask import send_file, url_for
 from marshmallow import RAISE
 
 from schemas.errors import problem
@@ -17,7 +20,7 @@ from service.api.case_schemas import CaseClientSchema, ClientArgsSchema, ClientL
 from service.api.problems import RequestProblem
 from service.api.revisions import check, tagged
 from service.auth import authorize, scope
-from service.cases import clients
+from service.cases import clients, export
 from service.cases.errors import CaseConflict
 from service.store import database, sealer
 from service.store.case_models import Client
@@ -152,3 +155,17 @@ def reopen_client(client_id):
         clients.reopen(client, user, sealer())
         audit.record(session, user, "reopened", "client", client.id)
         return tagged(client_body(client), client.revision)
+
+
+@blp.route("/clients/<client_id>/export", methods=["GET"])
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/zip")
+def export_client(client_id):
+    """Everything stored about the person, as one ZIP (GDPR art. 15): administrators only, audited."""
+    user = authorize("case:export")
+    with database().session() as session:
+        client = scope().get(session, Client, client_id)
+        data = export.export(session, sealer(), client)
+        audit.record(session, user, "exported", "client", client.id, sha256=hashlib.sha256(data).hexdigest())
+    return send_file(
+        io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=f"{client_id}.zip"
+    )
