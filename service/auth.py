@@ -45,9 +45,12 @@ _CASES = frozenset({"case:read", "case:write", "plan:approve"})
 #: from each kind's ``roles`` in the document registry; see :func:`permissions`.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "social_worker": _READ | _CASES,
-    "finance_officer": _READ | _PACKS | {"case:read"},
-    "administrator": _READ | {"register:delete", "audit:read", "case:export"} | _PACKS | _CASES,
-    "reviewer": _READ | {"job:read"},
+    "finance_officer": _READ | _PACKS | {"case:read", "case:totals"},
+    "administrator": _READ
+    | {"register:delete", "audit:read", "case:export", "case:totals"}
+    | _PACKS
+    | _CASES,
+    "reviewer": _READ | {"job:read", "case:totals"},
 }
 
 

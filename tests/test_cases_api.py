@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from service.store import database
-from tests.case_helpers import approve, make_plan
+from tests.case_helpers import approve, approved_plan, make_plan
 from tests.docx_text import docx_text
 from tests.helpers import ADULT_SUPPORT_PERSON, SAMPLES, load_sample
 
@@ -223,3 +223,25 @@ def test_a_signed_copy_marks_the_approved_version_signed(worker):
     approve(worker, {}, plan_url)
     superseded = worker.post(signed_url, data={"file": (io.BytesIO(container), "plan.edoc")})
     assert superseded.status_code == 409 and superseded.json["errors"][0]["code"] == "plan.superseded"
+
+
+def test_reviewers_see_counts_and_budgets_across_municipalities_never_a_name(app, worker, user_headers):
+    approved_plan(worker, {})
+    other = app.test_client()
+    other.environ_base["HTTP_AUTHORIZATION"] = user_headers("social_worker", "liepaja")["Authorization"]
+    other.post("/api/v1/clients", json=CLIENT)
+    reviewer = {"Authorization": user_headers("reviewer", "lm")["Authorization"]}
+    answer = worker.get("/api/v1/case-totals", headers=reviewer)
+    assert answer.status_code == 200
+    counts = {(c["municipality"], c["status"]): c["clients"] for c in answer.json["counts"]}
+    assert counts == {("bauska", "open"): 1, ("liepaja", "open"): 1}
+    (plan,) = answer.json["plans"]
+    assert plan["monthly_budget"] == "600.00" and plan["client"].startswith("K-")
+    text = answer.get_data(as_text=True)
+    for secret in ("Gailītis", "150385", "Ūdens"):
+        assert secret not in text
+    clients_ids = [c["id"] for c in worker.get("/api/v1/clients").json]
+    assert all(client_id not in text for client_id in clients_ids)
+    own = worker.get("/api/v1/case-totals", headers=user_headers("finance_officer", "bauska"))
+    assert {c["municipality"] for c in own.json["counts"]} == {"bauska"}
+    assert worker.get("/api/v1/case-totals").status_code == 403  # a social worker keeps cases instead

@@ -118,3 +118,25 @@ class ChangesSchema(Schema):
     from_version = fields.Integer(data_key="from")
     to_version = fields.Integer(data_key="to")
     changes = fields.List(fields.Nested(ChangeSchema))
+
+
+class CountSchema(Schema):
+    municipality = fields.String()
+    target_group = fields.String()
+    status = fields.String()
+    clients = fields.Integer()
+
+
+class PlanBudgetSchema(Schema):
+    client = fields.String(metadata={"description": "A pseudonymous reference, not the client's id"})
+    municipality = fields.String()
+    target_group = fields.String()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    monthly_budget = Money()
+    period_budget = Money()
+
+
+class TotalsSchema(Schema):
+    counts = fields.List(fields.Nested(CountSchema))
+    plans = fields.List(fields.Nested(PlanBudgetSchema), metadata={"description": "Approved plans' budgets"})

@@ -16,11 +16,17 @@ from schemas.errors import problem
 from service import audit
 from service.api.blueprint import Blueprint
 from service.api.body import json_body
-from service.api.case_schemas import CaseClientSchema, ClientArgsSchema, ClientListItemSchema, CloseSchema
+from service.api.case_schemas import (
+    CaseClientSchema,
+    ClientArgsSchema,
+    ClientListItemSchema,
+    CloseSchema,
+    TotalsSchema,
+)
 from service.api.problems import RequestProblem
 from service.api.revisions import check, tagged
 from service.auth import authorize, scope
-from service.cases import clients, export
+from service.cases import clients, export, totals
 from service.cases.errors import CaseConflict
 from service.store import database, sealer
 from service.store.case_models import Client
@@ -169,3 +175,14 @@ def export_client(client_id):
     return send_file(
         io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=f"{client_id}.zip"
     )
+
+
+@blp.route("/case-totals", methods=["GET"])
+@blp.response(200, TotalsSchema)
+def case_totals():
+    """Counts of clients and the budgets of approved plans, by municipality — every municipality for
+    reviewers, under pseudonymous references; never a name or a personal code."""
+    user = authorize("case:totals")
+    with database().session() as session:
+        audit.record(session, user, "read", "case_totals")
+        return totals.totals(session, scope().select(Client))
