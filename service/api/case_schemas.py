@@ -137,6 +137,6 @@ class PlanBudgetSchema(Schema):
     period_budget = Money()
 
 
-class TotalsSchema(Schema):
+class CaseTotalsSchema(Schema):
     counts = fields.List(fields.Nested(CountSchema))
     plans = fields.List(fields.Nested(PlanBudgetSchema), metadata={"description": "Approved plans' budgets"})

@@ -18,10 +18,10 @@ from service.api.blueprint import Blueprint
 from service.api.body import json_body
 from service.api.case_schemas import (
     CaseClientSchema,
+    CaseTotalsSchema,
     ClientArgsSchema,
     ClientListItemSchema,
     CloseSchema,
-    TotalsSchema,
 )
 from service.api.problems import RequestProblem
 from service.api.revisions import check, tagged
@@ -178,7 +178,7 @@ def export_client(client_id):
 
 
 @blp.route("/case-totals", methods=["GET"])
-@blp.response(200, TotalsSchema)
+@blp.response(200, CaseTotalsSchema)
 def case_totals():
     """Counts of clients and the budgets of approved plans, by municipality — every municipality for
     reviewers, under pseudonymous references; never a name or a personal code."""
