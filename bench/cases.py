@@ -145,7 +145,7 @@ def main() -> None:
         prefixes = [FAMILY[draw.randrange(len(FAMILY))][: draw.randint(3, 6)] for _ in range(args.requests)]
         rows = {
             "client search by personal code": [f"/api/v1/clients?q={codes[i]}" for i in picks],
-            "client search by name prefix (100 a page)": [f"/api/v1/clients?q={p}" for p in prefixes],
+            "client search by name prefix (20 a page)": [f"/api/v1/clients?q={p}" for p in prefixes],
             "one client's plans and versions": [f"/api/v1/clients/{ids[i]}/plans" for i in picks],
         }
         for name, urls in rows.items():

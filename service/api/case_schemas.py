@@ -11,6 +11,7 @@ from service.api.schemas import Moment, PageArgsSchema, ProblemItemSchema, Query
 
 
 class ClientArgsSchema(PageArgsSchema):
+    limit = QueryInteger(load_default=20, validate=in_range(1, 1000), metadata={"description": "20 a page"})
     q = Text(max_length=60, metadata={"description": "A personal code (whole) or 3+ letters of a name"})
     status = Choice(("open", "closed"))
 
