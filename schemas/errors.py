@@ -267,6 +267,9 @@ MESSAGES: dict[str, str] = {
     "job.queue_unavailable": N_("The job queue cannot be reached; try again later."),
     "pack.order_missing": N_('Send the order as JSON in the multipart field "order", beside the files.'),
     # Case records.
+    "municipality.series": N_(
+        "The agreement series {series} must hold {{year}} and {{seq}} (or {{seq:03}}) and no other braces."
+    ),
     "client.exists": N_("A client with this personal code is already recorded in your municipality."),
     "client.query_short": N_("Type at least {min} letters of the name, or the whole personal code."),
     "client.closed": N_("The case is closed: reopen it first."),
@@ -286,6 +289,12 @@ MESSAGES: dict[str, str] = {
     "precondition.failed": N_(
         "Someone else saved this in the meantime (revision {current}): reload it and make your changes again."
     ),
+    "agreement.version_not_current": N_(
+        "Version {number} of the plan is not the approved one: make the agreement from the current version."
+    ),
+    "agreement.ended": N_("The agreement has ended."),
+    "agreement.no_such_version": N_("The agreement has no version {number}."),
+    "agreement.end_outside": N_("An agreement can end only within its term ({start} - {end})."),
     # What changed between two versions of a plan.
     "change.period": N_("Plan period: {start_before}–{end_before} → {start}–{end}"),
     "change.review_date": N_("Review date: {before} → {after}"),

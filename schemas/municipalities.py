@@ -12,6 +12,7 @@ so a pack needs only the municipality's code, the project and the period.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,10 +21,13 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from schemas.catalogue import duplicate_codes, read_data_file
+from schemas.errors import problem
 from schemas.fields import Iban, List, Nested, RegistrationNumber, Text
 from schemas.parties import Name, OfficialSchema
 
 BUNDLED = Path(__file__).parent / "data" / "municipalities.toml"
+#: An agreement series: text without braces around one {year} and one {seq} (optionally {seq:0N}).
+SERIES = re.compile(r"[^{}]*\{year\}[^{}]*\{seq(:0[1-9])?\}[^{}]*")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Municipality:
     prefix: str
     details: dict[str, Any]
     project_agreements: dict[str, str]
+    agreement_series: str = "L-{year}/{seq:03}"
 
     def submitter(self) -> dict[str, Any]:
         """The request's ``submitter``, as raw input for ``SubmitterSchema``."""
@@ -51,6 +56,13 @@ class _MunicipalitySchema(Schema):
     head = Nested(OfficialSchema, required=True)
     accountant = Name(required=True)
     project_agreements = fields.Dict(keys=fields.String(), values=Text(max_length=60), required=True)
+    agreement_series = Text(required=True, max_length=30)
+
+    @validates_schema
+    def _series(self, data, **kwargs):
+        series = data.get("agreement_series")
+        if series is not None and not SERIES.fullmatch(series):
+            raise ValidationError({"agreement_series": [problem("municipality.series", series=series)]})
 
 
 class _MunicipalitiesSchema(Schema):
@@ -67,9 +79,11 @@ def load(path: Path) -> dict[str, Municipality]:
     raw, _ = read_data_file(path, _MunicipalitiesSchema(), "the municipalities file")
     municipalities = {}
     for entry in raw["municipalities"]:
-        details = {k: v for k, v in entry.items() if k not in ("code", "prefix", "project_agreements")}
+        own = ("code", "prefix", "project_agreements", "agreement_series")
+        details = {k: v for k, v in entry.items() if k not in own}
+        agreements = dict(entry["project_agreements"])
         municipalities[entry["code"]] = Municipality(
-            entry["code"], entry["prefix"], details, dict(entry["project_agreements"])
+            entry["code"], entry["prefix"], details, agreements, entry["agreement_series"]
         )
     return municipalities
 

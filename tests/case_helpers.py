@@ -13,6 +13,8 @@ from tests.helpers import ADULT_SUPPORT_PERSON, SAMPLES, load_sample
 
 CLIENT = json.loads((SAMPLES / "client-adult.json").read_text(encoding="utf-8"))
 CLOSING = json.loads((SAMPLES / "client-closing.json").read_text(encoding="utf-8"))
+AGREEMENT = json.loads((SAMPLES / "agreement-request.json").read_text(encoding="utf-8"))
+ENDING = json.loads((SAMPLES / "agreement-ending.json").read_text(encoding="utf-8"))
 
 
 def make_client(api, headers, data=None) -> str:
@@ -69,6 +71,14 @@ def signed_plan(api, headers) -> str:
     return plan_url
 
 
+def agreement(api, headers) -> str:
+    """A stored agreement's URL, made from an approved plan."""
+    plan_url = approved_plan(api, headers)
+    answer = api.post(f"{plan_url}/versions/1/agreements", json=AGREEMENT, headers=headers)
+    assert answer.status_code == 201, answer.json
+    return answer.json["url"]
+
+
 def _plan_sample():
     return load_sample(ADULT_SUPPORT_PERSON)
 
@@ -96,6 +106,32 @@ CASE_ROUTES = {
     ),
     ("/api/v1/clients/<client_id>/export", "GET"): lambda api, h: (
         make_client(api, h) + "/export",
+        None,
+        None,
+    ),
+    ("/api/v1/plans/<plan_id>/versions/<int:number>/agreements", "POST"): lambda api, h: (
+        approved_plan(api, h) + "/versions/1/agreements",
+        AGREEMENT,
+        None,
+    ),
+    ("/api/v1/clients/<client_id>/agreements", "GET"): lambda api, h: (
+        make_client(api, h) + "/agreements",
+        None,
+        None,
+    ),
+    ("/api/v1/agreements/<agreement_id>", "GET"): lambda api, h: (agreement(api, h), None, None),
+    ("/api/v1/agreements/<agreement_id>/amend", "POST"): lambda api, h: (
+        agreement(api, h) + "/amend",
+        AGREEMENT,
+        None,
+    ),
+    ("/api/v1/agreements/<agreement_id>/end", "POST"): lambda api, h: (
+        agreement(api, h) + "/end",
+        ENDING,
+        None,
+    ),
+    ("/api/v1/agreements/<agreement_id>/versions/<int:number>/document", "GET"): lambda api, h: (
+        agreement(api, h) + "/versions/1/document",
         None,
         None,
     ),

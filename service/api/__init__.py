@@ -10,6 +10,7 @@ from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
 
 from service.api import (
+    agreements,
     audit_log,
     clients,
     documents,
@@ -83,6 +84,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(jobs.blp)
     api.register_blueprint(clients.blp)
     api.register_blueprint(plans.blp)
+    api.register_blueprint(agreements.blp)
     app.add_url_rule(
         "/docs/static/<path:filename>",
         "swagger_ui_static",

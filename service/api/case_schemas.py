@@ -141,3 +141,30 @@ class PlanBudgetSchema(Schema):
 class CaseTotalsSchema(Schema):
     counts = fields.List(fields.Nested(CountSchema))
     plans = fields.List(fields.Nested(PlanBudgetSchema), metadata={"description": "Approved plans' budgets"})
+
+
+class StoredAgreementVersionSchema(Schema):
+    number = fields.Integer()
+    start = fields.Date()
+    end = fields.Date()
+    total = Money()
+    plan_version = fields.Integer(metadata={"description": "The plan version it was made from"})
+    created_at = Moment()
+    created_by = fields.Integer(allow_none=True)
+
+
+class StoredAgreementSchema(Schema):
+    id = fields.String()
+    url = fields.String()
+    number = fields.String(metadata={"description": "Given from the municipality's series when stored"})
+    municipality = fields.String()
+    client_id = fields.String()
+    plan_id = fields.String()
+    provider = fields.String(metadata={"description": "The provider's registration number"})
+    state = fields.String(metadata={"description": "active or ended"})
+    start = fields.Date()
+    end = fields.Date()
+    ended_on = fields.Date(allow_none=True)
+    revision = fields.Integer(metadata={"description": "Send it back in If-Match to amend or end"})
+    versions = fields.List(fields.Nested(StoredAgreementVersionSchema))
+    agreement = fields.Raw(metadata={"description": "The latest version as stored, the plan inside"})

@@ -156,3 +156,14 @@ def _validate_view(kind: DocumentKind) -> Callable:
 
     validate.__doc__ = f"{kind.title}: check the data; 200 with the derived figures, or 422."
     return validate
+
+
+def stored_document(kind: DocumentKind, values: dict, query: dict, label: str):
+    """A stored record's document, rendered again from its values: DOCX, or PDF with ``format=pdf``
+    (``pdfa`` for PDF/A), named after the kind's file name and ``label`` (e.g. "v2")."""
+    document, mimetype = templates().render(kind, values), DOCX
+    output = query.get("format", "docx")
+    if output == "pdf":
+        document, mimetype = to_pdf(document, query.get("pdfa") in ("1", "true")), PDF
+    name = f"{kind.file_name(values)} {label}.{output}"
+    return send_file(io.BytesIO(document), mimetype=mimetype, as_attachment=True, download_name=name)

@@ -25,7 +25,7 @@ from service.api.case_schemas import (
     PlanSchema,
     VersionSchema,
 )
-from service.api.documents import DOCX, PDF, to_pdf
+from service.api.documents import DOCX, stored_document
 from service.api.forms import UPLOAD_STATUS
 from service.api.problems import RequestProblem, language
 from service.api.revisions import check, tagged
@@ -251,12 +251,7 @@ def version_document(query, plan_id, number):
         version = version_of(plan, number)
         values = SupportPlanSchema().load(plans.version_data(version, sealer())["plan"])
         audit.record(session, user, "downloaded", "plan_version", version.id)
-    document, mimetype = templates().render(plans.KIND, values), DOCX
-    output = query.get("format", "docx")
-    if output == "pdf":
-        document, mimetype = to_pdf(document, query.get("pdfa") in ("1", "true")), PDF
-    name = f"{plans.KIND.file_name(values)} v{number}.{output}"
-    return send_file(io.BytesIO(document), mimetype=mimetype, as_attachment=True, download_name=name)
+    return stored_document(plans.KIND, values, query, f"v{number}")
 
 
 @blp.route("/plans/<plan_id>/changes", methods=["GET"])

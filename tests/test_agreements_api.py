@@ -1,0 +1,86 @@
+"""Stored agreements: made from the approved plan version, numbered from the municipality's series without
+gaps or duplicates (also when requests come at once), amended under the same number, ended early — on
+SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from service.store import database
+from service.store.case_models import NumberSeries
+from tests.case_helpers import approve, approved_plan
+from tests.docx_text import docx_text
+from tests.helpers import SAMPLES
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+REQUEST = json.loads((SAMPLES / "agreement-request.json").read_text(encoding="utf-8"))
+ENDING = json.loads((SAMPLES / "agreement-ending.json").read_text(encoding="utf-8"))
+
+
+def test_an_agreement_is_made_from_the_approved_version_numbered_amended_and_ended(client):
+    plan_url = approved_plan(client, {})
+    made = client.post(f"{plan_url}/versions/1/agreements", json=REQUEST)
+    assert made.status_code == 201, made.json
+    assert made.json["number"] == "L-2020/001" and made.json["state"] == "active"
+    assert made.json["agreement"]["from_plan"]["plan"]["number"] == "IAP-2020/014"
+    second = client.post(f"{plan_url}/versions/1/agreements", json=REQUEST)
+    assert second.json["number"] == "L-2020/002"
+
+    document = client.get(f"{made.json['url']}/versions/1/document")
+    text = docx_text(document.data)
+    assert "L-2020/001" in text and "Ēriks Gailītis" in text
+
+    broken = client.post(f"{plan_url}/versions/1/agreements", json={**REQUEST, "decision": {"number": "X"}})
+    assert broken.status_code == 422
+    assert client.post(f"{plan_url}/versions/1/agreements", json=REQUEST).json["number"] == "L-2020/003"
+
+    amended = client.post(
+        f"{made.json['url']}/amend",
+        json={**REQUEST, "decision": {"number": "SD-2020/119", "date": "2020-01-29"}},
+        headers={"If-Match": made.headers["ETag"]},
+    )
+    assert amended.status_code == 200, amended.json
+    assert amended.json["number"] == "L-2020/001" and [v["number"] for v in amended.json["versions"]] == [
+        1,
+        2,
+    ]
+    assert amended.json["agreement"]["decision"]["number"] == "SD-2020/119"
+
+    assert client.post(f"{made.json['url']}/end", json=ENDING).status_code == 428
+    ended = client.post(f"{made.json['url']}/end", json=ENDING, headers={"If-Match": amended.headers["ETag"]})
+    assert ended.status_code == 200 and (ended.json["state"], ended.json["ended_on"]) == (
+        "ended",
+        "2020-09-30",
+    )
+    listed = client.get(f"/api/v1/clients/{made.json['client_id']}/agreements").json
+    assert sorted(a["number"] for a in listed) == ["L-2020/001", "L-2020/002", "L-2020/003"]
+
+    client.post(f"{plan_url}/draft")
+    approve(client, {}, plan_url)
+    stale = client.post(f"{plan_url}/versions/1/agreements", json=REQUEST)
+    assert stale.status_code == 409 and stale.json["errors"][0]["code"] == "agreement.version_not_current"
+
+
+def test_agreements_made_at_once_get_distinct_numbers_without_gaps(app, client, auth_headers):
+    plan_url = approved_plan(client, {})
+    numbers, failures = [], []
+
+    def make():
+        answer = app.test_client().post(
+            f"{plan_url}/versions/1/agreements", json=REQUEST, headers=auth_headers
+        )
+        (numbers if answer.status_code == 201 else failures).append(answer.json.get("number", answer.json))
+
+    threads = [threading.Thread(target=make) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sorted(numbers) == [f"L-2020/{n:03d}" for n in range(1, 9)]
+    with database(app).session() as session:
+        assert session.get(NumberSeries, ("bauska", "L-2020/{seq:03}")).last == 8
