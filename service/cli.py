@@ -282,6 +282,31 @@ def demo_cases() -> None:
     click.echo(f"Demo cases: {made} client(s) added." if made else "Demo cases: already loaded.")
 
 
+@main.group()
+def keys() -> None:
+    """The key that seals personal data."""
+
+
+@keys.command("rotate")
+def rotate_keys() -> None:
+    """Seal everything again with a new key and retire the old one. Stop the service first: a running
+    service still holds the old key. Prints counts and where the key file is, never a key."""
+    from service import create_app
+    from service.cases import keys as data_keys
+    from service.store.sealing import key_file_path
+
+    app = _setup(create_app)
+    path = key_file_path(app.instance_path, app.config.get("DATA_KEY_FILE"))
+    try:
+        counts = data_keys.rotate(database(app), path)
+    except KeyFileError as exc:
+        click.echo(f"Cannot rotate: {exc}", err=True)
+        sys.exit(EXIT_SETUP)
+    for table, count in counts.items():
+        click.echo(f"{table}: {count} value(s) sealed again")
+    click.echo(f"The new key is in {path}. Back it up now (docs/security.md), then delete {path}.previous.")
+
+
 @main.command()
 @click.option(
     "--years", type=int, help="Cases closed longer ago than this (default: VEIDLAPAS_RETENTION_YEARS)."

@@ -63,11 +63,17 @@ def _store(session: Session, sealer: Sealer, client: Client, raw: dict, values: 
     )
     if clash:
         raise CaseConflict(("personal_code",), problem("client.exists"))
-    client.code_tag, client.target_group = tag, values["target_group"]
+    client.target_group = values["target_group"]
     client.sealed = sealer.seal_json(raw, client.seal_context())
+    retag(client, sealer, values)
+
+
+def retag(client: Client, sealer: Sealer, person: dict[str, Any]) -> None:
+    """The keyed hashes a search finds the client by, from its personal code and name, with the active key."""
+    client.code_tag = code_tag(sealer, person["personal_code"])
     client.tags = [
         ClientNameTag(tag=sealer.tag("name", prefix), municipality=client.municipality)
-        for prefix in sorted(name_prefixes(values["name"]))
+        for prefix in sorted(name_prefixes(person["name"]))
     ]
 
 
