@@ -148,6 +148,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "VISIBILITY_TIMEOUT_S": _integer(environ, "VEIDLAPAS_VISIBILITY_TIMEOUT_S", 3600),
         # Case records: `veidlapas retention` deletes cases closed longer ago than this many years.
         "RETENTION_YEARS": _integer(environ, "VEIDLAPAS_RETENTION_YEARS", 10),
+        # Due work: plans whose review date is within this many days are listed.
+        "DUE_REVIEW_DAYS": _integer(environ, "VEIDLAPAS_DUE_REVIEW_DAYS", 30),
     }
     if settings["TASK_TIME_LIMIT_S"] >= settings["VISIBILITY_TIMEOUT_S"]:
         raise SettingsError(

@@ -84,3 +84,23 @@ def test_agreements_made_at_once_get_distinct_numbers_without_gaps(app, client, 
     assert sorted(numbers) == [f"L-2020/{n:03d}" for n in range(1, 9)]
     with database(app).session() as session:
         assert session.get(NumberSeries, ("bauska", "L-2020/{seq:03}")).last == 8
+
+
+def test_due_work_lists_reviews_endings_and_missing_acts(client):
+    plan_url = approved_plan(client, {})  # review date 31.07.2020, agreement 01.02.2020–31.01.2021
+    made = client.post(f"{plan_url}/versions/1/agreements", json=REQUEST).json
+    due = client.get("/api/v1/due-work", query_string={"today": "2020-07-10"}).json
+    assert due["act_month"] == "2020-06"
+    assert [(r["plan_id"] in plan_url, r["review_date"], r["overdue"]) for r in due["reviews"]] == [
+        (True, "2020-07-31", False)
+    ]
+    assert due["ending"] == []
+    assert [a["number"] for a in due["missing_acts"]] == [made["number"]]
+    assert (
+        client.get("/api/v1/due-work", query_string={"today": "2020-06-10", "days": 7}).json["reviews"] == []
+    )
+    later = client.get("/api/v1/due-work", query_string={"today": "2021-01-04"}).json
+    assert later["reviews"][0]["overdue"] is True
+    assert [a["number"] for a in later["ending"]] == [made["number"]]
+    before = client.get("/api/v1/due-work", query_string={"today": "2020-02-15"}).json
+    assert before["missing_acts"] == []  # January 2020 was before the agreement

@@ -7,7 +7,9 @@ amended as versions under the same number, ended early; each version's document.
 
 from __future__ import annotations
 
-from flask import url_for
+import datetime as dt
+
+from flask import current_app, url_for
 from marshmallow import RAISE
 
 from schemas.agreement import AgreementSchema as AgreementDataSchema
@@ -15,14 +17,14 @@ from schemas.errors import problem
 from service import audit
 from service.api.blueprint import Blueprint
 from service.api.body import json_body
-from service.api.case_schemas import CloseSchema, StoredAgreementSchema
+from service.api.case_schemas import CloseSchema, DueArgsSchema, DueWorkSchema, StoredAgreementSchema
 from service.api.documents import DOCX, stored_document
 from service.api.plans import open_client, version_of
 from service.api.problems import RequestProblem
 from service.api.revisions import check, tagged
 from service.api.schemas import RenderArgsSchema
 from service.auth import authorize, scope
-from service.cases import agreements
+from service.cases import agreements, due
 from service.cases.errors import CaseConflict
 from service.documents import KINDS
 from service.store import database, sealer
@@ -168,3 +170,16 @@ def agreement_document(query, agreement_id, number):
         values = AgreementDataSchema().load(agreements.body(found[0], sealer()))
         audit.record(session, user, "downloaded", "agreement_version", found[0].id)
     return stored_document(KIND, values, query, f"v{number}")
+
+
+@blp.route("/due-work", methods=["GET"])
+@blp.arguments(DueArgsSchema, location="query", unknown=RAISE)
+@blp.response(200, DueWorkSchema)
+def due_work(args):
+    """What needs attention: plans whose review is near or past, agreements ending this month, and
+    agreements without an accepted act for the last finished month."""
+    authorize("case:read")
+    today = args.get("today") or dt.date.today()
+    days = args.get("days", current_app.config["DUE_REVIEW_DAYS"])
+    with database().session() as session:
+        return due.listed(session, scope().select(Plan), scope().select(Agreement), today, days)

@@ -168,3 +168,34 @@ class StoredAgreementSchema(Schema):
     revision = fields.Integer(metadata={"description": "Send it back in If-Match to amend or end"})
     versions = fields.List(fields.Nested(StoredAgreementVersionSchema))
     agreement = fields.Raw(metadata={"description": "The latest version as stored, the plan inside"})
+
+
+class DueArgsSchema(Strict):
+    today = Date(metadata={"description": "The day to count from (default: today)"})
+    days = QueryInteger(
+        validate=in_range(0, 366), metadata={"description": "Reviews due within (default 30)"}
+    )
+
+
+class DueReviewSchema(Schema):
+    plan_id = fields.String()
+    client_id = fields.String()
+    review_date = fields.Date()
+    overdue = fields.Boolean()
+
+
+class DueAgreementSchema(Schema):
+    agreement_id = fields.String()
+    client_id = fields.String()
+    number = fields.String()
+    end = fields.Date()
+    provider = fields.String()
+
+
+class DueWorkSchema(Schema):
+    today = fields.Date()
+    review_days = fields.Integer()
+    act_month = fields.String(metadata={"description": "The last finished month, whose acts are due"})
+    reviews = fields.List(fields.Nested(DueReviewSchema), metadata={"description": "Plans to review"})
+    ending = fields.List(fields.Nested(DueAgreementSchema), metadata={"description": "Ending this month"})
+    missing_acts = fields.List(fields.Nested(DueAgreementSchema), metadata={"description": "No accepted act"})
