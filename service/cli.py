@@ -265,7 +265,7 @@ def cases() -> None:
 @cases.command("demo")
 def demo_cases() -> None:
     """Once: the demo administrator's cases (``users demo`` first) — clients with approved plans, one
-    revised. Names nothing: prints how many clients it made."""
+    revised and contracted. Names nothing: prints how many clients it made."""
     from service import create_app
     from service.cases import demo as demo_data
     from service.documents import templates

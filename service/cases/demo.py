@@ -1,5 +1,6 @@
 """Demo case records for ``make run``: the sample plans' clients, each with an approved plan, one of them
-revised, so that the lists and the changes between versions have something to show.
+revised and contracted, so that the lists, the changes between versions and due work have something to
+show.
 
 Made through the same functions as the API, once: nothing happens when the municipality has clients.
 """
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.auth import Principal
-from service.cases import clients, plans
+from service.cases import agreements, clients, plans
 from service.config import ROOT
 from service.documents import Templates
 from service.store import Sealer
@@ -49,7 +50,8 @@ def load(session: Session, sealer: Sealer, user: Principal, templates: Templates
             revised["budget"]["monthly"] = "650.00"
             plans.redraft(plan, sealer, user)
             plans.save(plan, sealer, user, revised)
-            plans.approve(
+            version = plans.approve(
                 session, sealer, user, plan, client, templates, None, note="Vairāk psihologa konsultāciju"
             )
+            agreements.make(session, sealer, user, version, _sample("agreement-request"))
     return len(PLANS)
