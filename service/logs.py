@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 
 from flask import Flask, g, request
@@ -26,6 +27,18 @@ FIELDS = ("method", "path", "status", "ms", "user_id", "municipality")
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: Eleven digits with or without the hyphen, as a personal code is written: never written to a log.
+PERSONAL_CODE = re.compile(r"(?<![0-9])[0-9]{6}-?[0-9]{5}(?![0-9])")
+
+
+def logged_path(path: str) -> str:
+    """A request path as the log keeps it: anything shaped like a personal code blotted out (the service's
+    own paths carry none, but a mistyped or hostile one may).
+
+    >>> logged_path("/api/v1/register/150385-12346"), logged_path("/api/v1/clients/2020")
+    ('/api/v1/register/************', '/api/v1/clients/2020')
+    """
+    return PERSONAL_CODE.sub(lambda found: "*" * len(found.group()), path)
 
 
 def escape(text: str) -> str:
@@ -103,15 +116,16 @@ def configure_logging(app: Flask) -> None:
         elapsed = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)
         user = g.get("user")
         # The path only: identifiers never travel in query strings here, but filters might.
+        path = logged_path(request.path)
         fields = {
             "method": request.method,
-            "path": request.path,
+            "path": path,
             "status": response.status_code,
             "ms": elapsed,
         }
         if user is not None:
             fields |= {"user_id": user.id, "municipality": user.municipality}
         requests.info(
-            "%s %s %s %.1f ms", request.method, request.path, response.status_code, elapsed, extra=fields
+            "%s %s %s %.1f ms", request.method, path, response.status_code, elapsed, extra=fields
         )
         return response

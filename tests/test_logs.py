@@ -71,3 +71,18 @@ def test_a_request_path_cannot_forge_a_log_line_even_without_a_token(anonymous, 
         requests.removeHandler(captured)
     assert len(captured.lines) == 1
     assert_one_printable_line(captured.lines[0])
+
+
+@pytest.mark.parametrize("formatter", [TextFormatter, JsonFormatter])
+def test_a_personal_code_in_a_request_path_never_reaches_the_log(client, formatter):
+    captured = Lines(formatter())
+    requests = logging.getLogger("service.requests")
+    requests.addHandler(captured)
+    try:
+        for path in ("/api/v1/register/150385-12346", "/api/v1/clients/15038512346/plans"):
+            assert client.get(path).status_code == 404
+    finally:
+        requests.removeHandler(captured)
+    assert len(captured.lines) == 2
+    assert all("150385" not in line and "12346" not in line for line in captured.lines)
+    assert "/api/v1/register/************" in captured.lines[0]
