@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from service.api.case_schemas import AgreementRequestSchema
 from service.store import database
 from service.store.case_models import NumberSeries
 from service.store.models import Submission
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], i
 
 
 def test_an_agreement_is_made_from_the_approved_version_numbered_amended_and_ended(client):
+    assert AgreementRequestSchema().load(REQUEST)  # the sample is the body the API documents
     plan_url = approved_plan(client, {})
     made = client.post(f"{plan_url}/versions/1/agreements", json=REQUEST)
     assert made.status_code == 201, made.json
