@@ -7,6 +7,14 @@ so a pack needs only the municipality's code, the project and the period.
 >>> bauska = default()["bauska"]
 >>> bauska.submitter()["name"], bauska.project_agreements["IBM"]
 ('Bauskas novada pašvaldība', 'LM-2018/9.2.2.2/16/I/001/BNP')
+
+Each has the series its stored agreements are numbered from; only ``{year}`` and ``{seq}`` (``{seq:0N}``
+for N digits) may stand in braces:
+
+>>> bauska.agreement_series, default()["liepaja"].agreement_series
+('L-{year}/{seq:03}', 'LVP-L-{year}/{seq:04}')
+>>> [bool(SERIES.fullmatch(s)) for s in ("L-{year}/{seq:03}", "L-{year}/{seq:3}", "L-{seq}", "{n}")]
+[True, False, False, False]
 """
 
 from __future__ import annotations
@@ -26,8 +34,10 @@ from schemas.fields import Iban, List, Nested, RegistrationNumber, Text
 from schemas.parties import Name, OfficialSchema
 
 BUNDLED = Path(__file__).parent / "data" / "municipalities.toml"
-#: An agreement series: text without braces around one {year} and one {seq} (optionally {seq:0N}).
-SERIES = re.compile(r"[^{}]*\{year\}[^{}]*\{seq(:0[1-9])?\}[^{}]*")
+#: The sequence's place in an agreement series: {seq}, or {seq:0N} for N digits.
+SEQUENCE = re.compile(r"\{seq(?::0[1-9])?\}")
+#: An agreement series: text without braces around one {year} and then one sequence.
+SERIES = re.compile(r"[^{}]*\{year\}[^{}]*" + SEQUENCE.pattern + r"[^{}]*")
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,7 @@ class Municipality:
     prefix: str
     details: dict[str, Any]
     project_agreements: dict[str, str]
-    agreement_series: str = "L-{year}/{seq:03}"
+    agreement_series: str
 
     def submitter(self) -> dict[str, Any]:
         """The request's ``submitter``, as raw input for ``SubmitterSchema``."""

@@ -4,27 +4,27 @@ SQLite and on a real PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
 
+from service.api.case_schemas import AgreementRequestSchema
 from service.store import database
 from service.store.case_models import NumberSeries
-from tests.case_helpers import approve, approved_plan
+from service.store.models import Submission
+from tests.case_helpers import AGREEMENT as REQUEST
+from tests.case_helpers import ENDING, agreement, approve, approved_plan
 from tests.docx_text import docx_text
-from tests.helpers import SAMPLES
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
-REQUEST = json.loads((SAMPLES / "agreement-request.json").read_text(encoding="utf-8"))
-ENDING = json.loads((SAMPLES / "agreement-ending.json").read_text(encoding="utf-8"))
-
 
 def test_an_agreement_is_made_from_the_approved_version_numbered_amended_and_ended(client):
+    assert AgreementRequestSchema().load(REQUEST)  # the sample is the body the API documents
     plan_url = approved_plan(client, {})
     made = client.post(f"{plan_url}/versions/1/agreements", json=REQUEST)
     assert made.status_code == 201, made.json
+    assert made.headers["Location"] == made.json["url"] and made.headers["ETag"] == '"1"'
     assert made.json["number"] == "L-2020/001" and made.json["state"] == "active"
     assert made.json["agreement"]["from_plan"]["plan"]["number"] == "IAP-2020/014"
     second = client.post(f"{plan_url}/versions/1/agreements", json=REQUEST)
@@ -83,7 +83,7 @@ def test_agreements_made_at_once_get_distinct_numbers_without_gaps(app, client, 
     assert failures == []
     assert sorted(numbers) == [f"L-2020/{n:03d}" for n in range(1, 9)]
     with database(app).session() as session:
-        assert session.get(NumberSeries, ("bauska", "L-2020/{seq:03}")).last == 8
+        assert session.get(NumberSeries, ("bauska", "L-2020/")).last == 8
 
 
 def test_due_work_lists_reviews_endings_and_missing_acts(client):
@@ -104,3 +104,41 @@ def test_due_work_lists_reviews_endings_and_missing_acts(client):
     assert [a["number"] for a in later["ending"]] == [made["number"]]
     before = client.get("/api/v1/due-work", query_string={"today": "2020-02-15"}).json
     assert before["missing_acts"] == []  # January 2020 was before the agreement
+
+
+def test_another_municipality_sees_no_agreement_and_numbers_its_own(anonymous, user_headers):
+    bauska, liepaja = user_headers("administrator", "bauska"), user_headers("administrator", "liepaja")
+    url = agreement(anonymous, bauska)
+    assert anonymous.get(url, headers=liepaja).status_code == 404
+    ending = {**liepaja, "If-Match": '"1"'}
+    assert anonymous.post(f"{url}/end", json=ENDING, headers=ending).status_code == 404
+    assert anonymous.get(url, headers=bauska).json["state"] == "active"
+    theirs = anonymous.get(agreement(anonymous, liepaja), headers=liepaja).json
+    assert theirs["number"] == "LVP-L-2020/0001"
+
+
+def test_acts_received_with_the_number_are_linked_when_the_agreement_is_stored(app, client):
+    with database(app).session() as session:
+        for municipality, number, sha in (
+            ("bauska", "L-2020/001", "a"),
+            ("bauska", "L-2020/002", "b"),
+            ("liepaja", "L-2020/001", "c"),
+        ):
+            session.add(
+                Submission(
+                    municipality=municipality,
+                    sha256=sha * 64,
+                    size=1,
+                    file_type="pdf",
+                    month="2020-02",
+                    provider="40009691053",
+                    agreement_number=number,
+                    sealed=b"",
+                )
+            )
+    made = client.post(f"{approved_plan(client, {})}/versions/1/agreements", json=REQUEST).json
+    with database(app).session() as session:
+        linked = {
+            s.sha256[0]: (s.agreement_id, s.client_id, s.agreement_version) for s in session.query(Submission)
+        }
+    assert linked == {"a": (made["id"], made["client_id"], 1), "b": (None,) * 3, "c": (None,) * 3}

@@ -17,7 +17,13 @@ from schemas.errors import problem
 from service import audit
 from service.api.blueprint import Blueprint
 from service.api.body import json_body
-from service.api.case_schemas import CloseSchema, DueArgsSchema, DueWorkSchema, StoredAgreementSchema
+from service.api.case_schemas import (
+    AgreementRequestSchema,
+    CloseSchema,
+    DueArgsSchema,
+    DueWorkSchema,
+    StoredAgreementSchema,
+)
 from service.api.documents import DOCX, stored_document
 from service.api.plans import open_client, version_of
 from service.api.problems import RequestProblem
@@ -32,6 +38,8 @@ from service.store.case_models import Agreement, Client, Plan, PlanVersion
 
 blp = Blueprint("agreements", __name__, url_prefix="/api/v1", description="Stored service agreements")
 KIND = KINDS[agreements.KIND]
+#: The agreement's own parts, as ``samples/agreement-request.json``: read as sent, validated with the plan.
+REQUEST = {"required": True, "content": {"application/json": {"schema": AgreementRequestSchema}}}
 
 
 def agreement_body(agreement: Agreement, session) -> dict:
@@ -75,6 +83,7 @@ def _object(raw) -> dict:
 
 
 @blp.route("/plans/<plan_id>/versions/<int:number>/agreements", methods=["POST"])
+@blp.doc(requestBody=REQUEST)
 @blp.response(201, StoredAgreementSchema)
 def make_agreement(plan_id, number):
     """An agreement from the approved plan version, numbered when stored (422 with every problem)."""
@@ -121,6 +130,7 @@ def show_agreement(agreement_id):
 
 
 @blp.route("/agreements/<agreement_id>/amend", methods=["POST"])
+@blp.doc(requestBody=REQUEST)
 @blp.response(200, StoredAgreementSchema)
 def amend_agreement(agreement_id):
     """A new version under the same number, from the plan's approved version; needs If-Match."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+
 from marshmallow import Schema, fields
 
+from schemas.agreement import AgreementSchema, FromPlanSchema
 from schemas.base import Strict
-from schemas.fields import Choice, Date, Money, Text, in_range
+from schemas.fields import Choice, Date, Money, Nested, Text, in_range
 from schemas.parties import Paragraph
 from service.api.schemas import Moment, PageArgsSchema, ProblemItemSchema, QueryInteger
 
@@ -199,3 +202,22 @@ class DueWorkSchema(Schema):
     reviews = fields.List(fields.Nested(DueReviewSchema), metadata={"description": "Plans to review"})
     ending = fields.List(fields.Nested(DueAgreementSchema), metadata={"description": "Ending this month"})
     missing_acts = fields.List(fields.Nested(DueAgreementSchema), metadata={"description": "No accepted act"})
+
+
+def _agreement_request() -> type[Schema]:
+    """The body that makes or amends a stored agreement: the agreement without its number (given when
+    stored) and with only the lines in ``from_plan`` (the plan is the stored version's), the fields the
+    plan fills optional."""
+    own = {
+        name: copy.copy(field)
+        for name, field in AgreementSchema._declared_fields.items()
+        if not field.dump_only and name not in ("number", "from_plan")
+    }
+    for name in ("client", "municipality", "plan", "project", "services", "term"):
+        own[name].required = False
+    lines = Strict.from_dict({"lines": copy.copy(FromPlanSchema._declared_fields["lines"])}, name="PlanLines")
+    own["from_plan"] = Nested(lines, required=True)
+    return Strict.from_dict(own, name="AgreementRequest")
+
+
+AgreementRequestSchema = _agreement_request()

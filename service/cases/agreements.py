@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -45,7 +46,7 @@ def _day(raw: dict[str, Any]) -> dt.date:
     """The agreement's date, for its number's year (today when it is not a date: validation says why)."""
     try:
         return Date().deserialize(raw.get("date"))
-    except Exception:  # the schema reports the broken date with the rest
+    except ValidationError:  # the schema reports the broken date with the rest
         return dt.date.today()
 
 
@@ -60,12 +61,9 @@ def make(
     """A new agreement from the approved ``version``: numbered, validated (``ValidationError`` with every
     problem), stored with its first version and lines; earlier acts with its number are linked to it."""
     _current(version)
-    pattern = (
-        municipalities()[user.municipality].agreement_series
-        if user.municipality in municipalities()
-        else None
-    )
-    number = next_number(session, user.municipality, pattern or "L-{year}/{seq:03}", _day(raw))
+    known = municipalities().get(user.municipality)
+    pattern = known.agreement_series if known else DEFAULT_SERIES
+    number = next_number(session, user.municipality, pattern, _day(raw))
     whole = _with_plan(raw, version, sealer, number)
     values = AgreementSchema().load(whole)
     agreement = Agreement(

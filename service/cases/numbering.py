@@ -14,23 +14,27 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from schemas.municipalities import SEQUENCE
 from service.store.case_models import NumberSeries
 
 
 def series_key(pattern: str, day: dt.date) -> str:
-    """The part of a number that stays the same within a year.
+    """The counter's name: the pattern with its year filled in and its sequence left out, so that a wider
+    ``{seq:04}`` goes on counting where ``{seq:03}`` stopped.
 
     >>> series_key("L-{year}/{seq:03}", dt.date(2020, 2, 27))
-    'L-2020/{seq:03}'
+    'L-2020/'
     """
-    return pattern.replace("{year}", f"{day.year:04d}")
+    return SEQUENCE.sub("", pattern.replace("{year}", f"{day.year:04d}"))
 
 
 def formatted(pattern: str, day: dt.date, sequence: int) -> str:
     """>>> formatted("L-{year}/{seq:03}", dt.date(2020, 2, 27), 7)
     'L-2020/007'
+    >>> formatted("LVP-L-{year}/{seq:04}", dt.date(2021, 1, 4), 12)
+    'LVP-L-2021/0012'
     """
-    return series_key(pattern, day).format(seq=sequence)
+    return pattern.format(year=f"{day.year:04d}", seq=sequence)
 
 
 def next_number(session: Session, municipality: str, pattern: str, day: dt.date) -> str:
