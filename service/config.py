@@ -150,7 +150,12 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "RETENTION_YEARS": _integer(environ, "VEIDLAPAS_RETENTION_YEARS", 10),
         # Due work: plans whose review date is within this many days are listed.
         "DUE_REVIEW_DAYS": _integer(environ, "VEIDLAPAS_DUE_REVIEW_DAYS", 30),
+        # Budget: accepting an act warns once a client's delivered services reach this share (per cent)
+        # of the plan's period budget; past 100 % it is refused unless an administrator overrides.
+        "BUDGET_WARN_PERCENT": _integer(environ, "VEIDLAPAS_BUDGET_WARN_PERCENT", 90),
     }
+    if not 1 <= settings["BUDGET_WARN_PERCENT"] <= 100:
+        raise SettingsError("VEIDLAPAS_BUDGET_WARN_PERCENT must be a whole number from 1 to 100")
     if settings["TASK_TIME_LIMIT_S"] >= settings["VISIBILITY_TIMEOUT_S"]:
         raise SettingsError(
             "VEIDLAPAS_TASK_TIME_LIMIT_S must be shorter than VEIDLAPAS_VISIBILITY_TIMEOUT_S, or a task "
