@@ -295,6 +295,24 @@ MESSAGES: dict[str, str] = {
     "agreement.ended": N_("The agreement has ended."),
     "agreement.no_such_version": N_("The agreement has no version {number}."),
     "agreement.end_outside": N_("An agreement can end only within its term ({start} - {end})."),
+    "act.month_outside": N_("Agreement {number} runs from {start} to {end}: it has no act for this month."),
+    "act.agreement_differs": N_("The form says “{form}”, but the stored agreement {number} says “{stored}”."),
+    "act.client_differs": N_(
+        "The client's personal code in the form is not the one in the stored agreement {number}."
+    ),
+    "act.service_count": N_(
+        "The form's agreement has {form} services; the stored agreement {number} has {stored}."
+    ),
+    "act.after_end": N_("The agreement ended on {date}: a session after that cannot be reported."),
+    "act.unmatched": N_(
+        "Agreement {number} is not stored in your municipality: store it first, then accept its acts."
+    ),
+    "budget.period_exceeded": N_(
+        "Accepting this act brings the client's delivered services to {after} € of the period budget"
+        " {budget} € ({percent} %): only an administrator can accept it, giving a reason."
+    ),
+    "budget.near": N_("The client's delivered services now use {percent} per cent of the period budget."),
+    "budget.no_plan": N_("The client has no approved plan for {month}, so the act cannot be counted."),
     # What changed between two versions of a plan.
     "change.period": N_("Plan period: {start_before}–{end_before} → {start}–{end}"),
     "change.review_date": N_("Review date: {before} → {after}"),

@@ -34,6 +34,8 @@ ACTIONS = (
     "saved",
     "approved",
     "exported",
+    # Accepting an act past the period budget (an administrator's override, with its reason sealed).
+    "overridden",
 )
 
 

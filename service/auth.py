@@ -45,9 +45,9 @@ _CASES = frozenset({"case:read", "case:write", "plan:approve"})
 #: from each kind's ``roles`` in the document registry; see :func:`permissions`.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "social_worker": _READ | _CASES,
-    "finance_officer": _READ | _PACKS | {"case:read", "case:totals"},
+    "finance_officer": _READ | _PACKS | {"case:read", "case:totals", "act:accept"},
     "administrator": _READ
-    | {"register:delete", "audit:read", "case:export", "case:totals"}
+    | {"register:delete", "audit:read", "case:export", "case:totals", "act:accept", "budget:override"}
     | _PACKS
     | _CASES,
     "reviewer": _READ | {"job:read", "case:totals"},

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 
-from tests.helpers import ADULT_SUPPORT_PERSON, SAMPLES, load_sample
+from tests.helpers import ADULT_SUPPORT_PERSON, FILLED_ACT, SAMPLES, fill_with_pdftk, load_sample, upload
 
 CLIENT = json.loads((SAMPLES / "client-adult.json").read_text(encoding="utf-8"))
 CLOSING = json.loads((SAMPLES / "client-closing.json").read_text(encoding="utf-8"))
@@ -79,6 +79,32 @@ def agreement(api, headers) -> str:
     return answer.json["url"]
 
 
+def act_form(api, agreement_url: str, headers=None, month: str = "2020-09", output: str = "pdf"):
+    """The answer to a request for the stored agreement's fillable act of ``month``."""
+    return api.get(
+        f"{agreement_url}/act",
+        query_string={"month": month, "format": output, "number": f"AKTS-{month}-001"},
+        headers=headers or {},
+    )
+
+
+def received_act(api, headers, folder, agreement_url: str | None = None) -> dict:
+    """A submission of September 2020 on a stored agreement: its form filled by pdftk and uploaded."""
+    agreement_url = agreement_url or agreement(api, headers)
+    form = act_form(api, agreement_url, headers).data
+    answer = upload(api, fill_with_pdftk(form, FILLED_ACT, folder), headers=headers)
+    assert answer.status_code in (200, 201), answer.json
+    return answer.json
+
+
+def accepted_act(api, headers, folder) -> dict:
+    """A submission as :func:`received_act`, accepted."""
+    submission = received_act(api, headers, folder)
+    answer = api.post(f"/api/v1/submissions/{submission['id']}/accept", headers=headers)
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
 def _plan_sample():
     return load_sample(ADULT_SUPPORT_PERSON)
 
@@ -129,6 +155,11 @@ CASE_ROUTES = {
         agreement(api, h) + "/end",
         ENDING,
         None,
+    ),
+    ("/api/v1/agreements/<agreement_id>/act", "GET"): lambda api, h: (
+        agreement(api, h) + "/act",
+        None,
+        {"month": "2020-09"},
     ),
     ("/api/v1/agreements/<agreement_id>/versions/<int:number>/document", "GET"): lambda api, h: (
         agreement(api, h) + "/versions/1/document",

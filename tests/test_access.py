@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from service.auth import PUBLIC_ENDPOINTS, ROLES, permissions
 from service.documents import KINDS
 from service.store import blob_store, blobs, database, keep_documents
 from service.store.models import AuditEntry, RegisteredDocument, Token
-from tests.case_helpers import CASE_ROUTES
+from tests.case_helpers import CASE_ROUTES, received_act
 from tests.helpers import FILLED_ACT, blank_act_form, fill_with_pdftk, kind_sample_text, load_sample, upload
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -82,7 +83,7 @@ SCOPED_ROUTES = {
     "/api/v1/jobs/<job_id>/result": lambda client, headers: pack_and_locate(client, headers) + "/result",
     "/api/v1/submissions/<submission_id>": submit_and_locate,
     "/api/v1/submissions/<submission_id>/accept": lambda client, headers: (
-        submit_and_locate(client, headers) + "/accept"
+        f"/api/v1/submissions/{received_act(client, headers, Path(tempfile.mkdtemp()))['id']}/accept"
     ),
     "/api/v1/register/<document_id>": render_and_locate,
     "/api/v1/register/<document_id>/content": lambda client, headers: (

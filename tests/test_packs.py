@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from schemas.reimbursement import ReimbursementRequestSchema
 from service import jobs
 from service.store import database
+from tests.case_helpers import accepted_act
 from tests.docx_text import docx_text
 from tests.helpers import SAMPLES, load_sample, upload
 
@@ -228,10 +229,10 @@ def test_a_document_that_cannot_be_made_fails_the_job_with_its_name_and_no_zip(t
     assert not (tmp_path / "jobs" / job["id"]).exists()
 
 
-def test_a_pack_from_the_accepted_acts_of_the_period_carries_the_acts(client):
-    filled = (SAMPLES / "delivery-act-filled.pdf").read_bytes()
-    submission = upload(client, filled).json
-    client.post(f"/api/v1/submissions/{submission['id']}/accept")
+def test_a_pack_from_the_accepted_acts_of_the_period_carries_the_acts(client, tmp_path):
+    accepted_act(client, {}, tmp_path)
+    unmatched = upload(client, (SAMPLES / "delivery-act-filled.pdf").read_bytes()).json
+    assert unmatched["agreement_id"] is None  # received, never accepted: not in the pack
     body = load_sample("pack-order-from-acts-2020-09")
     body["pdf"] = False
     _, data = make_pack(client, body)

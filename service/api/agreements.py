@@ -8,31 +8,36 @@ amended as versions under the same number, ended early; each version's document.
 from __future__ import annotations
 
 import datetime as dt
+import io
 
-from flask import current_app, url_for
+from flask import current_app, send_file, url_for
 from marshmallow import RAISE
 
 from schemas.agreement import AgreementSchema as AgreementDataSchema
 from schemas.errors import problem
-from service import audit
+from service import audit, submissions
 from service.api.blueprint import Blueprint
 from service.api.body import json_body
 from service.api.case_schemas import (
+    ActArgsSchema,
     AgreementRequestSchema,
     CloseSchema,
     DueArgsSchema,
     DueWorkSchema,
     StoredAgreementSchema,
 )
-from service.api.documents import DOCX, stored_document
+from service.api.documents import DOCX, PDF, stored_document
 from service.api.plans import open_client, version_of
 from service.api.problems import RequestProblem
 from service.api.revisions import check, tagged
 from service.api.schemas import RenderArgsSchema
 from service.auth import authorize, scope
-from service.cases import agreements, due
+from service.cases import acts, agreements, due
 from service.cases.errors import CaseConflict
 from service.documents import KINDS
+from service.files import safe_file_name
+from service.forms.docx_form import make_docx_form
+from service.forms.pdf_form import make_pdf_form
 from service.store import database, sealer
 from service.store.case_models import Agreement, Client, Plan, PlanVersion
 
@@ -180,6 +185,34 @@ def agreement_document(query, agreement_id, number):
         values = AgreementDataSchema().load(agreements.body(found[0], sealer()))
         audit.record(session, user, "downloaded", "agreement_version", found[0].id)
     return stored_document(KIND, values, query, f"v{number}")
+
+
+@blp.route("/agreements/<agreement_id>/act", methods=["GET"])
+@blp.arguments(ActArgsSchema, location="query", unknown=RAISE)
+@blp.doc(
+    responses={
+        200: {
+            "description": "The fillable form",
+            "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in (PDF, DOCX)},
+        }
+    }
+)
+def act_form(query, agreement_id):
+    """The month's fillable delivery act of the stored agreement (its latest version), prefilled; the
+    provider fills it and it comes back through ``POST /api/v1/forms``."""
+    user = authorize("render:delivery-act")
+    month, output = query["month"], query["format"]
+    with database().session() as session:
+        agreement = scope().get(session, Agreement, agreement_id)
+        if outside := acts.month_problem(agreement, month):
+            raise RequestProblem(422, outside, path=("month",))
+        raw, loaded = acts.blank(agreement, sealer())
+        act = submissions.blank_act(raw, loaded, month, query.get("number", ""))
+        audit.record(session, user, "rendered", "form", agreement.id, outcome=output)
+        name = f"Akts {safe_file_name(agreement.number)} {month.start:%Y-%m}.{output}"
+    document = make_pdf_form(act) if output == "pdf" else make_docx_form(act)
+    mimetype = PDF if output == "pdf" else DOCX
+    return send_file(io.BytesIO(document), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
 @blp.route("/due-work", methods=["GET"])

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 
 from schemas.agreement import AgreementSchema, FromPlanSchema
 from schemas.base import Strict
-from schemas.fields import Choice, Date, Money, Nested, Text, in_range
+from schemas.fields import Choice, Date, Money, Month, Nested, Text, in_range
 from schemas.parties import Paragraph
 from service.api.schemas import Moment, PageArgsSchema, ProblemItemSchema, QueryInteger
 
@@ -221,3 +221,19 @@ def _agreement_request() -> type[Schema]:
 
 
 AgreementRequestSchema = _agreement_request()
+
+
+class ActArgsSchema(Strict):
+    """Which month's act to make, and as what."""
+
+    month = Month(required=True, metadata={"description": "YYYY-MM, within the agreement's term"})
+    format = Choice(("pdf", "docx"), load_default="pdf", metadata={"description": "PDF (AcroForm) or DOCX"})
+    number = Text(max_length=40, metadata={"description": "The act's number, if already known"})
+
+
+class AcceptSchema(Strict):
+    """Accepting an act; past the period budget only an administrator may, with the reason."""
+
+    override_reason = Paragraph(
+        metadata={"description": "Why an act past 100 % of the period budget is accepted (administrators)"}
+    )

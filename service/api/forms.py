@@ -16,18 +16,29 @@ from schemas.errors import flatten, problem
 from service import audit, submissions
 from service.api.blueprint import Blueprint
 from service.api.body import json_body
+from service.api.case_schemas import AcceptSchema
 from service.api.documents import DOCX, PDF
 from service.api.listing import listed
-from service.api.problems import PROBLEM_JSON, RequestProblem, problem_response
-from service.api.schemas import FormRequestSchema, ProblemSchema, SubmissionArgsSchema, SubmissionSchema
+from service.api.problems import PROBLEM_JSON, RequestProblem, language, problem_response
+from service.api.schemas import (
+    AcceptanceSchema,
+    AcceptedSchema,
+    FormRequestSchema,
+    ProblemSchema,
+    SubmissionArgsSchema,
+    SubmissionSchema,
+)
 from service.auth import authorize, scope
+from service.cases import acts
+from service.cases.errors import CaseConflict
 from service.config import upload_limits
 from service.files import safe_file_name
 from service.forms.docx_form import make_docx_form
 from service.forms.pdf_form import make_pdf_form
 from service.forms.uploads import UploadRejected
+from service.i18n import translate
 from service.store import database, sealer
-from service.store.models import Submission, utcnow
+from service.store.models import Submission
 
 blp = Blueprint("forms", __name__, url_prefix="/api/v1", description="Fillable delivery acts and submissions")
 
@@ -114,13 +125,17 @@ def upload_form():
         form = submissions.read_upload(data, limits)
     except UploadRejected as exc:
         raise RequestProblem(UPLOAD_STATUS.get(exc.code, 422), exc.problem) from None
-    try:
-        act = submissions.validate(form)
-    except ValidationError as exc:
-        errors = flatten(exc.messages)
-        return problem_response(422, errors=errors, places=[submissions.field_of(form, p) for p, _ in errors])
     with database().session() as session:
+        try:
+            act = submissions.validate(form)
+            found = acts.match(session, sealer(), user.municipality, act)
+        except ValidationError as exc:
+            errors = flatten(exc.messages)
+            places = [submissions.field_of(form, p) for p, _ in errors]
+            return problem_response(422, errors=errors, places=places)
         submission, new = submissions.keep(session, user, sealer(), form, act)
+        if found and submission.agreement_id is None:
+            acts.link(submission, found)
         if new:
             audit.record(session, user, "uploaded", "submission", submission.id, sha256=form.sha256)
         body = SubmissionSchema().dump(submission)
@@ -146,13 +161,48 @@ def show_submission(submission_id):
 
 
 @blp.route("/submissions/<submission_id>/accept", methods=["POST"])
-@blp.response(200, SubmissionSchema)
+@blp.doc(
+    requestBody={"required": False, "content": {"application/json": {"schema": AcceptSchema}}},
+    responses={
+        200: {"description": "Accepted", "content": {"application/json": {"schema": AcceptedSchema}}},
+        409: _problem(
+            "Not matched to a stored agreement, no longer matching it, no plan for the month, or past the"
+            " period budget (an administrator may override with a reason)"
+        ),
+    },
+)
 def accept_submission(submission_id):
-    """Accept a received act ("pieņemts"): it will count in the month's reimbursement."""
-    user = authorize("render:delivery-act")
+    """Accept a received act ("pieņemts"): its services count as delivered against the client's budget
+    and it goes into the month's reimbursement."""
+    user = authorize("act:accept")
+    values = AcceptSchema().load(json_body()) if request.content_length else {}
+    reason = values.get("override_reason")
+    if reason is not None:
+        authorize("budget:override")
     with database().session() as session:
         submission = scope().get(session, Submission, submission_id)
-        if submission.status != "accepted":
-            submission.status, submission.accepted_at, submission.accepted_by = "accepted", utcnow(), user.id
+        was = submission.status
+        try:
+            accepted = acts.accept(
+                session,
+                sealer(),
+                user,
+                submission,
+                warn_percent=current_app.config["BUDGET_WARN_PERCENT"],
+                override_reason=reason,
+            )
+        except CaseConflict as exc:
+            raise RequestProblem(409, exc.reason, path=exc.path) from None
+        except ValidationError as exc:
+            raise RequestProblem.located(409, flatten(exc.messages)) from None
+        if was != "accepted":
             audit.record(session, user, "accepted", "submission", submission.id, sha256=submission.sha256)
-        return submission
+        if submission.override_by is not None and was != "accepted":
+            detail = {"percent": str(accepted.use.percent_after)}
+            audit.record(session, user, "overridden", "submission", submission.id, detail=detail)
+        warnings = [
+            dict(zip(("code", "message"), translate(w, language()), strict=True)) for w in accepted.warnings
+        ]
+        return SubmissionSchema().dump(submission) | AcceptanceSchema().dump(
+            {"warnings": warnings, "use": accepted.use}
+        )

@@ -198,11 +198,54 @@ class SubmissionSchema(Schema):
     month = fields.String()
     provider = fields.String()
     agreement_number = fields.String()
+    agreement_id = fields.String(
+        allow_none=True,
+        metadata={"description": "The stored agreement the act is matched to (none: unmatched)"},
+    )
+    agreement_version = fields.Integer(
+        allow_none=True, metadata={"description": "The agreement's version the form carries"}
+    )
+    client_id = fields.String(allow_none=True)
     accepted_at = Moment(allow_none=True)
+    accepted_by = fields.Integer(allow_none=True, metadata={"description": "The user who accepted it"})
+    overridden = fields.Function(
+        lambda s: s.override_by is not None,
+        metadata={"description": "Accepted past the period budget by an administrator"},
+    )
     act = fields.Function(
         lambda s: sealer().open_json(s.sealed, s.seal_context()),
         metadata={"description": "The delivery act read from the form"},
     )
+
+
+class WarningSchema(Schema):
+    code = fields.String(metadata={"description": "Stable code, e.g. budget.near"})
+    message = fields.String(metadata={"description": "In the response language"})
+
+
+class PeriodUseSchema(Schema):
+    """The period budget of the plan in force, once the act counts."""
+
+    plan_version_id = fields.Function(lambda use: use.version.id)
+    period_budget = Money(attribute="budget")
+    delivered = Money(
+        attribute="after", metadata={"description": "Delivered in the plan's period, this act included"}
+    )
+    percent = fields.Decimal(attribute="percent_after", as_string=True)
+
+
+class AcceptanceSchema(Schema):
+    """What accepting an act tells besides the submission: the budget it uses, and warnings."""
+
+    warnings = fields.List(
+        fields.Nested(WarningSchema),
+        metadata={"description": "E.g. budget.near: the client has used most of the period budget"},
+    )
+    budget = fields.Nested(PeriodUseSchema, attribute="use", allow_none=True)
+
+
+class AcceptedSchema(SubmissionSchema, AcceptanceSchema):
+    """An accepted act (the submission), with the budget it uses and any warnings."""
 
 
 class JobArgsSchema(PageArgsSchema):

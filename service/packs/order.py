@@ -2,7 +2,7 @@
 accepted delivery acts of the period — all validated before any job starts.
 
 The lines come from the order's body, from uploaded CSV/XLSX tables, or from the accepted delivery acts
-(submissions) of the period. The acts of the pack's agreements always go into the pack. The result is
+(submissions) of the period — acts matched to their stored agreements and accepted against the budget. The acts of the pack's agreements always go into the pack. The result is
 the job's input: plain JSON, hashed so that the same order finds the same job.
 
 The API (a JSON body, or multipart with tables) and ``veidlapas pack`` (a JSON file, or table files)
@@ -175,13 +175,15 @@ def take_order(
 def accepted_acts(
     session: Session, sealer: Sealer, municipality: str, period: Period
 ) -> list[tuple[dict, dict]]:
-    """The accepted delivery acts of the period's months: (raw, loaded) in month and agreement order."""
+    """The accepted delivery acts of the period's months, each matched to its stored agreement (only
+    matched acts can be accepted): (raw, loaded) in month and agreement order."""
     months = _months(period)
     submissions = session.scalars(
         select(Submission)
         .where(
             Submission.municipality == municipality,
             Submission.status == "accepted",
+            Submission.agreement_id.is_not(None),
             Submission.month.in_(months),
         )
         .order_by(Submission.month, Submission.agreement_number, Submission.received_at, Submission.id)
