@@ -105,4 +105,5 @@ def test_a_case_from_the_first_draft_to_the_pack(anonymous, user_headers, tmp_pa
     acts = [name for name in pack.namelist() if "/Akts-" in name]
     assert len(acts) == 1
     manifest = json.loads(pack.read("manifest.json"))
-    assert (manifest["counts"]["acts"], manifest["counts"]["clients"], manifest["counts"]["lines"]) == (1, 1, 2)
+    counts = manifest["counts"]
+    assert (counts["acts"], counts["clients"], counts["lines"]) == (1, 1, 2)
