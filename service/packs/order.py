@@ -2,8 +2,9 @@
 accepted delivery acts of the period — all validated before any job starts.
 
 The lines come from the order's body, from uploaded CSV/XLSX tables, or from the accepted delivery acts
-(submissions) of the period — acts matched to their stored agreements and accepted against the budget. The acts of the pack's agreements always go into the pack. The result is
-the job's input: plain JSON, hashed so that the same order finds the same job.
+(submissions) of the period — acts matched to their stored agreements and accepted against the budget.
+The acts of the pack's agreements always go into the pack. The result is the job's input: plain JSON,
+hashed so that the same order finds the same job.
 
 The API (a JSON body, or multipart with tables) and ``veidlapas pack`` (a JSON file, or table files)
 read their raw inputs with the one :func:`read_order`, and take the order with :meth:`OrderInput.take`;
