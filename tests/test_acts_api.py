@@ -17,7 +17,7 @@ from service.store import database
 from service.store.case_models import DeliveredService
 from service.store.models import Submission, new_id
 from tests.case_helpers import act_form, agreement, received_act
-from tests.helpers import FILLED_ACT, blank_act_form, fill_with_pdftk, upload
+from tests.helpers import FILLED_ACT, blank_act_form, fill_with_pdftk, load_sample, upload
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -157,7 +157,7 @@ def test_near_the_cap_acceptance_warns_and_past_it_only_an_administrator_overrid
     reason = {"override_reason": "Ārkārtas situācija"}
     assert client.post(url, json=reason, headers=finance).status_code == 403
 
-    overridden = client.post(url, json={"override_reason": "Ārkārtas situācija, vienojāmies ar ministriju"})
+    overridden = client.post(url, json=load_sample("act-acceptance-override"))
     assert overridden.status_code == 200, overridden.json
     assert overridden.json["overridden"] is True
     assert [w["code"] for w in overridden.json["warnings"]] == ["budget.near"]
