@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schemas.delivery import DeliveryActSchema
+from schemas.delivery import DELIVERED, DeliveryActSchema
 from schemas.errors import Problem
 from service.auth import Principal
 from service.forms import fields as form_fields
@@ -121,3 +121,42 @@ def keep(
     session.add(submission)
     session.flush()
     return submission, True
+
+
+def pack_part(act: dict[str, Any]) -> dict[str, Any]:
+    """What a loaded act gives a reimbursement request, as raw input: its agreement's summary and a line
+    per delivered session (``schemas.reimbursement``'s ``AcceptedAgreementSchema`` and delivery lines)."""
+    agreement = act["agreement"]
+    number = agreement["number"]
+    lines = [
+        {"agreement": number, "code": s["code"], "date": s["date"].isoformat(), "units": str(s["units"])}
+        for s in act["sessions"]
+        if s["status"] == DELIVERED
+    ]
+    return {"agreement": _agreement_summary(agreement), "lines": lines}
+
+
+def _agreement_summary(agreement: dict[str, Any]) -> dict[str, Any]:
+    client = agreement["client"]
+    summary_client = {
+        "personal_code": client["personal_code"],
+        "name": client["name"],
+        "target_group": client["target_group"],
+    }
+    if client.get("birth_date"):
+        summary_client["birth_date"] = client["birth_date"].isoformat()
+    return {
+        "number": agreement["number"],
+        "plan_number": agreement["plan"]["number"],
+        "client": summary_client,
+        "term": {"start": agreement["term"].start.isoformat(), "end": agreement["term"].end.isoformat()},
+        "services": [
+            {
+                "code": service["code"],
+                "quantity": str(service["quantity"]),
+                "start": service["start"].isoformat(),
+                "end": service["end"].isoformat(),
+            }
+            for service in agreement["services"]
+        ],
+    }

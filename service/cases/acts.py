@@ -32,6 +32,7 @@ from service.cases.errors import CaseConflict
 from service.store import Sealer
 from service.store.case_models import Agreement, AgreementVersion, DeliveredService
 from service.store.models import Submission, utcnow
+from service.submissions import pack_part
 
 #: What of a service line must be the same in the form as in the stored agreement.
 SERVICE_FACETS = ("code", "quantity", "unit_price", "start", "end")
@@ -202,6 +203,7 @@ def accept(
             {"reason": override_reason}, submission.seal_context("override_reason")
         )
     submission.status, submission.accepted_at, submission.accepted_by = "accepted", utcnow(), user.id
+    submission.part = sealer.seal_json(pack_part(act), submission.seal_context("part"))
     session.add_all(_delivered(submission, act))
     warnings = [problem("budget.near", percent=use.percent_after)] if use.warns(warn_percent) else []
     return Acceptance(use, warnings)

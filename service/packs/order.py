@@ -23,7 +23,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schemas.delivery import DELIVERED, DeliveryActSchema
+from schemas.delivery import DeliveryActSchema
 from schemas.errors import Problem, flatten, problem
 from schemas.fields import Period
 from schemas.lines import months_touched
@@ -34,6 +34,7 @@ from service.jsondata import InvalidJson, parse_json
 from service.packs.tables import TableInput, TableRejected, read_table_files
 from service.store.models import Submission
 from service.store.sealing import Sealer
+from service.submissions import pack_part
 
 ATTACHMENTS = ("Klientu pakalpojumu izklāsti", "Pakalpojumu sniegšanas akti", "Kopsavilkums (summary.xlsx)")
 
@@ -156,9 +157,9 @@ def take_order(
     if header["source"] == "submissions":
         if not acts:
             raise ValidationError({"source": [problem("pack.no_submissions")]})
-        agreements, lines = _from_acts(acts)
+        agreements, lines = _from_parts(acts)
     elif agreements is None and acts:
-        agreements = _from_acts(acts)[0]
+        agreements = _from_parts(acts)[0]
     if not lines:
         raise ValidationError({"lines": [problem("pack.no_lines")]})
     raw_request = request_input(header, agreements or [], lines, attachments=list(ATTACHMENTS))
@@ -168,7 +169,7 @@ def take_order(
         "municipality": header["municipality"],
         "pdf": header["pdf"],
         "request": raw_request,
-        "acts": [raw_act for raw_act, act in acts if act["agreement"]["number"] in numbers],
+        "acts": [raw_act for raw_act, part in acts if part["agreement"]["number"] in numbers],
     }
     return Order(raw, input_sha256(raw), request)
 
@@ -177,7 +178,11 @@ def accepted_acts(
     session: Session, sealer: Sealer, municipality: str, period: Period
 ) -> list[tuple[dict, dict]]:
     """The accepted delivery acts of the period's months, each matched to its stored agreement (only
-    matched acts can be accepted): (raw, loaded) in month and agreement order."""
+    matched acts can be accepted): (raw act, its pack part) in month and agreement order.
+
+    The pack part (``service.submissions.pack_part``) was derived when the act was accepted, so nothing
+    is validated again here; an act accepted before parts were kept is loaded to derive it.
+    """
     months = _months(period)
     submissions = session.scalars(
         select(Submission)
@@ -192,8 +197,11 @@ def accepted_acts(
     acts = []
     for index, submission in enumerate(submissions):
         raw = sealer.open_json(submission.sealed, submission.seal_context())
+        if submission.part is not None:
+            acts.append((raw, sealer.open_json(submission.part, submission.seal_context("part"))))
+            continue
         try:
-            acts.append((raw, DeliveryActSchema().load(raw)))
+            acts.append((raw, pack_part(DeliveryActSchema().load(raw))))
         except ValidationError as error:
             raise ValidationError({"acts": {index: error.messages}}) from None
     return acts
@@ -208,48 +216,11 @@ def _months(period: Period) -> list[str]:
     return found
 
 
-def _from_acts(acts: list[tuple[dict, dict]]) -> tuple[list[dict], list[dict]]:
-    """The accepted agreements (once each) and the delivered sessions of the acts, as raw input."""
+def _from_parts(acts: list[tuple[dict, dict]]) -> tuple[list[dict], list[dict]]:
+    """The acts' agreements (once each) and delivered lines, as the request's raw input."""
     agreements: dict[str, dict] = {}
     lines = []
-    for _, act in acts:
-        agreement = act["agreement"]
-        number = agreement["number"]
-        agreements.setdefault(number, _agreement_summary(agreement))
-        for session in act["sessions"]:
-            if session["status"] == DELIVERED:
-                lines.append(
-                    {
-                        "agreement": number,
-                        "code": session["code"],
-                        "date": session["date"].isoformat(),
-                        "units": str(session["units"]),
-                    }
-                )
+    for _, part in acts:
+        agreements.setdefault(part["agreement"]["number"], part["agreement"])
+        lines.extend(part["lines"])
     return list(agreements.values()), lines
-
-
-def _agreement_summary(agreement: dict[str, Any]) -> dict[str, Any]:
-    client = agreement["client"]
-    summary_client = {
-        "personal_code": client["personal_code"],
-        "name": client["name"],
-        "target_group": client["target_group"],
-    }
-    if client.get("birth_date"):
-        summary_client["birth_date"] = client["birth_date"].isoformat()
-    return {
-        "number": agreement["number"],
-        "plan_number": agreement["plan"]["number"],
-        "client": summary_client,
-        "term": {"start": agreement["term"].start.isoformat(), "end": agreement["term"].end.isoformat()},
-        "services": [
-            {
-                "code": service["code"],
-                "quantity": str(service["quantity"]),
-                "start": service["start"].isoformat(),
-                "end": service["end"].isoformat(),
-            }
-            for service in agreement["services"]
-        ],
-    }

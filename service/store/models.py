@@ -112,11 +112,12 @@ class Submission(Sealed, Scoped, Base):
 
     It keeps the extracted act (the data a reimbursement pack will be computed from) sealed, with the
     upload's hash, so the same file sent twice is recognised; once matched, the stored agreement (and its
-    version) the act reports on. An administrator's override of the budget stop keeps who and why.
+    version) the act reports on. An administrator's override of the budget stop keeps who and why. Once
+    accepted, ``part`` keeps what the act gives a reimbursement pack (``service.submissions.pack_part``).
     """
 
     __tablename__ = "submissions"
-    __sealed_columns__ = ("sealed", "override_reason")
+    __sealed_columns__ = ("sealed", "override_reason", "part")
     __table_args__ = (UniqueConstraint("municipality", "sha256"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -137,6 +138,7 @@ class Submission(Sealed, Scoped, Base):
     accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     override_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     override_reason: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    part: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class Job(Scoped, Base):
