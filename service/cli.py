@@ -264,8 +264,8 @@ def cases() -> None:
 
 @cases.command("demo")
 def demo_cases() -> None:
-    """Once: the demo administrator's cases (``users demo`` first) — clients with approved plans, one
-    revised and contracted. Names nothing: prints how many clients it made."""
+    """Once: the demo administrator's cases (``users demo`` first) — a dozen clients with plans,
+    revisions, agreements and a year's acts. Names nothing: prints how many clients it made."""
     from service import create_app
     from service.cases import demo as demo_data
     from service.documents import templates
@@ -278,7 +278,9 @@ def demo_cases() -> None:
             sys.exit(EXIT_INVALID)
         user = found[0]
         operator = Principal(user.id, user.username, user.role, user.municipality)
-        made = demo_data.load(session, sealer(app), operator, templates(app))
+        made = demo_data.load(
+            session, sealer(app), operator, templates(app), app.config["BUDGET_WARN_PERCENT"]
+        )
     click.echo(f"Demo cases: {made} client(s) added." if made else "Demo cases: already loaded.")
 
 

@@ -8,13 +8,12 @@ import datetime as dt
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
 from service import create_app
-from service.auth import Principal
 from service.store import KeyFileError, database, sealer
 from service.store.database import MIGRATIONS
-from service.store.models import Submission, User
+from service.store.models import Submission
 from service.store.sealing import Keyring, Sealer
 
 ACT = '{"number": "A-7", "note": "Ēriks Gailītis"}'
@@ -119,24 +118,3 @@ def test_the_service_will_not_start_without_the_key_of_sealed_data(tmp_path):
 def test_sqlite_deletes_securely(app):
     with database(app).engine.connect() as connection:
         assert connection.execute(text("PRAGMA secure_delete")).scalar() == 1
-
-
-def test_the_demo_cases_show_clients_plans_and_a_revision(app, client):
-    from service.cases import demo
-    from service.documents import templates
-
-    with database(app).session() as session:
-        admin = session.scalar(select(User).where(User.username == "administrator.bauska"))
-        operator = Principal(admin.id, admin.username, admin.role, admin.municipality)
-        assert demo.load(session, sealer(app), operator, templates(app)) == 3
-        assert demo.load(session, sealer(app), operator, templates(app)) == 0
-    listed = client.get("/api/v1/clients").json
-    assert sorted(c["name"] for c in listed) == ["Elīza Ķirse", "Ēriks Gailītis", "Ģirts Ēcis"]
-    eriks = next(c for c in listed if c["name"] == "Ēriks Gailītis")
-    plan = client.get(f"{eriks['url']}/plans").json[0]
-    assert [v["state"] for v in plan["versions"]] == ["superseded", "approved"]
-    lines = client.get(f"{plan['url']}/changes?from=1&to=2").json["changes"]
-    assert [c["message"] for c in lines] == [
-        "Mēneša budžets: 600,00 → 650,00 €",
-        "SK-PSIH: 2,5 → 4 stundas mēnesī",
-    ]
