@@ -124,8 +124,9 @@ def keep(
 
 
 def pack_part(act: dict[str, Any]) -> dict[str, Any]:
-    """What a loaded act gives a reimbursement request, as raw input: its agreement's summary and a line
-    per delivered session (``schemas.reimbursement``'s ``AcceptedAgreementSchema`` and delivery lines)."""
+    """What a loaded act gives a reimbursement request, as raw input: its project, its agreement's summary
+    and a line per delivered session (``schemas.reimbursement``'s ``AcceptedAgreementSchema`` and
+    delivery lines)."""
     agreement = act["agreement"]
     number = agreement["number"]
     lines = [
@@ -133,7 +134,7 @@ def pack_part(act: dict[str, Any]) -> dict[str, Any]:
         for s in act["sessions"]
         if s["status"] == DELIVERED
     ]
-    return {"agreement": _agreement_summary(agreement), "lines": lines}
+    return {"project": agreement["project"], "agreement": _agreement_summary(agreement), "lines": lines}
 
 
 def _agreement_summary(agreement: dict[str, Any]) -> dict[str, Any]:

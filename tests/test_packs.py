@@ -241,6 +241,8 @@ def test_a_pack_from_the_accepted_acts_of_the_period_carries_the_acts(client, tm
     assert len(acts) == 1
     manifest = json.loads(pack.read("manifest.json"))
     assert manifest["counts"]["acts"] == 1 and manifest["counts"]["clients"] == 1
+    other_project = client.post("/api/v1/packs", json={**body, "project": "ZEMGALE-DI"})
+    assert [e["code"] for e in other_project.json["errors"]] == ["pack.no_submissions"]
     act_text = docx_text(pack.read(acts[0]))
     assert "Pakalpojuma sniegšanas akts" in act_text or "AKTS" in act_text.upper()
 

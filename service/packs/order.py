@@ -153,7 +153,7 @@ def take_order(
         raise ValidationError({"source": [problem("pack.lines_twice")]})
     if in_body:
         agreements, lines = body.get("agreements"), body.get("lines")
-    acts = accepted_acts(session, sealer, header["municipality"], header["period"])
+    acts = accepted_acts(session, sealer, header["municipality"], header["period"], header["project"])
     if header["source"] == "submissions":
         if not acts:
             raise ValidationError({"source": [problem("pack.no_submissions")]})
@@ -175,10 +175,10 @@ def take_order(
 
 
 def accepted_acts(
-    session: Session, sealer: Sealer, municipality: str, period: Period
+    session: Session, sealer: Sealer, municipality: str, period: Period, project: str
 ) -> list[tuple[dict, dict]]:
-    """The accepted delivery acts of the period's months, each matched to its stored agreement (only
-    matched acts can be accepted): (raw act, its pack part) in month and agreement order.
+    """The accepted delivery acts of the project in the period's months, each matched to its stored
+    agreement (only matched acts can be accepted): (raw act, its pack part) in month and agreement order.
 
     The pack part (``service.submissions.pack_part``) was derived when the act was accepted, so nothing
     is validated again here; an act accepted before parts were kept is loaded to derive it.
@@ -198,12 +198,14 @@ def accepted_acts(
     for index, submission in enumerate(submissions):
         raw = sealer.open_json(submission.sealed, submission.seal_context())
         if submission.part is not None:
-            acts.append((raw, sealer.open_json(submission.part, submission.seal_context("part"))))
-            continue
-        try:
-            acts.append((raw, pack_part(DeliveryActSchema().load(raw))))
-        except ValidationError as error:
-            raise ValidationError({"acts": {index: error.messages}}) from None
+            part = sealer.open_json(submission.part, submission.seal_context("part"))
+        else:
+            try:
+                part = pack_part(DeliveryActSchema().load(raw))
+            except ValidationError as error:
+                raise ValidationError({"acts": {index: error.messages}}) from None
+        if part["project"] == project:
+            acts.append((raw, part))
     return acts
 
 
