@@ -34,6 +34,7 @@ ACTIONS = (
     "saved",
     "approved",
     "exported",
+    "imported",  # with the number of clients, never who they are
 )
 
 

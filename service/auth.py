@@ -47,7 +47,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "social_worker": _READ | _CASES,
     "finance_officer": _READ | _PACKS | {"case:read", "case:totals"},
     "administrator": _READ
-    | {"register:delete", "audit:read", "case:export", "case:totals"}
+    | {"register:delete", "audit:read", "case:export", "case:import", "case:totals"}
     | _PACKS
     | _CASES,
     "reviewer": _READ | {"job:read", "case:totals"},

@@ -19,8 +19,8 @@ from schemas.parties import TARGET_GROUPS
 from schemas.reimbursement import ReimbursementRequestSchema
 from service.forms.uploads import UploadLimits
 from service.packs import tables
-from service.tables import reading
 from service.packs.tables import AGREEMENTS, LINES, TableRejected, input_template, read_table_files
+from service.tables import reading
 from tests.helpers import load_reimbursement, load_sample
 
 ROOT = Path(__file__).resolve().parent.parent
