@@ -24,7 +24,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], i
 
 SAMPLE = SAMPLES / "clients-import.csv"
 HEADER = ["Vārds, uzvārds", "Personas kods", "Dzimšanas datums", "Deklarētā adrese", "Mērķa grupa"]
-IMPORT = "/api/v1/clients/import"
+IMPORT = "/api/v1/client-imports"
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_utf8_with_a_bom_and_commas(admin):
 
 
 def test_the_template_filled_in_is_imported(admin):
-    template = admin.get("/api/v1/clients/import-template")
+    template = admin.get("/api/v1/client-imports/template.xlsx")
     assert template.status_code == 200 and template.mimetype.endswith("spreadsheetml.sheet")
     book = load_workbook(io.BytesIO(template.data))
     assert book.sheetnames == ["Norādes", "Klienti", "Kodi"]
@@ -170,7 +170,7 @@ def test_only_administrators_import(app, user_headers, role):
     api = app.test_client()
     headers = user_headers(role, "bauska")
     assert send(api, SAMPLE.read_bytes(), headers=headers).status_code == 403
-    assert api.get("/api/v1/clients/import-template", headers=headers).status_code == 403
+    assert api.get("/api/v1/client-imports/template.xlsx", headers=headers).status_code == 403
 
 
 def test_a_thousand_clients_take_seconds(admin):

@@ -1,4 +1,6 @@
-"""Client records: ``/api/v1/clients`` — add, find, read, change, close and reopen.
+"""Client records: ``/api/v1/clients`` — add, find, read, change, close and reopen; and
+``/api/v1/client-imports`` — many at once from a table (not under ``/clients/``, where it would be a
+client's id).
 
 Reading a client is audited as a read; a search is audited with the number found, never the query.
 Reviewers (who may not read cases) see only counts and totals, elsewhere.
@@ -109,7 +111,7 @@ def add_client():
     return tagged(body, client.revision, 201, Location=body["url"])
 
 
-@blp.route("/clients/import", methods=["POST"])
+@blp.route("/client-imports", methods=["POST"])
 @blp.doc(
     requestBody=file_upload("XLSX or CSV with the headers of the import template"),
     responses={
@@ -148,7 +150,7 @@ def import_clients():
         return {"imported": len(made), "clients": [list_item(client, base) for client in made]}, 201
 
 
-@blp.route("/clients/import-template", methods=["GET"])
+@blp.route("/client-imports/template.xlsx", methods=["GET"])
 @blp.doc(
     responses={
         200: {
