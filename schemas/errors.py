@@ -274,6 +274,12 @@ MESSAGES: dict[str, str] = {
     "client.query_short": N_("Type at least {min} letters of the name, or the whole personal code."),
     "client.closed": N_("The case is closed: reopen it first."),
     "client.not_closed": N_("The case is not closed."),
+    "client.import_twice": N_("This personal code is in row {row} of the file too: each client once."),
+    "client.import_missing": N_('Send the clients as an XLSX or CSV file in the multipart field "file".'),
+    "client.import_empty": N_("The file holds no clients: fill at least one row under the headers."),
+    "client.import_clash": N_(
+        "Someone recorded a client with one of these personal codes meanwhile: send the file again."
+    ),
     "plan.draft_exists": N_("The plan already has a draft: edit it or approve it."),
     "plan.no_version": N_("The plan has no approved version to start a draft from."),
     "plan.no_draft": N_("The plan has no draft to approve."),

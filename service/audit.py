@@ -36,6 +36,7 @@ ACTIONS = (
     "exported",
     # Accepting an act past the period budget (an administrator's override, with its reason sealed).
     "overridden",
+    "imported",  # with the number of clients, never who they are
 )
 
 

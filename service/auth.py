@@ -47,7 +47,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "social_worker": _READ | _CASES,
     "finance_officer": _READ | _PACKS | {"case:read", "case:totals", "act:accept"},
     "administrator": _READ
-    | {"register:delete", "audit:read", "case:export", "case:totals", "act:accept", "budget:override"}
+    | {
+        "register:delete",
+        "audit:read",
+        "case:export",
+        "case:import",
+        "case:totals",
+        "act:accept",
+        "budget:override",
+    }
     | _PACKS
     | _CASES,
     "reviewer": _READ | {"job:read", "case:totals"},

@@ -285,6 +285,44 @@ def demo_cases() -> None:
 
 
 @main.group()
+def clients() -> None:
+    """Client records."""
+
+
+@clients.command("import")
+@file_argument
+@click.option("--municipality", required=True, help="Municipality code, e.g. bauska.")
+@lang_option
+def import_clients(file: Path, municipality: str, lang: str) -> None:
+    """Record the clients of FILE (XLSX or CSV: the import template's sheet "Klienti") in MUNICIPALITY,
+    all or none. Audited; prints how many, never who."""
+    from dataclasses import replace
+
+    from service import audit, create_app
+    from service.cases import imports
+
+    if not accounts.MUNICIPALITY.match(municipality):
+        raise click.BadParameter(
+            "2-40 lowercase letters, digits or '-', e.g. bauska", param_hint="--municipality"
+        )
+    app = _setup(create_app)
+    operator = replace(accounts.OPERATOR, municipality=municipality)
+    limits = upload_limits(app.config)
+    with file.open("rb") as source:
+        data = source.read(limits.max_bytes + 1)
+    try:
+        with database(app).session() as session:
+            table = imports.read_clients(data, limits, file.name)
+            made = imports.import_clients(session, sealer(app), operator, table)
+            audit.record(session, operator, "imported", "client", detail={"count": len(made)})
+    except imports.ImportRejected as rejected:
+        _print_problems(file, rejected.problems, lang, rejected.places)
+        sys.exit(EXIT_INVALID)
+    done = "Ievadīti klienti" if lang == "lv" else "Clients imported"
+    click.echo(f"{done}: {len(made)} ({municipality}).")
+
+
+@main.group()
 def keys() -> None:
     """The key that seals personal data."""
 
@@ -384,7 +422,7 @@ def _print_problems(file: Path, problems, lang: str, places=None) -> None:
         if place.get("field"):
             where += f"\n(lauks {place['field']}, {place['page']}. lpp.)"
         elif place.get("row"):
-            where += f"\n({place['sheet']}, {place['row']}. rinda" + (
+            where += f"\n({place.get('sheet', place.get('file'))}, {place['row']}. rinda" + (
                 f", {place['column']})" if place.get("column") else ")"
             )
         table.add_row(where, code, text)

@@ -20,6 +20,7 @@ from schemas.reimbursement import ReimbursementRequestSchema
 from service.forms.uploads import UploadLimits
 from service.packs import tables
 from service.packs.tables import AGREEMENTS, LINES, TableRejected, input_template, read_table_files
+from service.tables import reading
 from tests.helpers import load_reimbursement, load_sample
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -580,7 +581,7 @@ def test_a_zip_bomb_is_refused_before_openpyxl_reads_it(template, monkeypatch):
     def never(*args, **kwargs):
         raise AssertionError("openpyxl was asked to read a zip bomb")
 
-    monkeypatch.setattr(tables, "load_workbook", never)
+    monkeypatch.setattr(reading, "load_workbook", never)
     bomb = rebuild(template, add={"xl/media/image1.png": bytes(30 * MiB)})
     assert len(bomb) < MiB
     assert problems({"f": bomb}) == [({"file": "f"}, "upload.zip_bomb", {})]

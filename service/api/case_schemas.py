@@ -46,6 +46,13 @@ class ClientListItemSchema(Schema):
     updated_at = Moment()
 
 
+class ClientImportSchema(Schema):
+    """An import's result: how many clients were recorded, and each of them as in a list."""
+
+    imported = fields.Integer()
+    clients = fields.List(fields.Nested(ClientListItemSchema))
+
+
 class CloseSchema(Strict):
     date = Date(required=True, metadata={"description": "The day the case closes"})
     reason = Paragraph(required=True, max_length=500)

@@ -1,4 +1,6 @@
-"""Client records: ``/api/v1/clients`` — add, find, read, change, close and reopen.
+"""Client records: ``/api/v1/clients`` — add, find, read, change, close and reopen; and
+``/api/v1/client-imports`` — many at once from a table (not under ``/clients/``, where it would be a
+client's id).
 
 Reading a client is audited as a read; a search is audited with the number found, never the query.
 Reviewers (who may not read cases) see only counts and totals, elsewhere.
@@ -9,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 
-from flask import send_file, url_for
+from flask import current_app, request, send_file, url_for
 from marshmallow import RAISE
 
 from schemas.errors import problem
@@ -20,18 +22,23 @@ from service.api.case_schemas import (
     CaseClientSchema,
     CaseTotalsSchema,
     ClientArgsSchema,
+    ClientImportSchema,
     ClientListItemSchema,
     CloseSchema,
 )
-from service.api.problems import RequestProblem
+from service.api.problems import RequestProblem, problem_response
 from service.api.revisions import check, tagged
+from service.api.schemas import file_upload, problem_doc
 from service.auth import authorize, scope
-from service.cases import clients, export, totals
+from service.cases import clients, export, imports, totals
 from service.cases.errors import CaseConflict
+from service.config import upload_limits
 from service.store import database, sealer
 from service.store.case_models import Client
 
 blp = Blueprint("clients", __name__, url_prefix="/api/v1", description="Client records")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def client_body(client: Client) -> dict:
@@ -102,6 +109,62 @@ def add_client():
         audit.record(session, user, "created", "client", client.id)
         body = client_body(client)
     return tagged(body, client.revision, 201, Location=body["url"])
+
+
+@blp.route("/client-imports", methods=["POST"])
+@blp.doc(
+    requestBody=file_upload("XLSX or CSV with the headers of the import template"),
+    responses={
+        201: {
+            "description": "Every client recorded",
+            "content": {"application/json": {"schema": ClientImportSchema}},
+        },
+        400: problem_doc("No file, or an empty one"),
+        409: problem_doc("A personal code was recorded by someone else meanwhile: nothing was imported"),
+        413: problem_doc("The file is too large"),
+        415: problem_doc("Not an XLSX or a CSV with the template's headers"),
+        422: problem_doc(
+            "Problems in the file (errors name the path, sheet, row and column): nothing was imported"
+        ),
+    },
+)
+def import_clients():
+    """Record the clients of an XLSX or CSV (the import template's sheet "Klienti"), all or none:
+    administrators only; audited with the number of clients."""
+    user = authorize("case:import")
+    limits = upload_limits(current_app.config)
+    request.max_content_length = limits.max_bytes + 64 * 1024
+    upload = request.files.get("file")
+    if upload is None:
+        raise RequestProblem(400, problem("client.import_missing"))
+    with database().session() as session:
+        try:
+            table = imports.read_clients(upload.stream.read(limits.max_bytes + 1), limits)
+            made = imports.import_clients(session, sealer(), user, table)
+        except imports.ImportRejected as rejected:
+            detail = {"problems": len(rejected.problems)}
+            audit.record(session, user, "imported", "client", outcome="invalid", detail=detail)
+            return problem_response(rejected.status, errors=rejected.problems, places=rejected.places)
+        audit.record(session, user, "imported", "client", detail={"count": len(made)})
+        base = url_for("clients.show_client", client_id="")
+        return {"imported": len(made), "clients": [list_item(client, base) for client in made]}, 201
+
+
+@blp.route("/client-imports/template.xlsx", methods=["GET"])
+@blp.doc(
+    responses={
+        200: {
+            "description": "The import template",
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+)
+def import_template():
+    """The XLSX to fill clients in for an import, with Latvian headers, notes and the code lists."""
+    authorize("case:import")
+    return send_file(
+        io.BytesIO(imports.import_template()), mimetype=XLSX, as_attachment=True, download_name="klienti.xlsx"
+    )
 
 
 @blp.route("/clients/<client_id>", methods=["GET"])

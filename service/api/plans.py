@@ -29,7 +29,7 @@ from service.api.documents import DOCX, stored_document
 from service.api.forms import UPLOAD_STATUS
 from service.api.problems import RequestProblem, language
 from service.api.revisions import check, tagged
-from service.api.schemas import RenderArgsSchema
+from service.api.schemas import RenderArgsSchema, file_upload
 from service.auth import authorize, scope
 from service.cases import changes, plans, signed
 from service.cases.errors import CaseConflict
@@ -288,20 +288,7 @@ def show_changes(args, plan_id):
 
 
 @blp.route("/plans/<plan_id>/versions/<int:number>/signed", methods=["POST"])
-@blp.doc(
-    requestBody={
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            }
-        },
-    }
-)
+@blp.doc(requestBody=file_upload("The signed copy: a scan, a signed PDF or an .edoc"))
 @blp.response(201, VersionSchema)
 def attach_signed(plan_id, number):
     """Attach the signed copy of the approved version (a scan, a signed PDF or an .edoc): the version is

@@ -12,6 +12,7 @@ from schemas.agreement import AgreementSchema
 from schemas.base import Strict
 from schemas.errors import problem
 from schemas.fields import Choice, Coded, Integer, Money, Month, Nested, Number, Text, in_range
+from service.api.problems import PROBLEM_JSON
 from service.store import sealer
 
 
@@ -320,3 +321,15 @@ def validation_report_schema(schema: type[Schema]) -> type[Schema]:
         },
         name=f"{name}Report",
     )
+
+
+def file_upload(description: str = "The file") -> dict:
+    """The OpenAPI request body of an upload: one file in the multipart field ``file``."""
+    file = {"type": "string", "format": "binary", "description": description}
+    schema = {"type": "object", "properties": {"file": file}, "required": ["file"]}
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+
+
+def problem_doc(description: str) -> dict:
+    """An OpenAPI response that is a problem+json document."""
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": ProblemSchema}}}

@@ -25,6 +25,7 @@ from service.store.models import new_id, utcnow
 from service.store.sealing import name_prefixes, normal_personal_code, search_prefix
 
 CODE_QUERY = re.compile(r"\d{6}-?\d{5}")
+TAG_BATCH = 500  # search tags asked for in one query (SQLite allows 999 parameters by default)
 
 
 def load(raw: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def code_tag(sealer: Sealer, code: str) -> str:
 def add(session: Session, sealer: Sealer, user: Principal, raw: dict[str, Any]) -> Client:
     """A new client of the user's municipality from valid data; :class:`CaseConflict` if the code is taken."""
     values = load(raw)
-    client = Client(id=new_id(), municipality=user.municipality, created_by=user.id, updated_by=user.id)
+    client = new_client(user)
     _store(session, sealer, client, raw, values)
     session.add(client)
     session.flush()
@@ -63,9 +64,34 @@ def _store(session: Session, sealer: Sealer, client: Client, raw: dict, values: 
     )
     if clash:
         raise CaseConflict(("personal_code",), problem("client.exists"))
+    seal(client, sealer, raw, values)
+
+
+def new_client(user: Principal) -> Client:
+    """An empty client of the user's municipality, made by the user (None: a command, not a person)."""
+    return Client(
+        id=new_id(), municipality=user.municipality, created_by=user.id or None, updated_by=user.id or None
+    )
+
+
+def seal(client: Client, sealer: Sealer, raw: dict[str, Any], values: dict[str, Any]) -> None:
+    """Keep ``raw`` (loaded as ``values``) as the client's sealed data, with its target group and tags."""
     client.target_group = values["target_group"]
     client.sealed = sealer.seal_json(raw, client.seal_context())
     retag(client, sealer, values)
+
+
+def recorded_codes(session: Session, municipality: str, tags: list[str]) -> set[str]:
+    """Which of the personal codes' keyed hashes ``tags`` are already recorded in the municipality."""
+    found: set[str] = set()
+    for start in range(0, len(tags), TAG_BATCH):
+        batch = tags[start : start + TAG_BATCH]
+        found.update(
+            session.scalars(
+                select(Client.code_tag).where(Client.municipality == municipality, Client.code_tag.in_(batch))
+            )
+        )
+    return found
 
 
 def retag(client: Client, sealer: Sealer, person: dict[str, Any]) -> None:

@@ -34,8 +34,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from service.documents.formatting import date_numeric
 from service.documents.labels import load_labels
-from service.packs.workbook import deterministic_bytes as _save
-from service.packs.workbook import write_text as _text
+from service.tables.workbook import deterministic_bytes as _save
+from service.tables.workbook import write_text as _text
 
 __all__ = ["SHEETS", "summary_xlsx"]
 
