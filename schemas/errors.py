@@ -274,6 +274,7 @@ MESSAGES: dict[str, str] = {
     "client.query_short": N_("Type at least {min} letters of the name, or the whole personal code."),
     "client.closed": N_("The case is closed: reopen it first."),
     "client.not_closed": N_("The case is not closed."),
+    "client.not_found": N_("The municipality {municipality} has no client {client}."),
     "plan.draft_exists": N_("The plan already has a draft: edit it or approve it."),
     "plan.no_version": N_("The plan has no approved version to start a draft from."),
     "plan.no_draft": N_("The plan has no draft to approve."),
