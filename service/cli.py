@@ -302,8 +302,7 @@ def budget(
     from service.auth import NotVisible, Scope
     from service.cases import clients
     from service.cases.budget import client_budget
-    from service.cases.budget_sheet import budget_xlsx
-    from service.files import safe_file_name
+    from service.cases.budget_sheet import budget_xlsx, file_name
     from service.store.case_models import Client
 
     app = _setup(create_app)
@@ -322,7 +321,7 @@ def budget(
             sys.exit(EXIT_INVALID)
         figures = client_budget(session, client.id, first, app.config["BUDGET_WARN_PERCENT"])
         audit.record(session, operator, "read", "budget", client.id)
-        name = clients.data(sealer(app), client)["name"]
+        name = None if as_json else clients.data(sealer(app), client)["name"]
     if as_json:
         text = json.dumps(ClientBudgetSchema().dump(figures), ensure_ascii=False, indent=2)
         if output is None:
@@ -331,7 +330,7 @@ def budget(
         data = text.encode("utf-8")
     else:
         data = budget_xlsx(figures, name)
-    target = output or Path(safe_file_name(f"Budžets {client_id}.xlsx"))
+    target = output or Path(file_name(client_id))
     write_atomically(target, data)
     click.echo(f"{target} ({len(data):,} B)")
 

@@ -335,6 +335,10 @@ def test_the_command_line_writes_the_spreadsheet_or_prints_json(app, delivered, 
     assert elsewhere.exit_code == 1 and client_id in elsewhere.output
     unknown = runner.invoke(main, ["budget", "0" * 32, "--municipality", "bauska"])
     assert unknown.exit_code == 1 and not list(tmp_path.glob("Budžets*"))
+    month = runner.invoke(main, ["budget", client_id, "--municipality", "bauska", "--month", "2020-13"])
+    assert month.exit_code == 1 and month.output.startswith("--month: ")
+    default = runner.invoke(main, ["budget", client_id, "--municipality", "bauska", "--month", "2020-10"])
+    assert default.exit_code == 0 and (tmp_path / f"Budžets {client_id}.xlsx").exists(), default.output
 
 
 def test_delivered_lines_outside_the_period_do_not_count(app, user_headers, case):

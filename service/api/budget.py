@@ -16,16 +16,15 @@ from service.api.packs import XLSX
 from service.auth import authorize, scope
 from service.cases import clients
 from service.cases.budget import client_budget
-from service.cases.budget_sheet import budget_xlsx
-from service.files import safe_file_name
+from service.cases.budget_sheet import budget_xlsx, file_name
 from service.store import database, sealer
 from service.store.case_models import Client
 
 blp = Blueprint("budget", __name__, url_prefix="/api/v1", description="A client's budget in use")
 
 
-def _budget(client_id: str, args: dict) -> tuple[dict, str]:
-    """The client's budget (audited as a read) and the client's name."""
+def _budget(client_id: str, args: dict, *, named: bool = False) -> tuple[dict, str | None]:
+    """The client's budget (audited as a read) and, when ``named``, the client's name opened."""
     user = authorize("case:read")
     month = args.get("month")
     with database().session() as session:
@@ -34,7 +33,7 @@ def _budget(client_id: str, args: dict) -> tuple[dict, str]:
             session, client.id, month.start if month else None, current_app.config["BUDGET_WARN_PERCENT"]
         )
         audit.record(session, user, "read", "budget", client.id)
-        return budget, clients.data(sealer(), client)["name"]
+        return budget, clients.data(sealer(), client)["name"] if named else None
 
 
 @blp.route("/clients/<client_id>/budget", methods=["GET"])
@@ -52,10 +51,10 @@ def show_budget(args, client_id):
 @blp.response(200, {"type": "string", "format": "binary"}, content_type=XLSX)
 def budget_spreadsheet(args, client_id):
     """The same budget as XLSX: sheets "Budžets" (month by service) and "Kopsavilkums" (the period)."""
-    budget, name = _budget(client_id, args)
+    budget, name = _budget(client_id, args, named=True)
     return send_file(
         io.BytesIO(budget_xlsx(budget, name)),
         mimetype=XLSX,
         as_attachment=True,
-        download_name=safe_file_name(f"Budžets {budget['client_id']}.xlsx"),
+        download_name=file_name(budget["client_id"]),
     )

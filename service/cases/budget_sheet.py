@@ -21,6 +21,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from service.documents.formatting import date_numeric
+from service.files import safe_file_name
 from service.packs.workbook import (
     BOLD,
     deterministic_bytes,
@@ -50,6 +51,11 @@ def budget_xlsx(budget: dict[str, Any], client_name: str) -> bytes:
     plan = budget["plan"]
     moment = dt.datetime.combine(plan["period_start"], dt.time()) if plan else FALLBACK_MOMENT
     return deterministic_bytes(workbook, moment, "Klienta budžets")
+
+
+def file_name(client_id: str) -> str:
+    """The workbook's file name: the client's id, never the name or the personal code."""
+    return safe_file_name(f"Budžets {client_id}.xlsx")
 
 
 def state(figures: dict[str, Any]) -> str:
