@@ -73,8 +73,12 @@ def in_force(versions: list[PlanVersion], month: str) -> PlanVersion | None:
     """Of ``versions``, the one that rules ``month``: the latest approved whose period holds the month's
     first day or ends in it."""
     start = month_start(month)
-    ruling = [v for v in versions if v.period_start <= start.replace(day=28) and v.period_end >= start]
-    return max(ruling, key=lambda version: (version.approved_at, version.number), default=None)
+    return latest([v for v in versions if v.period_start <= start.replace(day=28) and v.period_end >= start])
+
+
+def latest(versions: list[PlanVersion]) -> PlanVersion | None:
+    """The version approved last (of two approved at once, the higher number)."""
+    return max(versions, key=lambda version: (version.approved_at, version.number), default=None)
 
 
 def plan_in_force(session: Session, client_id: str, month: str) -> PlanVersion | None:
@@ -137,8 +141,7 @@ def period_use(session: Session, client_id: str, month: str, adding: Decimal) ->
 def shown_version(versions: list[PlanVersion], today: dt.date) -> PlanVersion | None:
     """The version whose period a budget shows: the one in force in ``today``'s month, else the one
     approved last."""
-    ruling = in_force(versions, month_key(today))
-    return ruling or max(versions, key=lambda version: (version.approved_at, version.number), default=None)
+    return in_force(versions, month_key(today)) or latest(versions)
 
 
 def contracted_lines(session: Session, client_id: str) -> list[tuple[ServiceLine, dt.date | None]]:
