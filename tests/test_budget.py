@@ -347,3 +347,24 @@ def test_delivered_lines_outside_the_period_do_not_count(app, user_headers, case
     budget = reader(app, user_headers).get(f"/api/v1/clients/{client_id}/budget").json
     assert budget["totals"]["delivered"] == "0.00"
     assert dt.date.fromisoformat(budget["plan"]["period_end"]) == dt.date(2020, 11, 30)
+
+
+def test_a_revised_plan_rules_every_month_of_its_period(app, user_headers, case):
+    client_id, _ = case
+    api = reader(app, user_headers, "social_worker")
+    url = f"/api/v1/plans/{api.get(f'/api/v1/clients/{client_id}/budget').json['plan']['plan_id']}"
+    draft = api.post(f"{url}/draft")
+    plan = draft.json["plan"]
+    plan["budget"]["monthly"], plan["services"][1]["quantity"] = "300.00", "6"
+    saved = api.put(f"{url}/draft", json=plan, headers={"If-Match": draft.headers["ETag"]})
+    assert api.post(f"{url}/approve", headers={"If-Match": saved.headers["ETag"]}).status_code == 201
+
+    budget = api.get(f"/api/v1/clients/{client_id}/budget").json
+    assert budget["plan"]["version"] == 2
+    assert [(m["plan_version"], m["monthly_budget"]) for m in budget["months"]] == [(2, "300.00")] * 3
+    group = services_of(budget["months"][1])["ATBG"]
+    assert (group["planned_units"], group["planned_amount"], group["contracted_units"]) == (
+        "6.00",
+        "75.00",
+        "4.00",
+    )
