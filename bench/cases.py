@@ -1,13 +1,20 @@
-"""Benchmark: case records at a municipality's scale — finding a client and opening a client's plans.
+"""Benchmark: case records at a municipality's scale — finding a client, opening a client's plans and
+budget, and the due-work lists.
 
 Makes N clients (default 10 000: fictional Latvian names, valid old-format personal codes, each sealed
 and tagged exactly as the API stores them) and V plan versions per client (default 3: 30 000 versions of
-the sample plan, sealed, with their service lines), then times through the API (Flask's test client,
-so token check, scope, audit entry and JSON included) R requests each of:
+the sample plan, sealed, with their service lines), an agreement a client and an accepted act for every
+month of its term with its delivered line (about 120 000, by bulk inserts), then times through the API
+(Flask's test client, so token check, scope, audit entry and JSON included) R requests each of:
 
 - ``GET /api/v1/clients?q=<personal code>`` — the exact code,
 - ``GET /api/v1/clients?q=<3–6 letters>`` — a name's beginning (diacritics ignored),
-- ``GET /api/v1/clients/<id>/plans`` — one client's plans with their versions.
+- ``GET /api/v1/clients/<id>/plans`` — one client's plans with their versions,
+- ``GET /api/v1/clients/<id>/budget`` — one client's budget: twelve months of planned, contracted and
+  delivered figures,
+- ``GET /api/v1/due-work?today=2020-10-05`` — reviews due (review dates spread over the year, so about
+  one plan in nine is in the list), agreements ending in October (one in twelve) and agreements without
+  an accepted act for September (one in fifty: their act was received, not accepted).
 
 SQLite in a temporary folder by default; ``--postgres`` starts a throw-away PostgreSQL server (the
 tests' harness, Debian's binaries). Prints p50/p95 per request and the time the records took to make.
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import logging
 import random
@@ -24,20 +32,35 @@ import statistics
 import tempfile
 import time
 from contextlib import ExitStack
+from decimal import Decimal
 from pathlib import Path
+
+from sqlalchemy import insert, select
 
 from bench.client import signed_in
 from schemas.personal_code import check_digit
 from service import create_app
 from service.auth import Principal
 from service.cases import clients
+from service.cases.budget import months_between
 from service.store import database, sealer
-from service.store.case_models import Plan, PlannedService, PlanVersion
-from service.store.models import User, new_id
+from service.store.case_models import (
+    Agreement,
+    AgreementVersion,
+    ContractedService,
+    DeliveredService,
+    Plan,
+    PlannedService,
+    PlanVersion,
+)
+from service.store.models import Submission, User, new_id
 
 ROOT = Path(__file__).resolve().parent.parent
 GIVEN = ("Ēriks", "Anna", "Jānis", "Līga", "Ģirts", "Elīza", "Mārtiņš", "Žanete", "Kārlis", "Ināra", "Oskars")
 FAMILY = ("Gailītis", "Ķirse", "Ozoliņš", "Bērziņa", "Kalniņš", "Šmite", "Ēcis", "Liepa", "Zariņa", "Čakste")
+PERIOD = (dt.date(2020, 2, 1), dt.date(2021, 1, 31))
+TODAY = dt.date(2020, 10, 5)
+PROVIDER = "40009691053"
 
 
 def personal_code(index: int) -> str:
@@ -64,7 +87,14 @@ def make_records(app, count: int, versions: int) -> tuple[list[str], list[str]]:
                 "target_group": "adult_grt",
             }
             client = clients.add(session, seals, user, record)
-            row = Plan(id=new_id(), municipality="bauska", client_id=client.id, latest_version=versions)
+            review = TODAY - dt.timedelta(days=10) + dt.timedelta(days=index * 37 % 330)
+            row = Plan(
+                id=new_id(),
+                municipality="bauska",
+                client_id=client.id,
+                latest_version=versions,
+                review_date=review,
+            )
             session.add(row)
             for number in range(1, versions + 1):
                 version = PlanVersion(
@@ -75,9 +105,9 @@ def make_records(app, count: int, versions: int) -> tuple[list[str], list[str]]:
                     number=number,
                     state="approved" if number == versions else "superseded",
                     plan_number=plan["number"],
-                    period_start=dt.date(2020, 2, 1),
-                    period_end=dt.date(2021, 1, 31),
-                    review_date=dt.date(2020, 7, 31),
+                    period_start=PERIOD[0],
+                    period_end=PERIOD[1],
+                    review_date=review,
                     monthly_budget="600.00",
                     period_budget="7200.00",
                     approved_by=user.id,
@@ -89,8 +119,8 @@ def make_records(app, count: int, versions: int) -> tuple[list[str], list[str]]:
                             quantity="16",
                             unit_price="11.50",
                             amount="184.00",
-                            start=dt.date(2020, 2, 1),
-                            end=dt.date(2021, 1, 31),
+                            start=PERIOD[0],
+                            end=PERIOD[1],
                         )
                     ],
                 )
@@ -101,6 +131,114 @@ def make_records(app, count: int, versions: int) -> tuple[list[str], list[str]]:
             if index % 500 == 499:
                 session.flush()
     return codes, ids
+
+
+def make_acts(app, ids: list[str]) -> tuple[int, int]:
+    """For each client an agreement (every twelfth ends in October) with one APLP line, and an act for
+    every month of its term: accepted with its delivered line, but one client in fifty's September act
+    only received. Bulk inserts, sealed as stored; the numbers of agreements and accepted acts."""
+    seals = sealer(app)
+    accepted = 0
+    with database(app).session() as session:
+        approved = select(PlanVersion.client_id, PlanVersion.id, PlanVersion.plan_id)
+        version_of = {
+            row.client_id: row for row in session.execute(approved.where(PlanVersion.state == "approved"))
+        }
+        for batch in range(0, len(ids), 500):
+            agreements, versions, lines, submissions, delivered = [], [], [], [], []
+            for index in range(batch, min(batch + 500, len(ids))):
+                client_id, agreement_id, version_id = ids[index], new_id(), new_id()
+                end = dt.date(2020, 10, 31) if index % 12 == 0 else PERIOD[1]
+                number = f"L-2020/{index + 1:05d}"
+                agreements.append(
+                    {
+                        "id": agreement_id,
+                        "municipality": "bauska",
+                        "client_id": client_id,
+                        "plan_id": version_of[client_id].plan_id,
+                        "number": number,
+                        "provider": PROVIDER,
+                        "start": PERIOD[0],
+                        "end": end,
+                        "latest_version": 1,
+                        "revision": 1,
+                    }
+                )
+                versions.append(
+                    {
+                        "id": version_id,
+                        "municipality": "bauska",
+                        "agreement_id": agreement_id,
+                        "plan_version_id": version_of[client_id].id,
+                        "number": 1,
+                        "start": PERIOD[0],
+                        "end": end,
+                        "total": "1656.00",
+                        "sealed": seals.seal_json(
+                            {"number": number}, f"agreement_versions.sealed:{version_id}"
+                        ),
+                    }
+                )
+                lines.append(
+                    {
+                        "version_id": version_id,
+                        "line": 1,
+                        "code": "APLP",
+                        "unit": "stunda",
+                        "quantity": "16",
+                        "unit_price": "11.50",
+                        "amount": "184.00",
+                        "start": PERIOD[0],
+                        "end": end,
+                    }
+                )
+                for month in months_between(PERIOD[0], end):
+                    submission_id = new_id()
+                    status = "received" if month == "2020-09" and index % 50 == 1 else "accepted"
+                    submissions.append(
+                        {
+                            "id": submission_id,
+                            "municipality": "bauska",
+                            "sha256": hashlib.sha256(submission_id.encode()).hexdigest(),
+                            "size": 225_068,
+                            "file_type": "pdf",
+                            "status": status,
+                            "month": month,
+                            "provider": PROVIDER,
+                            "agreement_number": number,
+                            "sealed": seals.seal_json(
+                                {"month": month}, f"submissions.sealed:{submission_id}"
+                            ),
+                            "agreement_id": agreement_id,
+                            "agreement_version": 1,
+                            "client_id": client_id,
+                        }
+                    )
+                    if status == "accepted":
+                        units = 10 + index % 7
+                        delivered.append(
+                            {
+                                "submission_id": submission_id,
+                                "line": 1,
+                                "client_id": client_id,
+                                "agreement_id": agreement_id,
+                                "month": month,
+                                "code": "APLP",
+                                "unit": "stunda",
+                                "units": units,
+                                "amount": f"{units * Decimal('11.50'):.2f}",
+                            }
+                        )
+            for model, rows in (
+                (Agreement, agreements),
+                (AgreementVersion, versions),
+                (ContractedService, lines),
+                (Submission, submissions),
+                (DeliveredService, delivered),
+            ):
+                session.execute(insert(model), rows)
+            accepted += len(delivered)
+    return len(ids), accepted
 
 
 def timed(api, urls: list[str]) -> tuple[float, float]:
@@ -140,6 +278,11 @@ def main() -> None:
             f"{database(app).engine.dialect.name}: {args.clients:,} clients, "
             f"{args.clients * args.versions:,} plan versions made in {made:.1f} s"
         )
+        started = time.perf_counter()
+        agreements, acts = make_acts(app, ids)
+        print(
+            f"{agreements:,} agreements, {acts:,} accepted acts made in {time.perf_counter() - started:.1f} s"
+        )
         draw = random.Random(7)
         picks = [draw.randrange(len(codes)) for _ in range(args.requests)]
         prefixes = [FAMILY[draw.randrange(len(FAMILY))][: draw.randint(3, 6)] for _ in range(args.requests)]
@@ -147,6 +290,8 @@ def main() -> None:
             "client search by personal code": [f"/api/v1/clients?q={codes[i]}" for i in picks],
             "client search by name prefix (20 a page)": [f"/api/v1/clients?q={p}" for p in prefixes],
             "one client's plans and versions": [f"/api/v1/clients/{ids[i]}/plans" for i in picks],
+            "one client's budget (12 months)": [f"/api/v1/clients/{ids[i]}/budget" for i in picks],
+            "due work (reviews, endings, missing acts)": [f"/api/v1/due-work?today={TODAY}"] * args.requests,
         }
         for name, urls in rows.items():
             p50, p95 = timed(api, urls)

@@ -280,6 +280,7 @@ MESSAGES: dict[str, str] = {
     "client.import_clash": N_(
         "Someone recorded a client with one of these personal codes meanwhile: send the file again."
     ),
+    "client.not_found": N_("The municipality {municipality} has no client {client}."),
     "plan.draft_exists": N_("The plan already has a draft: edit it or approve it."),
     "plan.no_version": N_("The plan has no approved version to start a draft from."),
     "plan.no_draft": N_("The plan has no draft to approve."),

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from schemas.catalogue import CatalogueError
 from schemas.errors import flatten, json_pointer, problem
+from schemas.fields import Month
 from service import accounts, jobs, submissions
 from service.auth import DEFAULT_TOKEN_DAYS, ROLES, Principal
 from service.config import from_environment, upload_limits
@@ -282,6 +283,58 @@ def demo_cases() -> None:
             session, sealer(app), operator, templates(app), app.config["BUDGET_WARN_PERCENT"]
         )
     click.echo(f"Demo cases: {made} client(s) added." if made else "Demo cases: already loaded.")
+
+
+@main.command()
+@click.argument("client_id")
+@click.option("--municipality", required=True, help="The client's municipality code, e.g. bauska.")
+@click.option("--month", help="A month of the plan period to show (YYYY-MM); this month when left out.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The file to write.")
+@click.option("--json", "as_json", is_flag=True, help="JSON (as the API answers it) in place of XLSX.")
+@lang_option
+def budget(
+    client_id: str, municipality: str, month: str | None, output: Path | None, as_json: bool, lang: str
+) -> None:
+    """A client's budget: planned, contracted and delivered per month and service against the plan's
+    budgets, as XLSX (or JSON, printed unless --output names a file). Audited as a read of the case."""
+    import getpass
+
+    from service import audit, create_app
+    from service.api.case_schemas import ClientBudgetSchema
+    from service.auth import NotVisible, Scope
+    from service.cases import clients
+    from service.cases.budget import client_budget
+    from service.cases.budget_sheet import budget_xlsx, file_name
+    from service.store.case_models import Client
+
+    app = _setup(create_app)
+    try:
+        first = Month().deserialize(month).start if month else None
+    except ValidationError as exc:
+        click.echo(f"--month: {translate(exc.messages[0], lang)[1]}", err=True)
+        sys.exit(EXIT_INVALID)
+    operator = Principal(0, f"cli:{getpass.getuser()}", "administrator", municipality)
+    with database(app).session() as session:
+        try:
+            client = Scope(operator).get(session, Client, client_id)
+        except NotVisible:
+            missing = problem("client.not_found", municipality=municipality, client=client_id)
+            click.echo(f"Error: {translate(missing, lang)[1]}", err=True)
+            sys.exit(EXIT_INVALID)
+        figures = client_budget(session, client.id, first, app.config["BUDGET_WARN_PERCENT"])
+        audit.record(session, operator, "read", "budget", client.id)
+        name = None if as_json else clients.data(sealer(app), client)["name"]
+    if as_json:
+        text = json.dumps(ClientBudgetSchema().dump(figures), ensure_ascii=False, indent=2)
+        if output is None:
+            click.echo(text)
+            return
+        data = text.encode("utf-8")
+    else:
+        data = budget_xlsx(figures, name)
+    target = output or Path(file_name(client_id))
+    write_atomically(target, data)
+    click.echo(f"{target} ({len(data):,} B)")
 
 
 @main.group()

@@ -53,6 +53,12 @@ def approved_plan(api, headers) -> str:
     return plan_url
 
 
+def planned_client(api, headers) -> str:
+    """The URL of a client with an approved plan."""
+    approved_plan(api, headers)
+    return make_client(api, headers)
+
+
 def closed_client(api, headers) -> str:
     url = make_client(api, headers)
     revision = api.get(url, headers=headers).headers["ETag"]
@@ -127,6 +133,16 @@ CASE_ROUTES = {
     ("/api/v1/clients/<client_id>/plans", "GET"): lambda api, h: (make_client(api, h) + "/plans", None, None),
     ("/api/v1/clients/<client_id>/plans", "POST"): lambda api, h: (
         make_client(api, h) + "/plans",
+        None,
+        None,
+    ),
+    ("/api/v1/clients/<client_id>/budget", "GET"): lambda api, h: (
+        planned_client(api, h) + "/budget",
+        None,
+        None,
+    ),
+    ("/api/v1/clients/<client_id>/budget.xlsx", "GET"): lambda api, h: (
+        planned_client(api, h) + "/budget.xlsx",
         None,
         None,
     ),

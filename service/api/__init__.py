@@ -12,6 +12,7 @@ from swagger_ui_bundle import swagger_ui_path
 from service.api import (
     agreements,
     audit_log,
+    budget,
     clients,
     documents,
     forms,
@@ -85,6 +86,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(clients.blp)
     api.register_blueprint(plans.blp)
     api.register_blueprint(agreements.blp)
+    api.register_blueprint(budget.blp)
     app.add_url_rule(
         "/docs/static/<path:filename>",
         "swagger_ui_static",

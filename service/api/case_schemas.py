@@ -138,14 +138,19 @@ class CountSchema(Schema):
     clients = fields.Integer()
 
 
-class PlanBudgetSchema(Schema):
-    client = fields.String(metadata={"description": "A pseudonymous reference, not the client's id"})
-    municipality = fields.String()
-    target_group = fields.String()
+class PeriodBudgetSchema(Schema):
+    """A plan's period and its budgets."""
+
     period_start = fields.Date()
     period_end = fields.Date()
     monthly_budget = Money()
     period_budget = Money()
+
+
+class PlanBudgetSchema(PeriodBudgetSchema):
+    client = fields.String(metadata={"description": "A pseudonymous reference, not the client's id"})
+    municipality = fields.String()
+    target_group = fields.String()
 
 
 class CaseTotalsSchema(Schema):
@@ -209,6 +214,81 @@ class DueWorkSchema(Schema):
     reviews = fields.List(fields.Nested(DueReviewSchema), metadata={"description": "Plans to review"})
     ending = fields.List(fields.Nested(DueAgreementSchema), metadata={"description": "Ending this month"})
     missing_acts = fields.List(fields.Nested(DueAgreementSchema), metadata={"description": "No accepted act"})
+
+
+class Figure(fields.Decimal):
+    """A decimal as a string with ``places`` decimals, below zero too ("-12.50": over a budget)."""
+
+    def __init__(self, places: int = 2, **kwargs):
+        super().__init__(places=places, as_string=True, **kwargs)
+        self.metadata.setdefault("type", "string")
+        self.metadata.setdefault("pattern", rf"^-?[0-9]+\.[0-9]{{{places}}}$")
+
+
+class BudgetArgsSchema(Strict):
+    month = Month(metadata={"description": "A month of the plan period to show (default: this month)"})
+
+
+class BudgetPlanSchema(PeriodBudgetSchema):
+    plan_id = fields.String()
+    version = fields.Integer(metadata={"description": "The version whose period is shown"})
+    plan_number = fields.String()
+
+
+class BudgetServiceSchema(Schema):
+    """One service's units and euros: planned, contracted (agreements) and delivered (accepted acts)."""
+
+    code = fields.String()
+    name = fields.String(metadata={"description": "As the catalogue names it"})
+    unit = fields.String()
+    planned_units = Figure()
+    planned_amount = Figure()
+    contracted_units = Figure()
+    contracted_amount = Figure()
+    delivered_units = Figure()
+    delivered_amount = Figure()
+
+
+class BudgetPeriodServiceSchema(BudgetServiceSchema):
+    remaining_units = Figure(metadata={"description": "Planned less delivered"})
+    remaining_amount = Figure(metadata={"description": "Planned less delivered"})
+
+
+class BudgetUseSchema(Schema):
+    """Delivered so far against the period budget."""
+
+    delivered_cumulative = Figure(metadata={"description": "Delivered from the period's start"})
+    period_remaining = Figure(metadata={"description": "The period budget less delivered so far"})
+    percent_used = Figure(places=1)
+    warning = fields.Boolean(metadata={"description": "percent_used reached warn_percent"})
+    over = fields.Boolean(metadata={"description": "Past the period budget"})
+
+
+class BudgetTotalsSchema(BudgetUseSchema):
+    planned = Figure()
+    contracted = Figure()
+    delivered = Figure()
+
+
+class BudgetMonthSchema(BudgetTotalsSchema):
+    month = fields.String(metadata={"description": "YYYY-MM"})
+    plan_id = fields.String(allow_none=True)
+    plan_version = fields.Integer(allow_none=True, metadata={"description": "The version in force"})
+    monthly_budget = Figure()
+    services = fields.List(fields.Nested(BudgetServiceSchema))
+    remaining = Figure(metadata={"description": "The monthly budget less delivered"})
+    month_over = fields.Boolean(metadata={"description": "Past the monthly budget"})
+
+
+class ClientBudgetSchema(Schema):
+    """A client's budget over the plan's period, month by month and service by service."""
+
+    client_id = fields.String()
+    warn_percent = fields.Integer(metadata={"description": "VEIDLAPAS_BUDGET_WARN_PERCENT"})
+    plan = fields.Nested(BudgetPlanSchema, allow_none=True, metadata={"description": "None: no plan"})
+    months = fields.List(fields.Nested(BudgetMonthSchema))
+    services = fields.List(fields.Nested(BudgetPeriodServiceSchema), metadata={"description": "Period"})
+    totals = fields.Nested(BudgetTotalsSchema, allow_none=True)
 
 
 def _agreement_request() -> type[Schema]:

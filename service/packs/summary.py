@@ -20,8 +20,6 @@ and the ZIP member timestamps are fixed (the request date), so the same input gi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +27,15 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from service.documents.formatting import date_numeric
 from service.documents.labels import load_labels
+from service.tables.workbook import BOLD, MONEY_FORMAT, NUMBER_FORMAT
 from service.tables.workbook import deterministic_bytes as _save
+from service.tables.workbook import write_header as _header
+from service.tables.workbook import write_money as _money
+from service.tables.workbook import write_number as _number
 from service.tables.workbook import write_text as _text
 
 __all__ = ["SHEETS", "summary_xlsx"]
@@ -43,13 +44,9 @@ SHEETS = ("Kopsavilkums", "Pa klientiem", "Pa pakalpojumiem", "Rindas")
 
 LABELS_FILE = Path(__file__).resolve().parents[2] / "templates_lv" / "labels.toml"
 
-MONEY_FORMAT = '#,##0.00 "€"'
-NUMBER_FORMAT = "#,##0.00"
 DATE_FORMAT = "DD.MM.YYYY"
 #: Used when the request carries no date; any fixed moment will do.
 FALLBACK_MOMENT = dt.datetime(2000, 1, 1)
-CENT = Decimal("0.01")
-BOLD = Font(bold=True)
 
 
 def summary_xlsx(values: dict[str, Any], labels: dict[str, dict[str, str]] | None = None) -> bytes:
@@ -74,31 +71,11 @@ def summary_xlsx(values: dict[str, Any], labels: dict[str, dict[str, str]] | Non
 # --- cells ------------------------------------------------------------------------------------------
 
 
-def _money(cell: Cell, amount: Decimal) -> None:
-    """Write an amount in euro: exact cents as a float (the nearest float reads back as the same cents)."""
-    cell.value = float(Decimal(amount).quantize(CENT))
-    cell.number_format = MONEY_FORMAT
-
-
-def _number(cell: Cell, value: Decimal | int, number_format: str = NUMBER_FORMAT) -> None:
-    cell.value = int(value) if isinstance(value, int) else float(value)
-    cell.number_format = number_format
-
-
 def _formula(cell: Cell, formula: str, number_format: str | None = MONEY_FORMAT) -> None:
     """Write a formula the module itself built (never input text)."""
     cell.value = formula
     if number_format:
         cell.number_format = number_format
-
-
-def _header(sheet: Worksheet, titles: Iterable[str], widths: Iterable[int]) -> None:
-    for column, (title, width) in enumerate(zip(titles, widths, strict=True), start=1):
-        cell = sheet.cell(row=1, column=column)
-        _text(cell, title)
-        cell.font = BOLD
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = "A2"
 
 
 def _ref(sheet: str, cell: str) -> str:

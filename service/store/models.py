@@ -14,7 +14,7 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from schemas.errors import Problem, problem
@@ -118,7 +118,10 @@ class Submission(Sealed, Scoped, Base):
 
     __tablename__ = "submissions"
     __sealed_columns__ = ("sealed", "override_reason", "part")
-    __table_args__ = (UniqueConstraint("municipality", "sha256"),)
+    __table_args__ = (
+        UniqueConstraint("municipality", "sha256"),
+        Index("ix_submissions_agreement_number_month", "municipality", "agreement_number", "month"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
