@@ -43,10 +43,12 @@ from service import create_app
 from service.auth import Principal
 from service.cases import clients
 from service.cases.budget import months_between
+from service.packs.order import take_order
 from service.store import database, sealer
 from service.store.case_models import (
     Agreement,
     AgreementVersion,
+    Client,
     ContractedService,
     DeliveredService,
     Plan,
@@ -241,6 +243,109 @@ def make_acts(app, ids: list[str]) -> tuple[int, int]:
     return len(ids), accepted
 
 
+PACK_MUNICIPALITY = "liepaja"
+PACK_ORDER = {"project": "IBM", "period": "2020-09", "date": "2020-10-08", "source": "submissions"}
+PACK_DAYS = ("2020-09-01", "2020-09-08", "2020-09-15", "2020-09-22")
+
+
+def make_pack_month(app, count: int) -> int:
+    """A second municipality's September: ``count`` clients, each with an agreement and its accepted act
+    as acceptance keeps it (the act sealed, its pack part sealed: the agreement's summary and four
+    delivered APLP sessions of two hours). Bulk inserts; the number of acts."""
+    act = json.loads((ROOT / "samples" / "delivery-act-adult-aplp.json").read_text("utf-8"))
+    seals = sealer(app)
+    rows: dict[type, list[dict]] = {model: [] for model in (Client, Plan, Agreement, Submission)}
+    for index in range(count):
+        client_id, plan_id, agreement_id, submission_id = new_id(), new_id(), new_id(), new_id()
+        number = f"LVP-L-2020/{index + 1:04d}"
+        rows[Client].append(
+            {
+                "id": client_id,
+                "municipality": PACK_MUNICIPALITY,
+                "code_tag": client_id,
+                "sealed": seals.seal_json({}, f"clients.sealed:{client_id}"),
+                "target_group": "adult_grt",
+            }
+        )
+        rows[Plan].append(
+            {"id": plan_id, "municipality": PACK_MUNICIPALITY, "client_id": client_id, "latest_version": 1}
+        )
+        rows[Agreement].append(
+            {
+                "id": agreement_id,
+                "municipality": PACK_MUNICIPALITY,
+                "client_id": client_id,
+                "plan_id": plan_id,
+                "number": number,
+                "provider": PROVIDER,
+                "start": PERIOD[0],
+                "end": PERIOD[1],
+                "latest_version": 1,
+                "revision": 1,
+            }
+        )
+        summary = {
+            "number": number,
+            "plan_number": f"IAP-2020/{index + 1:04d}",
+            "client": {
+                "personal_code": personal_code(50_000 + index),
+                "name": f"{GIVEN[index % len(GIVEN)]} {FAMILY[index // len(GIVEN) % len(FAMILY)]}",
+                "target_group": "adult_grt",
+            },
+            "term": {"start": PERIOD[0].isoformat(), "end": PERIOD[1].isoformat()},
+            "services": [
+                {
+                    "code": "APLP",
+                    "quantity": "16",
+                    "start": PERIOD[0].isoformat(),
+                    "end": PERIOD[1].isoformat(),
+                }
+            ],
+        }
+        lines = [{"agreement": number, "code": "APLP", "date": day, "units": "2"} for day in PACK_DAYS]
+        part = {"project": "IBM", "agreement": summary, "lines": lines}
+        rows[Submission].append(
+            {
+                "id": submission_id,
+                "municipality": PACK_MUNICIPALITY,
+                "sha256": hashlib.sha256(submission_id.encode()).hexdigest(),
+                "size": 225_068,
+                "file_type": "pdf",
+                "status": "accepted",
+                "month": "2020-09",
+                "provider": PROVIDER,
+                "agreement_number": number,
+                "sealed": seals.seal_json(
+                    {**act, "agreement": {**act["agreement"], "number": number}},
+                    f"submissions.sealed:{submission_id}",
+                ),
+                "part": seals.seal_json(part, f"submissions.part:{submission_id}"),
+                "agreement_id": agreement_id,
+                "agreement_version": 1,
+                "client_id": client_id,
+            }
+        )
+    with database(app).session() as session:
+        for model, batch in rows.items():
+            for start in range(0, len(batch), 1000):
+                session.execute(insert(model), batch[start : start + 1000])
+    return count
+
+
+def timed_order(app, runs: int) -> tuple[float, float, int]:
+    """p50/p95 of taking the month's pack order from the accepted acts (select, open, validate the
+    request), as ``POST /api/v1/packs`` does before its 202; and the order's line count."""
+    timings, lines = [], 0
+    for _ in range(runs):
+        with database(app).session() as session:
+            started = time.perf_counter()
+            order = take_order({**PACK_ORDER, "municipality": PACK_MUNICIPALITY}, session, sealer(app))
+            timings.append((time.perf_counter() - started) * 1000)
+            lines = order.request["totals"]["lines"]
+    timings.sort()
+    return statistics.median(timings), timings[max(0, int(len(timings) * 0.95) - 1)], lines
+
+
 def timed(api, urls: list[str]) -> tuple[float, float]:
     timings = []
     for url in urls:
@@ -257,6 +362,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--versions", type=int, default=3, help="plan versions per client")
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--pack-clients", type=int, default=1_000, help="accepted acts of the pack's month")
+    parser.add_argument("--pack-runs", type=int, default=10, help="pack orders timed")
     parser.add_argument("--postgres", action="store_true", help="on a throw-away PostgreSQL server")
     args = parser.parse_args()
     logging.getLogger("service.requests").setLevel(logging.WARNING)  # one line per request is not a figure
@@ -296,6 +403,10 @@ def main() -> None:
         for name, urls in rows.items():
             p50, p95 = timed(api, urls)
             print(f"| {name} | {p50:.1f} ms | {p95:.1f} ms | {len(urls)} |")
+        make_pack_month(app, args.pack_clients)
+        p50, p95, lines = timed_order(app, args.pack_runs)
+        name = f"a month's pack order from {args.pack_clients:,} accepted acts ({lines:,} lines)"
+        print(f"| {name} | {p50:.1f} ms | {p95:.1f} ms | {args.pack_runs} |")
         database(app).engine.dispose()
 
 

@@ -49,9 +49,12 @@ def test_the_form_reading_benchmark_reads_a_pdf_and_a_docx():
 
 
 def test_the_case_benchmark_finds_clients_and_opens_their_plans_budgets_and_due_work():
-    output = run_bench("bench.cases", "--clients", "30", "--versions", "2", "--requests", "5")
+    output = run_bench(
+        "bench.cases", "--clients", "30", "--versions", "2", "--requests", "5", "--pack-clients", "20"
+    )
     assert "sqlite: 30 clients, 60 plan versions made" in output
     assert "30 agreements, 350 accepted acts made" in output  # 27 × 12 months, 3 × 9 (ended), 1 not accepted
     rows = ("client search by personal code", "client search by name prefix", "one client's plans")
     for row in (*rows, "one client's budget", "due work"):
         assert f"| {row}" in output
+    assert "| a month's pack order from 20 accepted acts (80 lines) |" in output
