@@ -134,3 +134,21 @@ def test_an_upload_refusal_is_translated_like_any_problem():
 def test_an_upload_code_without_a_message_is_refused_at_once():
     with pytest.raises(ValueError, match=r"upload\.no_such_code"):
         UploadRejected("upload.no_such_code")
+
+
+def test_a_latvian_date_ends_its_sentence_with_its_own_period():
+    """Latvian dates end with a period (01.02.2020.): a message ending on one adds none ("…2020..")."""
+    import datetime as dt
+
+    for code, message in MESSAGES.items():
+        names = placeholders(message)
+        if not any(re.search(r"date|start|end|day", name) for name in names):
+            continue
+        dates = {
+            name: dt.date(2020, 2, 1) if re.search(r"date|start|end|day", name) else "x" for name in names
+        }
+        try:
+            _, text = i18n.translate(problem(code, **dates), "lv")
+        except (KeyError, ValueError, TypeError):  # a parameter that is not a date
+            continue
+        assert "2020.." not in text, code
