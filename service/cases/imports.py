@@ -38,6 +38,7 @@ from service.tables.reading import (
     GROUP,
     TEXT,
     Column,
+    PlacedRefusal,
     RowPlaces,
     Table,
     TableRejected,
@@ -171,17 +172,9 @@ _LISTS = {
 }
 
 
-class ImportRejected(Exception):
+class ImportRejected(PlacedRefusal):
     """The file is refused: the status to answer, every problem with its path, and each one's place
     (file, sheet, row, column) or None."""
-
-    def __init__(
-        self, status: int, problems: list[tuple[tuple, Problem]], places: list[dict[str, Any] | None]
-    ) -> None:
-        super().__init__(status, [p for _, p in problems])
-        self.status = status
-        self.problems = problems
-        self.places = places
 
 
 @dataclass(frozen=True)

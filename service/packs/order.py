@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas.delivery import DeliveryActSchema
-from schemas.errors import Problem, flatten, problem
+from schemas.errors import flatten, problem
 from schemas.fields import Period
 from schemas.lines import months_touched
 from schemas.pack import PackOrderSchema, request_input
@@ -35,6 +35,7 @@ from service.packs.tables import TableInput, TableRejected, read_table_files
 from service.store.models import Submission
 from service.store.sealing import Sealer
 from service.submissions import pack_part
+from service.tables.reading import PlacedRefusal
 
 ATTACHMENTS = ("Klientu pakalpojumu izklāsti", "Pakalpojumu sniegšanas akti", "Kopsavilkums (summary.xlsx)")
 
@@ -68,17 +69,9 @@ class OrderLimits:
         return self.uploads.max_bytes
 
 
-class OrderRejected(Exception):
+class OrderRejected(PlacedRefusal):
     """An order that cannot be taken: the status the API answers it with, every problem with its path,
     and — for table files — each problem's place (sheet, row, column)."""
-
-    def __init__(
-        self, status: int, problems: list[tuple[tuple, Problem]], places: list[dict | None] | None = None
-    ) -> None:
-        super().__init__(status, [p for _, p in problems])
-        self.status = status
-        self.problems = problems
-        self.places = places
 
 
 @dataclass(frozen=True)

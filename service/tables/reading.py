@@ -52,6 +52,7 @@ __all__ = [
     "TEXT",
     "Column",
     "Found",
+    "PlacedRefusal",
     "Problems",
     "RowPlaces",
     "Table",
@@ -120,6 +121,19 @@ class TableRejected(ValueError):
     def listed(self) -> tuple[list[tuple[tuple, Problem]], list[dict[str, Any]]]:
         """The problems as (path, problem) pairs — at the root: a file is no JSON field — and their places."""
         return [((), problem(p.code, **p.params)) for p in self.problems], [p.place for p in self.problems]
+
+
+class PlacedRefusal(Exception):
+    """Input refused as a whole: the HTTP status to answer, every problem with its path, and each
+    problem's place in the uploaded tables (file, sheet, row, column) or None."""
+
+    def __init__(
+        self, status: int, problems: list[tuple[tuple, Problem]], places: list[dict | None] | None = None
+    ) -> None:
+        super().__init__(status, [p for _, p in problems])
+        self.status = status
+        self.problems = problems
+        self.places = places
 
 
 class Problems(list):
