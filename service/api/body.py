@@ -8,6 +8,7 @@ from flask import current_app, request
 
 from schemas.errors import problem
 from service.api.problems import RequestProblem
+from service.config import upload_limits
 from service.jsondata import InvalidJson, parse_json
 
 
@@ -35,3 +36,15 @@ def json_text() -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise RequestProblem(400, problem("body.encoding")) from None
+
+
+def uploaded_file(missing: str) -> bytes:
+    """The bytes of the multipart field ``file``, read to at most the upload limit + 1 (so a larger file
+    is seen as too large, not cut); a 400 problem ``missing`` without the field. The request may be
+    larger than a JSON body by the multipart envelope."""
+    limits = upload_limits(current_app.config)
+    request.max_content_length = limits.max_bytes + 64 * 1024
+    upload = request.files.get("file")
+    if upload is None:
+        raise RequestProblem(400, problem(missing))
+    return upload.stream.read(limits.max_bytes + 1)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import io
 
-from flask import current_app, request, send_file, url_for
+from flask import current_app, send_file, url_for
 from marshmallow import RAISE
 
 from schemas.errors import problem
 from service import audit
 from service.api.blueprint import Blueprint
-from service.api.body import json_body
+from service.api.body import json_body, uploaded_file
 from service.api.case_schemas import (
     CaseClientSchema,
     CaseTotalsSchema,
@@ -132,14 +132,10 @@ def import_clients():
     """Record the clients of an XLSX or CSV (the import template's sheet "Klienti"), all or none:
     administrators only; audited with the number of clients."""
     user = authorize("case:import")
-    limits = upload_limits(current_app.config)
-    request.max_content_length = limits.max_bytes + 64 * 1024
-    upload = request.files.get("file")
-    if upload is None:
-        raise RequestProblem(400, problem("client.import_missing"))
+    data = uploaded_file("client.import_missing")
     with database().session() as session:
         try:
-            table = imports.read_clients(upload.stream.read(limits.max_bytes + 1), limits)
+            table = imports.read_clients(data, upload_limits(current_app.config))
             made = imports.import_clients(session, sealer(), user, table)
         except imports.ImportRejected as rejected:
             detail = {"problems": len(rejected.problems)}

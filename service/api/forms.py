@@ -15,7 +15,7 @@ from marshmallow import RAISE, ValidationError
 from schemas.errors import flatten, problem
 from service import audit, submissions
 from service.api.blueprint import Blueprint
-from service.api.body import json_body
+from service.api.body import json_body, uploaded_file
 from service.api.case_schemas import AcceptSchema
 from service.api.documents import DOCX, PDF
 from service.api.listing import listed
@@ -114,15 +114,9 @@ def make_form():
 def upload_form():
     """Take a filled delivery act (PDF or DOCX), check it like any input, keep it as a submission."""
     user = authorize("render:delivery-act")
-    limits = upload_limits(current_app.config)
-    # A filled form may be larger than JSON bodies are allowed to be; the multipart envelope adds a little.
-    request.max_content_length = limits.max_bytes + 64 * 1024
-    upload = request.files.get("file")
-    if upload is None:
-        raise RequestProblem(400, problem("upload.missing"))
-    data = upload.stream.read(limits.max_bytes + 1)
+    data = uploaded_file("upload.missing")
     try:
-        form = submissions.read_upload(data, limits)
+        form = submissions.read_upload(data, upload_limits(current_app.config))
     except UploadRejected as exc:
         raise RequestProblem(UPLOAD_STATUS.get(exc.code, 422), exc.problem) from None
     with database().session() as session:

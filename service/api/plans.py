@@ -16,7 +16,7 @@ from schemas.errors import problem
 from schemas.plan import SupportPlanSchema
 from service import audit
 from service.api.blueprint import Blueprint
-from service.api.body import json_body
+from service.api.body import json_body, uploaded_file
 from service.api.case_schemas import (
     ApproveSchema,
     ChangesArgsSchema,
@@ -294,19 +294,14 @@ def attach_signed(plan_id, number):
     """Attach the signed copy of the approved version (a scan, a signed PDF or an .edoc): the version is
     then signed. The signature itself is not checked yet."""
     user = authorize("case:write")
-    limits = upload_limits(current_app.config)
-    request.max_content_length = limits.max_bytes + 64 * 1024
     with database().session() as session:
         plan = scope().get(session, Plan, plan_id)
         version = version_of(plan, number)
         if version.state != "approved":
             raise RequestProblem(409, problem("plan.superseded", number=number))
-        upload = request.files.get("file")
-        if upload is None:
-            raise RequestProblem(400, problem("signed.missing"))
-        data = upload.stream.read(limits.max_bytes + 1)
+        data = uploaded_file("signed.missing")
         try:
-            kind = signed.file_type(data, limits)
+            kind = signed.file_type(data, upload_limits(current_app.config))
         except UploadRejected as exc:
             raise RequestProblem(UPLOAD_STATUS.get(exc.code, 415), exc.problem) from None
         existing = session.get(SignedCopy, version.id)
