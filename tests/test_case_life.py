@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pikepdf
 import pytest
+from openpyxl import load_workbook
 
 from tests.case_helpers import AGREEMENT, CLIENT, act_form
 from tests.docx_text import docx_text
@@ -86,12 +87,24 @@ def test_a_case_from_the_first_draft_to_the_pack(anonymous, user_headers, tmp_pa
     submission = received.json
     assert submission["agreement_id"] == made.json["id"] and submission["agreement_version"] == 1
 
+    budget_url = f"/api/v1/clients/{made.json['client_id']}/budget"
+    september = next(
+        m for m in api.get(budget_url, headers=finance).json["months"] if m["month"] == "2020-09"
+    )
+    assert september["delivered"] == "0.00" and september["contracted"] != "0.00"
+
     waiting = api.get("/api/v1/submissions", query_string={"status": "received"}, headers=finance).json
     assert [s["id"] for s in waiting] == [submission["id"]]
     accepted = api.post(f"/api/v1/submissions/{submission['id']}/accept", headers=finance)
     assert accepted.status_code == 200, accepted.json
     delivered = Decimal(accepted.json["budget"]["delivered"])
     assert delivered > 0 and accepted.json["budget"]["period_budget"] == "7200.00"
+    budget = api.get(budget_url, headers=finance).json
+    september = next(m for m in budget["months"] if m["month"] == "2020-09")
+    assert Decimal(september["delivered"]) == delivered == Decimal(september["delivered_cumulative"])
+    assert Decimal(september["remaining"]) == Decimal(september["monthly_budget"]) - delivered
+    workbook = load_workbook(io.BytesIO(api.get(f"{budget_url}.xlsx", headers=finance).data))
+    assert workbook.sheetnames[:2] == ["Budžets", "Kopsavilkums"]
 
     order = {
         "project": "IBM",
