@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jinja2 import Environment
 
+from schemas.fields import Period
 from service.documents.formatting import (
     FILTERS,
     amount_in_words,
@@ -18,6 +19,7 @@ from service.documents.formatting import (
     money,
     month_year,
     number,
+    period_long,
     plural,
     plural_form,
 )
@@ -25,23 +27,23 @@ from service.documents.formatting import (
 NBSP = "\u00a0"
 HOURS = {"zero": "stundu", "one": "stunda", "other": "stundas"}
 
-# (nominative, genitive, locative, accusative) for every month, written out independently
+# (nominative, genitive, locative, accusative, dative) for every month, written out independently
 # of the module's table.
 MONTHS = [
-    ("janvāris", "janvāra", "janvārī", "janvāri"),
-    ("februāris", "februāra", "februārī", "februāri"),
-    ("marts", "marta", "martā", "martu"),
-    ("aprīlis", "aprīļa", "aprīlī", "aprīli"),
-    ("maijs", "maija", "maijā", "maiju"),
-    ("jūnijs", "jūnija", "jūnijā", "jūniju"),
-    ("jūlijs", "jūlija", "jūlijā", "jūliju"),
-    ("augusts", "augusta", "augustā", "augustu"),
-    ("septembris", "septembra", "septembrī", "septembri"),
-    ("oktobris", "oktobra", "oktobrī", "oktobri"),
-    ("novembris", "novembra", "novembrī", "novembri"),
-    ("decembris", "decembra", "decembrī", "decembri"),
+    ("janvāris", "janvāra", "janvārī", "janvāri", "janvārim"),
+    ("februāris", "februāra", "februārī", "februāri", "februārim"),
+    ("marts", "marta", "martā", "martu", "martam"),
+    ("aprīlis", "aprīļa", "aprīlī", "aprīli", "aprīlim"),
+    ("maijs", "maija", "maijā", "maiju", "maijam"),
+    ("jūnijs", "jūnija", "jūnijā", "jūniju", "jūnijam"),
+    ("jūlijs", "jūlija", "jūlijā", "jūliju", "jūlijam"),
+    ("augusts", "augusta", "augustā", "augustu", "augustam"),
+    ("septembris", "septembra", "septembrī", "septembri", "septembrim"),
+    ("oktobris", "oktobra", "oktobrī", "oktobri", "oktobrim"),
+    ("novembris", "novembra", "novembrī", "novembri", "novembrim"),
+    ("decembris", "decembra", "decembrī", "decembri", "decembrim"),
 ]
-CASES = ("nominative", "genitive", "locative", "accusative")
+CASES = ("nominative", "genitive", "locative", "accusative", "dative")
 
 
 # --- dates -------------------------------------------------------------------------------
@@ -92,12 +94,40 @@ def test_date_golden():
     assert month_year(d, "accusative") == "2020. gada augustu"
 
 
+@pytest.mark.parametrize("month", range(1, 13))
+def test_period_long_calendar_month_is_accusative(month):
+    start = date(2021, month, 1)
+    end = Period.month(2021, month).end
+    assert period_long(Period(start, end)) == f"2021. gada {MONTHS[month - 1][3]}"
+
+
+@pytest.mark.parametrize(("quarter", "first", "last"), [(1, 1, 31), (2, 4, 30), (3, 7, 30), (4, 10, 31)])
+def test_period_long_calendar_quarter(quarter, first, last):
+    period = Period(date(2020, first, 1), date(2020, first + 2, last))
+    assert period_long(period) == f"2020. gada {quarter}. ceturksni"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (date(2020, 2, 1), date(2021, 1, 31), "no 2020. gada 1. februāra līdz 2021. gada 31. janvārim"),
+        (date(2020, 9, 2), date(2020, 9, 30), "no 2020. gada 2. septembra līdz 2020. gada 30. septembrim"),
+        (date(2020, 9, 1), date(2020, 9, 29), "no 2020. gada 1. septembra līdz 2020. gada 29. septembrim"),
+        (date(2020, 2, 1), date(2020, 4, 30), "no 2020. gada 1. februāra līdz 2020. gada 30. aprīlim"),
+        (date(2020, 12, 1), date(2021, 2, 28), "no 2020. gada 1. decembra līdz 2021. gada 28. februārim"),
+        (date(2020, 1, 1), date(2020, 12, 31), "no 2020. gada 1. janvāra līdz 2020. gada 31. decembrim"),
+    ],
+)
+def test_period_long_other_spans_run_from_genitive_to_dative(start, end, expected):
+    assert period_long(Period(start, end)) == f"periodu {expected}"
+
+
 @pytest.mark.parametrize("func", [date_long, month_year])
 def test_date_none_and_unknown_case(func):
     assert func(None) == ""
     assert func(None, "locative") == ""
-    with pytest.raises(ValueError, match="unknown case 'dative'"):
-        func(date(2020, 8, 1), "dative")
+    with pytest.raises(ValueError, match="unknown case 'instrumental'"):
+        func(date(2020, 8, 1), "instrumental")
     with pytest.raises(ValueError, match="unknown case"):
         func(None, "Genitive")
 
@@ -333,8 +363,8 @@ def test_amount_in_words_properties(amount):
 
 def test_filters_registry():
     assert set(FILTERS) == {
-        "date_numeric", "month_numeric", "time_hm", "date_long", "month_year", "money", "number",
-        "plural", "plural_form", "iban", "amount_in_words",
+        "date_numeric", "month_numeric", "time_hm", "date_long", "month_year", "period_long", "money",
+        "number", "plural", "plural_form", "iban", "amount_in_words",
     }  # fmt: skip
     assert all(FILTERS[name].__name__ == name for name in FILTERS)
 

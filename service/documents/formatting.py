@@ -11,6 +11,7 @@ Babel puts U+00A0 (no-break space) between digit groups and before the currency,
 figures never wrap across lines in the rendered document.
 """
 
+from calendar import monthrange
 from collections.abc import Callable, Mapping
 from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -28,8 +29,8 @@ _NBSP = "\u00a0"
 
 # CLDR has only nominative month names for lv (its "format" and "stand-alone" names are
 # the same: "augusts"), but documents also need "no 2020. gada 1. augusta" (genitive),
-# "2020. gada augustā" (locative) and "par 2020. gada augustu" (accusative). Babel
-# cannot produce these forms, hence this table.
+# "2020. gada augustā" (locative), "par 2020. gada augustu" (accusative) and "līdz
+# 2020. gada 31. augustam" (dative). Babel cannot produce these forms, hence this table.
 _MONTH_CASES: dict[str, tuple[str, ...]] = {
     "genitive": (
         "janvāra", "februāra", "marta", "aprīļa", "maija", "jūnija",
@@ -42,6 +43,10 @@ _MONTH_CASES: dict[str, tuple[str, ...]] = {
     "accusative": (
         "janvāri", "februāri", "martu", "aprīli", "maiju", "jūniju",
         "jūliju", "augustu", "septembri", "oktobri", "novembri", "decembri",
+    ),
+    "dative": (
+        "janvārim", "februārim", "martam", "aprīlim", "maijam", "jūnijam",
+        "jūlijam", "augustam", "septembrim", "oktobrim", "novembrim", "decembrim",
     ),
 }  # fmt: skip
 CASES = ("nominative", *_MONTH_CASES)
@@ -129,7 +134,7 @@ def time_hm(t: time | None) -> str:
 def date_long(d: date | None, case: str = "nominative") -> str:
     """Format a date in words, with the month in the given grammatical case.
 
-    ``case`` is one of "nominative", "genitive", "locative" or "accusative".
+    ``case`` is one of "nominative", "genitive", "locative", "accusative" or "dative".
 
     >>> date_long(date(2020, 8, 1))
     '2020. gada 1. augusts'
@@ -139,12 +144,17 @@ def date_long(d: date | None, case: str = "nominative") -> str:
     '2020. gada 1. augustā'
     >>> date_long(date(2021, 3, 15), "accusative")
     '2021. gada 15. martu'
+    >>> date_long(date(2021, 1, 31), "dative")
+    '2021. gada 31. janvārim'
+    >>> [date_long(date(2021, m, 1), "dative")[14:] for m in range(1, 13)]  # doctest: +NORMALIZE_WHITESPACE
+    ['janvārim', 'februārim', 'martam', 'aprīlim', 'maijam', 'jūnijam',
+     'jūlijam', 'augustam', 'septembrim', 'oktobrim', 'novembrim', 'decembrim']
     >>> date_long(None, "genitive")
     ''
-    >>> date_long(date(2020, 8, 1), "dative")  # doctest: +ELLIPSIS
+    >>> date_long(date(2020, 8, 1), "instrumental")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: unknown case 'dative', expected one of ('nominative', ...)
+    ValueError: unknown case 'instrumental', expected one of ('nominative', ...)
     """
     _check_case(case)
     if d is None:
@@ -157,7 +167,7 @@ def date_long(d: date | None, case: str = "nominative") -> str:
 def month_year(d: date | None, case: str = "nominative") -> str:
     """Format the month and year of a date, with the month in the given case.
 
-    ``case`` is one of "nominative", "genitive", "locative" or "accusative".
+    ``case`` is one of "nominative", "genitive", "locative", "accusative" or "dative".
 
     >>> month_year(date(2020, 8, 1))
     '2020. gada augusts'
@@ -167,6 +177,10 @@ def month_year(d: date | None, case: str = "nominative") -> str:
     '2020. gada augustā'
     >>> month_year(date(2020, 1, 1), "accusative")
     '2020. gada janvāri'
+    >>> [month_year(date(2020, m, 1), "accusative")[11:]
+    ...  for m in range(1, 13)]  # doctest: +NORMALIZE_WHITESPACE
+    ['janvāri', 'februāri', 'martu', 'aprīli', 'maiju', 'jūniju',
+     'jūliju', 'augustu', 'septembri', 'oktobri', 'novembri', 'decembri']
     >>> month_year(None)
     ''
     """
@@ -174,6 +188,41 @@ def month_year(d: date | None, case: str = "nominative") -> str:
     if d is None:
         return ""
     return f"{d.year}. gada {_month_name(d.month, case)}"
+
+
+def period_long(period: Any) -> str:
+    """Write a period (anything with ``.start`` and ``.end`` dates) as the object of "par".
+
+    A calendar month is "2020. gada septembri" and a calendar quarter "2020. gada 3. ceturksni"
+    (both accusative, as "par" wants); any other span is "periodu no … līdz …", the start in
+    the genitive and the end in the dative, so "par {{ period|period_long }}" always reads.
+
+    >>> from schemas.fields import Period
+    >>> period_long(Period(date(2020, 9, 1), date(2020, 9, 30)))
+    '2020. gada septembri'
+    >>> period_long(Period(date(2024, 2, 1), date(2024, 2, 29)))
+    '2024. gada februāri'
+    >>> last_days = {1: 31, 4: 30, 7: 30, 10: 31}  # of March, June, September, December
+    >>> [period_long(Period(date(2020, m, 1), date(2020, m + 2, last_days[m])))[11:] for m in last_days]
+    ['1. ceturksni', '2. ceturksni', '3. ceturksni', '4. ceturksni']
+    >>> period_long(Period(date(2020, 1, 1), date(2020, 3, 29)))  # short of the quarter's end (leap year)
+    'periodu no 2020. gada 1. janvāra līdz 2020. gada 29. martam'
+    >>> period_long(Period(date(2020, 2, 1), date(2021, 1, 31)))
+    'periodu no 2020. gada 1. februāra līdz 2021. gada 31. janvārim'
+    >>> period_long(Period(date(2020, 2, 1), date(2020, 4, 30)))  # three months, not a quarter
+    'periodu no 2020. gada 1. februāra līdz 2020. gada 30. aprīlim'
+    >>> period_long(None)
+    ''
+    """
+    if period is None:
+        return ""
+    start, end = period.start, period.end
+    whole_months = start.day == 1 and end.day == monthrange(end.year, end.month)[1] and start.year == end.year
+    if whole_months and start.month == end.month:
+        return month_year(start, "accusative")
+    if whole_months and start.month % 3 == 1 and end.month == start.month + 2:
+        return f"{start.year}. gada {(start.month + 2) // 3}. ceturksni"
+    return f"periodu no {date_long(start, 'genitive')} līdz {date_long(end, 'dative')}"
 
 
 def money(amount: Decimal | int | str, style: str = "symbol") -> str:
@@ -324,6 +373,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
         time_hm,
         date_long,
         month_year,
+        period_long,
         money,
         number,
         plural,
