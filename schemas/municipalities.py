@@ -11,6 +11,13 @@ so a pack needs only the municipality's code, the project and the period.
 Each has the series its stored agreements are numbered from; only ``{year}`` and ``{seq}`` (``{seq:0N}``
 for N digits) may stand in braces:
 
+Documents also need the name in the genitive and the town in the locative:
+
+>>> bauska.name_genitive, bauska.place, bauska.place_locative
+('Bauskas novada pašvaldības', 'Bauska', 'Bauskā')
+>>> place_locative("Liepāja"), place_locative("Rīga")
+('Liepājā', None)
+
 >>> bauska.agreement_series, default()["liepaja"].agreement_series
 ('L-{year}/{seq:03}', 'LVP-L-{year}/{seq:04}')
 >>> [bool(SERIES.fullmatch(s)) for s in ("L-{year}/{seq:03}", "L-{year}/{seq:3}", "L-{seq}", "{n}")]
@@ -49,6 +56,14 @@ class Municipality:
     details: dict[str, Any]
     project_agreements: dict[str, str]
     agreement_series: str
+    #: The town, as a document gives its place ("Bauska"), and in the locative ("Bauskā").
+    place: str
+    place_locative: str
+
+    @property
+    def name_genitive(self) -> str:
+        """"Bauskas novada pašvaldības": the name as "uz … kontu" needs it."""
+        return self.details["name_genitive"]
 
     def submitter(self) -> dict[str, Any]:
         """The request's ``submitter``, as raw input for ``SubmitterSchema``."""
@@ -59,6 +74,9 @@ class _MunicipalitySchema(Schema):
     code = Text(required=True, max_length=40)
     prefix = Text(required=True, max_length=10)
     name = Text(required=True, max_length=160)
+    name_genitive = Text(required=True, max_length=160)
+    place = Text(required=True, max_length=80)
+    place_locative = Text(required=True, max_length=80)
     registration_number = RegistrationNumber(required=True)
     address = Text(required=True, max_length=200)
     bank = Text(max_length=80)
@@ -89,13 +107,24 @@ def load(path: Path) -> dict[str, Municipality]:
     raw, _ = read_data_file(path, _MunicipalitiesSchema(), "the municipalities file")
     municipalities = {}
     for entry in raw["municipalities"]:
-        own = ("code", "prefix", "project_agreements", "agreement_series")
+        own = ("code", "prefix", "project_agreements", "agreement_series", "place", "place_locative")
         details = {k: v for k, v in entry.items() if k not in own}
         agreements = dict(entry["project_agreements"])
         municipalities[entry["code"]] = Municipality(
-            entry["code"], entry["prefix"], details, agreements, entry["agreement_series"]
+            entry["code"],
+            entry["prefix"],
+            details,
+            agreements,
+            entry["agreement_series"],
+            entry["place"],
+            entry["place_locative"],
         )
     return municipalities
+
+
+def place_locative(place: str) -> str | None:
+    """The locative of a municipality's town as the file writes it (``None`` for any other place)."""
+    return next((m.place_locative for m in default().values() if m.place == place), None)
 
 
 @cache

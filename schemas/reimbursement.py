@@ -106,6 +106,9 @@ class ClientLineSchema(DeliveryLineSchema):
 
 class SubmitterSchema(Strict):
     name = Text(required=True, max_length=160, metadata={"description": "The municipality"})
+    name_genitive = Text(
+        max_length=160, metadata={"description": 'The genitive, e.g. "Bauskas novada pašvaldības"'}
+    )
     registration_number = RegistrationNumber(required=True)
     address = Text(required=True, max_length=200)
     iban = Iban(required=True)

@@ -1,4 +1,4 @@
-"""A municipality's agreement series: the pattern checked when the file is loaded, numbers formatted from
+"""A municipality's agreement series and name forms: checked when the file is loaded, numbers formatted from
 it, and one counter a year however wide the sequence is written."""
 
 from __future__ import annotations
@@ -50,3 +50,28 @@ def test_each_year_counts_from_one_and_a_wider_sequence_goes_on_counting():
         taken.append(next_number(session, "liepaja", "L-{year}/{seq:03}", DAY))
     assert taken == ["L-2020/001", "L-2020/002", "L-2020/0003", "L-2021/001", "L-2020/001"]
     assert series_key("L-{year}/{seq:04}", DAY) == "L-2020/"
+
+
+@pytest.mark.parametrize("key", ["name_genitive", "place", "place_locative"])
+@pytest.mark.parametrize("value", [None, '""'])
+def test_a_municipality_without_a_name_form_is_refused_when_loaded(tmp_path, key, value):
+    lines = BUNDLED.read_text(encoding="utf-8").splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.startswith(f"{key} = "))
+    lines[first] = "" if value is None else f"{key} = {value}\n"
+    path = tmp_path / "municipalities.toml"
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=rf"/municipalities/0/{key}: "):
+        load(path)
+
+
+def test_the_bundled_municipalities_have_their_name_forms():
+    forms = {
+        code: (m.details["name"], m.name_genitive, m.place, m.place_locative)
+        for code, m in load(BUNDLED).items()
+    }
+    assert forms == {
+        "bauska": ("Bauskas novada pašvaldība", "Bauskas novada pašvaldības", "Bauska", "Bauskā"),
+        "liepaja": (
+            "Liepājas valstspilsētas pašvaldība", "Liepājas valstspilsētas pašvaldības", "Liepāja", "Liepājā"
+        ),
+    }
