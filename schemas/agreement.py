@@ -5,8 +5,9 @@ plus what a plan does not know (number, date, provider, the municipality's signa
 The plan is validated like any plan; the chosen lines become the agreement's services and the plan's
 client, representative, social service and number fill the fields left out.
 
-Loading derives, per service, the amount a month, the months it runs and its total; and for the
-agreement the monthly total, the total for the term and its ESF and state parts (``funding``).
+Loading derives the place in the locative when the place is a municipality's town (``municipalities.toml``);
+per service, the amount a month, the months it runs and its total; and for the agreement the monthly total,
+the total for the term and its ESF and state parts (``funding``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, pre_load, validates_schema
 
-from schemas import catalogue, projects
+from schemas import catalogue, municipalities, projects
 from schemas.base import Strict
 from schemas.errors import ErrorCollector, problem
 from schemas.fields import (
@@ -135,6 +136,10 @@ class AgreementSchema(Strict):
     number = Text(required=True, max_length=40)
     date = Date(required=True)
     place = Text(required=True, max_length=80)
+    place_locative = Text(
+        max_length=80,
+        metadata={"description": 'The place in the locative ("Bauskā"); derived for a municipality\'s town'},
+    )
     project = Text(required=True, max_length=20, metadata={"description": "A project code of /projects"})
     municipality = Nested(MunicipalityPartySchema, required=True)
     provider = Nested(ProviderSchema, required=True)
@@ -188,6 +193,8 @@ class AgreementSchema(Strict):
     def _derive(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
         project = projects.default()[data["project"]]
         data.pop("from_plan", None)
+        if "place_locative" not in data and (locative := municipalities.place_locative(data["place"])):
+            data["place_locative"] = locative
         monthly = sum((line["amount"] for line in data["services"]), Decimal("0.00"))
         total = sum((line["total"] for line in data["services"]), Decimal("0.00"))
         esf, state = project.split(total)

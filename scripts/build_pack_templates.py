@@ -222,6 +222,8 @@ NOTE = (
     " noapaļota līdz centiem."
 )
 PERIOD = f"no {{{{ {R}.period.start|date_numeric }}}} līdz {{{{ {R}.period.end|date_numeric }}}}"
+#: The period after "par": "par 2020. gada septembri", "par 2020. gada 3. ceturksni".
+FOR_PERIOD = f"par {{{{ {R}.period|period_long }}}}"
 
 # --- client-detail.docx -------------------------------------------------------------------------------
 
@@ -236,7 +238,7 @@ def client_detail() -> list[str]:
              after=40),
         para(runs(f"pie izmaksu kompensācijas pieprasījuma Nr. {{{{ {R}.number }}}}", i=True, size=20),
              "Normal", jc="center", after=0),
-        para(runs(f"par periodu {PERIOD}", i=True, size=20), "Normal", jc="center", after=240),
+        para(runs(FOR_PERIOD, i=True, size=20), "Normal", jc="center", after=240),
         table([2835, WIDTH - 2835], details([
             ("Pieprasījums", f"Nr. {{{{ {R}.number }}}}, {{{{ {R}.date|date_long(\"nominative\") }}}}"),
             ("Pārskata periods", PERIOD),
@@ -329,14 +331,13 @@ def cover_letter() -> list[str]:
                 para(f"{{{{ {R}.recipient.address }}}}", "KPtabula"),
             ], WIDTH - half),
         )], borders=False, margin=0),
-        para(runs(f"Par izmaksu kompensācijas pieprasījumu Nr. {{{{ {R}.number }}}} par periodu {PERIOD}",
+        para(runs(f"Par izmaksu kompensācijas pieprasījumu Nr. {{{{ {R}.number }}}} {FOR_PERIOD}",
                   b=True), "KPteksts", before=480, after=240),
         para(
             f"{{{{ {R}.submitter.name }}}}, īstenojot projektu „{{{{ {R}.funding.project_name }}}}” (projekta"
             f" Nr. {{{{ {R}.funding.project_number }}}}) saskaņā ar vienošanos par projekta īstenošanu"
             f" Nr. {{{{ {R}.project_agreement_number }}}}, iesniedz izmaksu kompensācijas pieprasījumu"
-            f" Nr. {{{{ {R}.number }}}} par sabiedrībā balstīto sociālo pakalpojumu izmaksām pārskata periodā"
-            f" {PERIOD}",  # the date ends with its own full stop
+            f" Nr. {{{{ {R}.number }}}} par sabiedrībā balstīto sociālo pakalpojumu izmaksām {FOR_PERIOD}.",
             **text,
         ),
         para(
@@ -353,7 +354,9 @@ def cover_letter() -> list[str]:
             **text,
         ),
         para(
-            f"Lūdzam pieprasījumu izskatīt un kompensāciju pārskaitīt uz pašvaldības kontu"
+            "Lūdzam pieprasījumu izskatīt un kompensāciju pārskaitīt uz"
+            f" {{% if {R}.submitter.name_genitive %}}{{{{ {R}.submitter.name_genitive }}}}"
+            "{% else %}pašvaldības{% endif %} kontu"
             f" {{{{ {R}.submitter.iban|iban }}}}.",
             **text,
         ),

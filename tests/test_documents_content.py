@@ -19,12 +19,15 @@ NBSP = "\u00a0"
 SAMPLES = {name: [path.stem for path in kind.sample_files()] for name, kind in KINDS.items()}
 # The free text a document does not print: an act names its agreement but does not repeat its clauses,
 # parties' officials or addresses; the request names clients by personal code and the cover letter not at
-# all; a client's detail is signed by the accountant and lists no attachments; the letter by the head.
+# all; a client's detail is signed by the accountant and lists no attachments; the letter by the head. Only
+# the letter writes the municipality's name in the genitive ("uz … kontu").
 NOT_PRINTED = {
     "delivery-act": lambda path: path[0] == "agreement",
-    "reimbursement-request": lambda path: path[0] == "agreements",
+    "reimbursement-request": lambda path: path[0] == "agreements" or path == ("submitter", "name_genitive"),
     "client-detail": lambda path: (
-        path[0] == "attachments" or path[:2] in {("submitter", "head"), ("submitter", "bank")}
+        path[0] == "attachments"
+        or path[:2] in {("submitter", "head"), ("submitter", "bank")}
+        or path == ("submitter", "name_genitive")
     ),
     "cover-letter": lambda path: path[0] == "agreements" or path == ("submitter", "accountant"),
 }
@@ -76,6 +79,36 @@ def test_agreement_shows_parties_total_in_words_and_funding_split(templates):
     ):
         assert expected in text, expected
     assert_figure_and_words(text, values["totals"]["total"])
+
+
+def test_agreement_opens_with_the_place_and_date_in_the_locative_and_runs_until_the_dative(templates):
+    values, text = rendered(templates, "service-agreement", load_sample("service-agreement-adult-aplp"))
+    assert values["place_locative"] == "Bauskā"
+    assert "\nBauskā, 2020. gada 30. janvārī\n" in text
+    assert "termiņš ir no 2020. gada 1. februāra līdz 2021. gada 31. janvārim." in text
+
+
+def test_agreement_in_liepaja_opens_liepaja_with_the_locative(templates):
+    _, text = rendered(templates, "service-agreement", load_sample("service-agreement-child-care"))
+    assert "\nLiepājā, 2019. gada 28. novembrī\n" in text
+    assert "no 2019. gada 1. decembra līdz 2020. gada 30. novembrim." in text
+
+
+def test_agreement_elsewhere_prints_the_place_as_given_or_its_given_locative(templates):
+    data = load_sample("service-agreement-adult-aplp")
+    data["place"] = "Iecava"
+    values, text = rendered(templates, "service-agreement", data)
+    assert "place_locative" not in values
+    assert "\nIecava\t30.01.2020.\n" in text
+    data["place_locative"] = "Iecavā"
+    _, text = rendered(templates, "service-agreement", data)
+    assert "\nIecavā, 2020. gada 30. janvārī\n" in text
+
+
+@pytest.mark.parametrize("sample", SAMPLES["reimbursement-request"])
+def test_request_names_its_month_after_par(templates, sample):
+    _, text = rendered(templates, "reimbursement-request", load_sample(sample))
+    assert "\npar 2020. gada septembri\n" in text
 
 
 def test_paper_agreement_says_how_many_copies_instead_of_the_e_signature_clause(templates):

@@ -125,7 +125,8 @@ def test_detail_header_latvian_letters_and_plural_units():
     _, text = text_of("client-detail", load_sample(BAUSKA))
     for expected in (
         "pie izmaksu kompensācijas pieprasījuma Nr. KP-BNP-2020/09",
-        "par periodu no 01.09.2020. līdz 30.09.2020.",
+        "par 2020. gada septembri",
+        "no 01.09.2020. līdz 30.09.2020.",
         "Nr. KP-BNP-2020/09, 2020. gada 8. oktobris",
         "Bauskas novada pašvaldība",
         "Labklājības ministrija",
@@ -204,8 +205,8 @@ def test_cover_letter_states_total_funding_split_counts_and_attachments():
         "08.10.2020. Nr. KP-BNP-2020/09",
         "Labklājības ministrija",
         "Skolas iela 28, Rīga, LV-1331",
-        "Par izmaksu kompensācijas pieprasījumu Nr. KP-BNP-2020/09"
-        " par periodu no 01.09.2020. līdz 30.09.2020.",
+        "Par izmaksu kompensācijas pieprasījumu Nr. KP-BNP-2020/09 par 2020. gada septembri",
+        "par sabiedrībā balstīto sociālo pakalpojumu izmaksām par 2020. gada septembri.",
         "īstenojot projektu „Sociālo pakalpojumu atbalsta sistēmas pilnveide”"
         " (projekta Nr. 9.2.2.2/16/I/001)",
         "vienošanos par projekta īstenošanu Nr. LM-2018/9.2.2.2/16/I/001/BNP",
@@ -213,7 +214,7 @@ def test_cover_letter_states_total_funding_split_counts_and_attachments():
         f"valsts budžeta finansējums 331,42{NBSP}€ (15 %)",
         f"pakalpojumus saņēma 7{NBSP}klienti",
         f"sniegti 96{NBSP}reizes",
-        "uz pašvaldības kontu LV87 UNLA 0050 0143 8710 1",
+        "uz Bauskas novada pašvaldības kontu LV87 UNLA 0050 0143 8710 1",
         "Pielikumā: izmaksu kompensācijas pieprasījums Nr. KP-BNP-2020/09 un tā pielikumi:",
         "Aivars Okmanis",
         "domes priekšsēdētājs",
@@ -246,6 +247,21 @@ def test_cover_letter_without_attachments_names_only_the_request_and_shows_the_b
     assert "Pielikumā: izmaksu kompensācijas pieprasījums Nr. KP-BNP-2020/09." in text
     assert "un tā pielikumi" not in text
     assert "domes priekšsēdētājs (pilnvara Nr. 12)" in text
+
+
+@pytest.mark.parametrize("kind", ["cover-letter", "client-detail", "reimbursement-request"])
+def test_a_quarter_is_written_par_2020_gada_3_ceturksni(kind):
+    data = load_sample(BAUSKA)
+    data["period"] = {"start": "2020-07-01", "end": "2020-09-30"}
+    _, text = text_of(kind, data)
+    assert "par 2020. gada 3. ceturksni" in text.replace("\n", " ")
+
+
+def test_cover_letter_without_the_genitive_asks_to_pay_to_the_municipalitys_account():
+    data = load_sample(BAUSKA)
+    del data["submitter"]["name_genitive"]
+    _, text = text_of("cover-letter", data)
+    assert "uz pašvaldības kontu LV87 UNLA 0050 0143 8710 1" in text.replace("\n", " ")
 
 
 # --- through the API and the command line ---------------------------------------------------------------
