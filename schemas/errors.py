@@ -93,6 +93,35 @@ MESSAGES: dict[str, str] = {
     "form.doctype": N_(
         "The document contains a document type declaration (DOCTYPE), which forms never have."
     ),
+    # Uploaded DOCX templates (service.documents.uploaded): repairs are warnings, the rest refusals.
+    "template.not_docx": N_("A template must be a Word document (DOCX)."),
+    "template.no_tags": N_("The template has no tags, so it would print none of the document's data."),
+    "template.split_tag": N_(
+        "A tag was split into pieces with different formatting (Word does this when a tag is edited); "
+        "it was joined, with the formatting of its first letter."
+    ),
+    "template.smart_quotes": N_("Typographic quotes inside a tag were replaced with straight ones."),
+    "template.non_breaking_space": N_("Non-breaking spaces inside a tag were replaced with ordinary spaces."),
+    "template.broken_tag": N_("A tag is not closed in its paragraph, so it cannot be read."),
+    "template.unclosed_block": N_("The block “{tag}” is not closed: end it with “{{% {end} %}}”."),
+    "template.unexpected_tag": N_("The tag “{tag}” has no block to end or continue here."),
+    "template.syntax": N_("The template cannot be read here: {reason}"),
+    "template.unknown_variable": N_("The data of this document have no “{name}”."),
+    "template.unknown_variable_near": N_(
+        "The data of this document have no “{name}”; did you mean “{near}”?"
+    ),
+    "template.unknown_filter": N_("There is no filter “{name}”."),
+    "template.unknown_filter_near": N_("There is no filter “{name}”; did you mean “{near}”?"),
+    "template.unknown_test": N_("There is no test “{name}”."),
+    "template.unknown_test_near": N_("There is no test “{name}”; did you mean “{near}”?"),
+    "template.forbidden": N_("Templates may not use “{construct}”: it reaches beyond the document's data."),
+    "template.too_many_images": N_("The template has {count} pictures; at most {max} are allowed."),
+    "template.image_too_large": N_("The picture {name} is {size} bytes; a picture may have at most {max}."),
+    "template.sample_failed": N_("Filling the template with the sample data failed: {reason}"),
+    "template.sample_timeout": N_(
+        "Filling the template with the sample data took longer than {seconds} seconds, so it was stopped."
+    ),
+    "template.sample_limit": N_("Filling the template with the sample data needed more memory than allowed."),
     # Output.
     "format.unknown": N_("Unknown format: one of {formats}."),
     "pdf.busy": N_("Every PDF converter is busy: try again in a few seconds."),

@@ -38,6 +38,10 @@ class UploadLimits:
     parse_timeout_s: int = 10
     #: Address-space limit of that child process, in bytes.
     parse_memory_bytes: int = 512 * MiB
+    #: Pictures (``word/media``) an uploaded DOCX template may hold.
+    template_max_images: int = 50
+    #: One picture of an uploaded DOCX template, in bytes.
+    template_max_image_bytes: int = 2 * MiB
 
     def for_tables(self) -> UploadLimits:
         """These limits with a table's package sizes: an XLSX holds far more than a form, and one sheet may
@@ -86,6 +90,8 @@ UPLOAD_SETTINGS = {
     "table_max_unpacked": "TABLE_MAX_UNPACKED_BYTES",
     "parse_timeout_s": "PARSE_TIMEOUT_S",
     "parse_memory_bytes": "PARSE_MEMORY_BYTES",
+    "template_max_images": "TEMPLATE_MAX_IMAGES",
+    "template_max_image_bytes": "TEMPLATE_MAX_IMAGE_BYTES",
 }
 
 

@@ -33,8 +33,8 @@ from lxml import etree
 
 # Parts of a WordprocessingML package that may hold template tags.
 TEMPLATED_PART = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
-_TAG_START = re.compile(r"\{[{%#]")
-_BROKEN_TAG = re.compile(r"\{[{%](?:(?![}%]\}).)*?</?w:", re.DOTALL)
+TAG_START = re.compile(r"\{[{%#]")
+BROKEN_TAG = re.compile(r"\{[{%](?:(?![}%]\}).)*?</?w:", re.DOTALL)
 _PARAGRAPH = re.compile(r"<w:p[ >].*?</w:p>", re.DOTALL)
 _XML_TAG = re.compile(r"<[^>]+>")
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
@@ -73,11 +73,11 @@ def make_environment(filters: Mapping[str, Callable[..., Any]]) -> SandboxedEnvi
     return env
 
 
-def _paragraph_text(xml: str) -> str:
+def paragraph_text(xml: str) -> str:
     return " ".join(_XML_TAG.sub("", xml).split())
 
 
-def _prepare(xml: str) -> str:
+def prepare(xml: str) -> str:
     """docxtpl's cleaning, and one paragraph per line so Jinja's line numbers point at paragraphs."""
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", _DOCXTPL.patch_xml(xml))
 
@@ -98,23 +98,32 @@ class CompiledTemplate:
     @classmethod
     def load(cls, path: Path, env: SandboxedEnvironment) -> CompiledTemplate:
         try:
-            package = zipfile.ZipFile(path)
-        except (OSError, zipfile.BadZipFile) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             raise TemplateDefect(f"{path.name}: not a DOCX file ({exc})") from None
+        return cls.from_bytes(path.name, data, env)
+
+    @classmethod
+    def from_bytes(cls, file: str, data: bytes, env: SandboxedEnvironment) -> CompiledTemplate:
+        """The template in ``data`` (a DOCX), named ``file`` in its defects."""
+        try:
+            package = zipfile.ZipFile(io.BytesIO(data))
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise TemplateDefect(f"{file}: not a DOCX file ({exc})") from None
         parts, asts, base = {}, {}, io.BytesIO()
         with package, zipfile.ZipFile(base, "w") as static:
             for name in package.namelist():
-                data = package.read(name)
-                if TEMPLATED_PART.match(name) and _TAG_START.search(data.decode("utf-8")):
-                    source = _prepare(data.decode("utf-8"))
-                    asts[name] = _parse(path.name, name, source, env)
-                    code = env.compile(asts[name], name=f"{path.name}:{name}")
+                member = package.read(name)
+                if TEMPLATED_PART.match(name) and TAG_START.search(member.decode("utf-8")):
+                    source = prepare(member.decode("utf-8"))
+                    asts[name] = _parse(file, name, source, env)
+                    code = env.compile(asts[name], name=f"{file}:{name}")
                     parts[name] = env.template_class.from_code(env, code, env.make_globals(None))
                 else:
-                    _write(static, name, data)
+                    _write(static, name, member)
         if not parts:
-            raise TemplateDefect(f"{path.name}: has no template tags")
-        return cls(path.name, parts, asts, base.getvalue())
+            raise TemplateDefect(f"{file}: has no template tags")
+        return cls(file, parts, asts, base.getvalue())
 
     def render(self, context: Mapping[str, Any]) -> bytes:
         """The filled document as DOCX bytes."""
@@ -147,11 +156,11 @@ def _write(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 def _parse(file: str, part: str, source: str, env: SandboxedEnvironment) -> nodes.Template:
     """Check the cleaned XML of one part and return its Jinja syntax tree."""
-    broken = _BROKEN_TAG.search(source)
+    broken = BROKEN_TAG.search(source)
     if broken:
         raise TemplateDefect(
             f"{file}: a tag is split and cannot be read, in the paragraph "
-            f"«{_paragraph_text(_enclosing_paragraph(source, broken.start()))}»"
+            f"«{paragraph_text(_enclosing_paragraph(source, broken.start()))}»"
         )
     try:
         return env.parse(source)
@@ -159,7 +168,7 @@ def _parse(file: str, part: str, source: str, env: SandboxedEnvironment) -> node
         lines = source.splitlines()
         line = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
         raise TemplateDefect(
-            f"{file} ({part}): {exc.message}, in the paragraph «{_paragraph_text(line)}»"
+            f"{file} ({part}): {exc.message}, in the paragraph «{paragraph_text(line)}»"
         ) from None
 
 
