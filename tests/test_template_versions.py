@@ -141,6 +141,15 @@ def test_a_rollback_makes_a_new_version_with_the_earlier_content(admin):
     assert admin.post(f"{URL}/9/rollback").status_code == 404
 
 
+def test_two_versions_saved_at_once_keep_the_first_and_answer_409_for_the_second(admin, monkeypatch):
+    send(admin, standard(AGREEMENT))
+    monkeypatch.setattr(template_store, "_next_number", lambda *_: 1)  # as if both had read no version 1
+    for answer in (send(admin, split_tag()), admin.post(f"{URL}/1/rollback")):
+        assert answer.status_code == 409
+        assert answer.json["errors"][0]["code"] == "template.version_taken"
+    assert [v["number"] for v in admin.get(URL).json] == [1]
+
+
 def test_another_municipality_sees_404_and_a_social_worker_403(app, admin, user_headers):
     send(admin, standard(AGREEMENT))
     liepaja, worker = user_headers("administrator", "liepaja"), user_headers("social_worker", "bauska")

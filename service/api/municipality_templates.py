@@ -46,7 +46,6 @@ from service.store.models import TemplateVersion
 PNG = "image/png"
 #: HTTP status of a template refused for one reason that is not about its content; else 422.
 REFUSAL_STATUS = {**UPLOAD_STATUS, "template.not_docx": 415}
-VERSION_ERRORS = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND"}
 
 
 def blueprint(kinds: Iterable[DocumentKind]) -> Blueprint:
@@ -75,6 +74,7 @@ def _add_kind_routes(blp: Blueprint, kind: DocumentKind) -> None:
             },
             400: problem_doc("No file, or an empty one"),
             413: problem_doc("The file is too large"),
+            409: problem_doc("Another version was saved at the same moment: nothing was kept"),
             415: problem_doc("Not a DOCX"),
             422: problem_doc("Problems in the template, each with its place: nothing was kept"),
         },
@@ -91,7 +91,10 @@ def _upload_view(kind: DocumentKind):
         effective_from = _form_date("effective_from")
         limits, folder = upload_limits(current_app.config), current_app.config["TEMPLATES_DIR"]
         with database().session() as session:
-            made, check = template_store.upload(session, user, kind, data, effective_from, limits, folder)
+            try:
+                made, check = template_store.upload(session, user, kind, data, effective_from, limits, folder)
+            except template_store.VersionTaken:
+                raise _taken() from None
             if made is None:
                 refused = {"outcome": "invalid", "detail": {"problems": len(check.problems)}}
                 audit.record(session, user, "uploaded", "template", kind.name, **refused)
@@ -120,7 +123,7 @@ def _list_view(kind: DocumentKind):
 def _add_version_routes(blp: Blueprint) -> None:
     @blp.route("/municipality-templates/<kind>/<int:number>", methods=["GET"])
     @blp.doc(responses={200: {"description": "The DOCX", "content": {DOCX: {"schema": BINARY}}}})
-    @blp.alt_response(404, VERSION_ERRORS[404])
+    @blp.alt_response(404, "NOT_FOUND")
     def download_version(kind, number):
         """The DOCX of one version of the municipality's own template."""
         user = authorize("template:manage")
@@ -136,7 +139,7 @@ def _add_version_routes(blp: Blueprint) -> None:
     @blp.doc(
         responses={200: {"description": "The sample", "content": {m: {"schema": BINARY} for m in (PDF, PNG)}}}
     )
-    @blp.alt_response(404, VERSION_ERRORS[404])
+    @blp.alt_response(404, "NOT_FOUND")
     def preview_version(query, kind, number):
         """The kind's sample rendered with this version, as PDF or as a PNG of page 1."""
         user = authorize("template:manage")
@@ -157,14 +160,18 @@ def _add_version_routes(blp: Blueprint) -> None:
         }
     )
     @blp.response(201, TemplateVersionSchema)
-    @blp.alt_response(404, VERSION_ERRORS[404])
+    @blp.alt_response(404, "NOT_FOUND")
+    @blp.alt_response(409, "CONFLICT")
     def rollback_version(kind, number):
         """A new version with this version's content, in force from today or from ``effective_from``."""
         user = authorize("template:manage")
         values = TemplateRollbackSchema().load(json_body()) if request.content_length else {}
         day = values.get("effective_from") or dt.date.today()
         with database().session() as session:
-            made = template_store.rollback(session, user, _own_kind(kind), number, day)
+            try:
+                made = template_store.rollback(session, user, _own_kind(kind), number, day)
+            except template_store.VersionTaken:
+                raise _taken() from None
             if made is None:
                 raise NotVisible()
             rolled = {"sha256": made.sha256, "detail": {"from": number}}
@@ -190,6 +197,10 @@ def _visible(session: Session, user: Principal, kind: str, number: int) -> Templ
 
 def _in_force_today(session: Session, municipality: str, kind: str) -> TemplateVersion | None:
     return template_store.in_force(session, municipality, kind, dt.date.today())
+
+
+def _taken() -> RequestProblem:
+    return RequestProblem(409, problem("template.version_taken"))
 
 
 def _form_date(name: str) -> dt.date:

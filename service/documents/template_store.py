@@ -3,8 +3,8 @@
 Every version is a row of :class:`~service.store.models.TemplateVersion`, never changed once written. An
 upload passes :func:`service.documents.uploaded.check_template` first and keeps the repaired DOCX; a
 rollback adds a new version with an earlier one's content, so the history says who put what in force when.
-Numbers are the next of the municipality and kind (two uploads racing for one number: the second fails
-on the unique constraint and nothing of it is kept). Rendering does not read these yet.
+Numbers are the next of the municipality and kind; of two versions saved at once for one number the second
+is :class:`VersionTaken` (the unique constraint) and nothing of it is kept. Rendering does not read these yet.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.config import UploadLimits
@@ -24,6 +25,10 @@ from service.documents.docx import CompiledTemplate
 from service.documents.registry import DocumentKind
 from service.documents.uploaded import TemplateCheck, check_template
 from service.store.models import TemplateVersion
+
+
+class VersionTaken(Exception):
+    """Another version of the same municipality and kind took the next number meanwhile."""
 
 
 class Author(Protocol):
@@ -103,15 +108,10 @@ def _of(municipality: str, kind: str):
 def _add(
     session: Session, user: Author, kind: str, content: bytes, effective_from: dt.date, warnings: int
 ) -> TemplateVersion:
-    last = session.scalar(
-        select(func.max(TemplateVersion.number)).where(
-            TemplateVersion.municipality == user.municipality, TemplateVersion.kind == kind
-        )
-    )
     made = TemplateVersion(
         municipality=user.municipality,
         kind=kind,
-        number=(last or 0) + 1,
+        number=_next_number(session, user.municipality, kind),
         effective_from=effective_from,
         sha256=hashlib.sha256(content).hexdigest(),
         size=len(content),
@@ -120,5 +120,17 @@ def _add(
         created_by=user.id or None,
     )
     session.add(made)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        raise VersionTaken() from None
     return made
+
+
+def _next_number(session: Session, municipality: str, kind: str) -> int:
+    last = session.scalar(
+        select(func.max(TemplateVersion.number)).where(
+            TemplateVersion.municipality == municipality, TemplateVersion.kind == kind
+        )
+    )
+    return (last or 0) + 1
