@@ -122,6 +122,9 @@ MESSAGES: dict[str, str] = {
         "Filling the template with the sample data took longer than {seconds} seconds, so it was stopped."
     ),
     "template.sample_limit": N_("Filling the template with the sample data needed more memory than allowed."),
+    "template.version_taken": N_(
+        "Another version of this template was saved at the same moment, so this one was not: send it again."
+    ),
     # Output.
     "format.unknown": N_("Unknown format: one of {formats}."),
     "pdf.busy": N_("Every PDF converter is busy: try again in a few seconds."),

@@ -37,6 +37,8 @@ ACTIONS = (
     # Accepting an act past the period budget (an administrator's override, with its reason sealed).
     "overridden",
     "imported",  # with the number of clients, never who they are
+    # A municipality's own template: a rollback puts an earlier version's content in force again.
+    "rolled_back",
 )
 
 

@@ -55,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "case:totals",
         "act:accept",
         "budget:override",
+        "template:manage",
     }
     | _PACKS
     | _CASES,

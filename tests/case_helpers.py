@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 
+from service.config import ROOT
 from tests.helpers import ADULT_SUPPORT_PERSON, FILLED_ACT, SAMPLES, fill_with_pdftk, load_sample, upload
 
 CLIENT = json.loads((SAMPLES / "client-adult.json").read_text(encoding="utf-8"))
@@ -111,12 +112,24 @@ def accepted_act(api, headers, folder) -> dict:
     return answer.json
 
 
+def template_version(api, headers) -> str:
+    """The URL of version 1 of the municipality's own agreement template (the standard one uploaded)."""
+    url = "/api/v1/municipality-templates/service-agreement"
+    listed = api.get(url, headers=headers).json
+    if not listed:
+        data = (ROOT / "templates_lv" / "service-agreement.docx").read_bytes()
+        answer = api.post(url, data={"file": (io.BytesIO(data), "t.docx")}, headers=headers)
+        assert answer.status_code == 201, answer.json
+    return f"{url}/1"
+
+
 def _plan_sample():
     return load_sample(ADULT_SUPPORT_PERSON)
 
 
 #: For each case endpoint and method: ``make(api, headers) -> (url, body, query)`` for a request that
-#: succeeds for the record's own municipality (every change is sent with If-Match "*").
+#: succeeds for the record's own municipality (every change is sent with If-Match "*"). A municipality's own
+#: templates are here too: reviewers may not see them either.
 CASE_ROUTES = {
     ("/api/v1/clients/<client_id>", "GET"): lambda api, h: (make_client(api, h), None, None),
     ("/api/v1/clients/<client_id>", "PUT"): lambda api, h: (make_client(api, h), CLIENT, None),
@@ -210,5 +223,20 @@ CASE_ROUTES = {
         approved_plan(api, h) + "/changes",
         None,
         {"from": 1, "to": 1},
+    ),
+    ("/api/v1/municipality-templates/<kind>/<int:number>", "GET"): lambda api, h: (
+        template_version(api, h),
+        None,
+        None,
+    ),
+    ("/api/v1/municipality-templates/<kind>/<int:number>/preview", "GET"): lambda api, h: (
+        template_version(api, h) + "/preview",
+        None,
+        {"format": "png"},
+    ),
+    ("/api/v1/municipality-templates/<kind>/<int:number>/rollback", "POST"): lambda api, h: (
+        template_version(api, h) + "/rollback",
+        None,
+        None,
     ),
 }

@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields
 from schemas.agreement import AgreementSchema
 from schemas.base import Strict
 from schemas.errors import problem
-from schemas.fields import Choice, Coded, Integer, Money, Month, Nested, Number, Text, in_range
+from schemas.fields import Choice, Coded, Date, Integer, Money, Month, Nested, Number, Text, in_range
 from service.api.problems import PROBLEM_JSON
 from service.store import sealer
 
@@ -34,7 +34,15 @@ class Moment(Coded, fields.AwareDateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-class ProblemItemSchema(Schema):
+class TemplatePlaceSchema(Schema):
+    """Where something sits in an uploaded template (``service.documents.uploaded.places``)."""
+
+    part = fields.String(metadata={"description": "The template's part, e.g. word/document.xml"})
+    where = fields.String(metadata={"description": "Where in the part: body, or table, row and cell"})
+    text = fields.String(metadata={"description": "The text of the paragraph around it"})
+
+
+class ProblemItemSchema(TemplatePlaceSchema):
     path = fields.String(metadata={"description": "JSON pointer to the field, e.g. /services/2/unit"})
     code = fields.String(metadata={"description": "Stable error code, e.g. personal_code.checksum"})
     message = fields.String(metadata={"description": "Message in the response language"})
@@ -333,3 +341,41 @@ def file_upload(description: str = "The file") -> dict:
 def problem_doc(description: str) -> dict:
     """An OpenAPI response that is a problem+json document."""
     return {"description": description, "content": {PROBLEM_JSON: {"schema": ProblemSchema}}}
+
+
+class TemplateWarningSchema(TemplatePlaceSchema):
+    """A repair made to an uploaded template, and where."""
+
+    code = fields.String(metadata={"description": "Stable code, e.g. template.split_tag"})
+    message = fields.String(metadata={"description": "In the response language"})
+
+
+class TemplateVersionSchema(Schema):
+    """One version of a municipality's own template of a kind."""
+
+    kind = fields.String()
+    number = fields.Integer(metadata={"description": "1, 2, … per municipality and kind"})
+    effective_from = fields.Date(metadata={"description": "In force from this day"})
+    in_force = fields.Boolean(metadata={"description": "Whether this version is the one in force today"})
+    sha256 = fields.String()
+    size = fields.Integer()
+    warnings = fields.Integer(metadata={"description": "How many repairs the check made"})
+    rolled_back_from = fields.Integer(
+        allow_none=True, metadata={"description": "The earlier version whose content this one restores"}
+    )
+    created_at = Moment()
+    created_by = fields.Integer(allow_none=True, metadata={"description": "The user's id"})
+    url = fields.String(metadata={"description": "The DOCX of this version"})
+
+
+class TemplateUploadSchema(Schema):
+    version = fields.Nested(TemplateVersionSchema)
+    warnings = fields.List(fields.Nested(TemplateWarningSchema))
+
+
+class TemplateRollbackSchema(Strict):
+    effective_from = Date(metadata={"description": "In force from this day; today when not given"})
+
+
+class PreviewArgsSchema(Schema):
+    format = OutputFormat(("pdf", "png"), metadata={"description": "PDF, or page 1 as PNG; PDF unless asked"})

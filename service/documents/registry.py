@@ -33,7 +33,8 @@ class DocumentKind:
 
     ``context`` is the name the template knows the data by (``plan``); ``file_name`` builds the
     download name (without extension) from the loaded data; ``roles`` may render and validate it;
-    ``samples`` are ready-to-send bodies (files in ``samples/``, or paths), the first one the README's.
+    ``samples`` are ready-to-send bodies (files in ``samples/``, or paths), the first one the README's;
+    ``own_templates``: whether a municipality may keep its own template of the kind.
     """
 
     name: str
@@ -44,6 +45,7 @@ class DocumentKind:
     file_name: Callable[[dict[str, Any]], str]
     roles: frozenset[str]
     samples: tuple[str, ...]
+    own_templates: bool = True
 
     def sample_files(self) -> list[Path]:
         """The sample files, in the registry's order."""
@@ -97,6 +99,8 @@ KINDS: dict[str, DocumentKind] = {
             file_name=lambda act: f"Akts {safe_file_name(act['number'])}",
             roles=CASEWORK,
             samples=("delivery-act-adult-aplp.json",),
+            # The act people fill in is drawn by code (service/forms/layout.py); its DOCX must say the same.
+            own_templates=False,
         ),
         DocumentKind(
             name="reimbursement-request",

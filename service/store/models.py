@@ -1,10 +1,10 @@
-"""Stored objects: users, tokens, the document register, the audit trail, submissions and jobs
-(the case records are in ``service.store.case_models``).
+"""Stored objects: users, tokens, the document register, the audit trail, submissions, jobs and the
+municipalities' own template versions (the case records are in ``service.store.case_models``).
 
 Every object a user can see carries the ``municipality`` it belongs to (the :class:`Scoped` mixin);
 ``service.auth.Scope`` is the one place that filters by it. Nothing here holds document content or a
 client's personal data in the clear: the register keeps kind, hash and size; the audit trail keeps
-identifiers; a submission's act is sealed.
+identifiers; a submission's act is sealed; a template version holds a DOCX with tags, no one's data.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from schemas.errors import Problem, problem
@@ -197,3 +197,28 @@ class JobPart(Base):
     part: Mapped[int] = mapped_column(Integer, primary_key=True)
     documents: Mapped[int] = mapped_column(Integer)
     finished_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TemplateVersion(Scoped, Base):
+    """One version of a municipality's own template of a document kind, kept append-only.
+
+    ``number`` counts 1, 2, … per municipality and kind. The version in force on a day is the one with the
+    latest ``effective_from`` not after it (the highest number among equals); a rollback adds a version
+    with an earlier one's content and its number in ``rolled_back_from``, so nothing is ever rewritten.
+    ``content`` is the checked (repaired) DOCX: tags and the municipality's wording, no personal data.
+    """
+
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("municipality", "kind", "number"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(40))
+    number: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    rolled_back_from: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
