@@ -79,7 +79,7 @@ def example_values(data: Any, prefix: str) -> dict[str, Any]:
     """Each path of loaded ``data`` (``plan.services[].code``) with its value, the first list item's.
 
     >>> example_values({"a": [{"b": 1}], "c": {"d": "x"}}, "p")
-    {'p.a': [{'b': 1}], 'p.a[].b': 1, 'p.c': {'d': 'x'}, 'p.c.d': 'x'}
+    {'p.a': [{'b': 1}], 'p.a[]': {'b': 1}, 'p.a[].b': 1, 'p.c': {'d': 'x'}, 'p.c.d': 'x'}
     """
     found = {}
 
