@@ -6,10 +6,15 @@ endpoint, how to make an object it acts on and the request that acts on it (for 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+from decimal import Decimal
 
 from service.config import ROOT
+from service.store import database
+from service.store.case_models import DeliveredService
+from service.store.models import Submission, new_id
 from tests.helpers import ADULT_SUPPORT_PERSON, FILLED_ACT, SAMPLES, fill_with_pdftk, load_sample, upload
 
 CLIENT = json.loads((SAMPLES / "client-adult.json").read_text(encoding="utf-8"))
@@ -121,6 +126,42 @@ def template_version(api, headers) -> str:
         answer = api.post(url, data={"file": (io.BytesIO(data), "t.docx")}, headers=headers)
         assert answer.status_code == 201, answer.json
     return f"{url}/1"
+
+
+def deliver(app, client_id: str, agreement_id: str, month: str, *lines: tuple[str, str, str]) -> None:
+    """An accepted act of ``month`` with its delivered lines (code, units, euros)."""
+    with database(app).session() as session:
+        submission = Submission(
+            id=new_id(),
+            municipality="bauska",
+            sha256=hashlib.sha256(new_id().encode()).hexdigest(),
+            size=1,
+            file_type="pdf",
+            status="accepted",
+            month=month,
+            provider="40009691053",
+            agreement_number="L-2020/001",
+            sealed=b"not opened by the budget",
+            agreement_id=agreement_id,
+            client_id=client_id,
+        )
+        session.add(submission)
+        session.flush()
+        for line, (code, units, amount) in enumerate(lines, start=1):
+            unit = "stunda" if code == "APLP" else "reize"
+            session.add(
+                DeliveredService(
+                    submission_id=submission.id,
+                    line=line,
+                    client_id=client_id,
+                    agreement_id=agreement_id,
+                    month=month,
+                    code=code,
+                    unit=unit,
+                    units=Decimal(units),
+                    amount=Decimal(amount),
+                )
+            )
 
 
 def _plan_sample():

@@ -15,8 +15,8 @@ from pypdf import PdfReader
 
 from service.store import database
 from service.store.case_models import DeliveredService
-from service.store.models import Submission, new_id
-from tests.case_helpers import act_form, agreement, received_act
+from service.store.models import Submission
+from tests.case_helpers import act_form, agreement, deliver, received_act
 from tests.helpers import FILLED_ACT, blank_act_form, fill_with_pdftk, load_sample, upload
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -110,44 +110,10 @@ def test_an_act_of_an_agreement_not_stored_is_kept_unmatched_and_cannot_be_accep
     assert "L-2020/031" in refused.json["errors"][0]["message"]
 
 
-def _delivered_before(app, client_id: str, agreement_id: str, amount: str) -> None:
-    """An earlier accepted act of the period worth ``amount`` euros."""
-    with database(app).session() as session:
-        submission = Submission(
-            id=new_id(),
-            municipality="bauska",
-            sha256=new_id() * 2,
-            size=1,
-            file_type="pdf",
-            status="accepted",
-            month="2020-08",
-            provider="40009691053",
-            agreement_number="L-2020/001",
-            sealed=b"",
-            agreement_id=agreement_id,
-            client_id=client_id,
-        )
-        session.add(submission)
-        session.flush()
-        session.add(
-            DeliveredService(
-                submission_id=submission.id,
-                line=1,
-                client_id=client_id,
-                agreement_id=agreement_id,
-                month="2020-08",
-                code="APLP",
-                unit="stunda",
-                units=Decimal("1"),
-                amount=Decimal(amount),
-            )
-        )
-
-
 def test_near_the_cap_acceptance_warns_and_past_it_only_an_administrator_overrides(
     app, client, stored, finance, tmp_path
 ):
-    _delivered_before(app, stored["client_id"], stored["id"], "7190.00")
+    deliver(app, stored["client_id"], stored["id"], "2020-08", ("APLP", "1", "7190.00"))
     submission = received_act(client, {}, tmp_path, stored["url"])
     url = f"/api/v1/submissions/{submission['id']}/accept"
     refused = client.post(url, headers=finance)
@@ -166,7 +132,9 @@ def test_near_the_cap_acceptance_warns_and_past_it_only_an_administrator_overrid
 
 
 def test_acceptance_warns_at_the_configured_share(app, client, stored, finance, tmp_path):
-    _delivered_before(app, stored["client_id"], stored["id"], "6500.00")  # 90 % of 7 200 is 6 480
+    deliver(
+        app, stored["client_id"], stored["id"], "2020-08", ("APLP", "1", "6500.00")
+    )  # 90 % of 7 200 is 6 480
     submission = received_act(client, {}, tmp_path, stored["url"])
     accepted = client.post(f"/api/v1/submissions/{submission['id']}/accept", headers=finance)
     assert accepted.status_code == 200, accepted.json

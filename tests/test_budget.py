@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import hashlib
 import io
 import json
-from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -23,9 +21,8 @@ from sqlalchemy import select
 from service.cases.budget import in_force, plan_in_force, versions_of
 from service.cli import main
 from service.store import database
-from service.store.case_models import DeliveredService
-from service.store.models import AuditEntry, Submission, new_id
-from tests.case_helpers import AGREEMENT, ENDING, make_client
+from service.store.models import AuditEntry
+from tests.case_helpers import AGREEMENT, ENDING, deliver, make_client
 from tests.helpers import ADULT_SUPPORT_PERSON, load_sample
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -87,42 +84,6 @@ def case(app, user_headers):
     ended = api.post(f"{group['url']}/end", json=ending, headers={**headers, "If-Match": '"1"'})
     assert ended.status_code == 200, ended.json
     return aplp["client_id"], {"aplp": aplp["id"], "group": group["id"]}
-
-
-def deliver(app, client_id: str, agreement_id: str, month: str, *lines: tuple[str, str, str]) -> None:
-    """An accepted act of ``month`` with its delivered lines (code, units, euros)."""
-    with database(app).session() as session:
-        submission = Submission(
-            id=new_id(),
-            municipality="bauska",
-            sha256=hashlib.sha256(new_id().encode()).hexdigest(),
-            size=1,
-            file_type="pdf",
-            status="accepted",
-            month=month,
-            provider="40009691053",
-            agreement_number="L-2020/001",
-            sealed=b"not opened by the budget",
-            agreement_id=agreement_id,
-            client_id=client_id,
-        )
-        session.add(submission)
-        session.flush()
-        for line, (code, units, amount) in enumerate(lines, start=1):
-            unit = "stunda" if code == "APLP" else "reize"
-            session.add(
-                DeliveredService(
-                    submission_id=submission.id,
-                    line=line,
-                    client_id=client_id,
-                    agreement_id=agreement_id,
-                    month=month,
-                    code=code,
-                    unit=unit,
-                    units=Decimal(units),
-                    amount=Decimal(amount),
-                )
-            )
 
 
 @pytest.fixture
