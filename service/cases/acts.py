@@ -107,6 +107,20 @@ def _versions(agreement: Agreement, sealer: Sealer) -> Iterator[tuple[AgreementV
         yield version, AgreementSchema().load(agreements.body(version, sealer))
 
 
+def _carried_version(
+    agreement: Agreement, sealer: Sealer, carried: dict[str, Any]
+) -> tuple[int | None, list[tuple[tuple, Problem]]]:
+    """The number of the stored version the form carries, newest first, and no differences; or None
+    and the differences from the latest version."""
+    latest = None
+    for version, stored in _versions(agreement, sealer):
+        found = differences(carried, stored, agreement.number)
+        if not found:
+            return version.number, []
+        latest = found if latest is None else latest
+    return None, latest or []
+
+
 def match(session: Session, sealer: Sealer, municipality: str, act: dict[str, Any]) -> Match | None:
     """The stored agreement of a loaded act: None when its number is not stored. Raises
     ``ValidationError`` with every difference from the latest version when the form carries none of
@@ -116,15 +130,8 @@ def match(session: Session, sealer: Sealer, municipality: str, act: dict[str, An
     if agreement is None:
         return None
     errors = ErrorCollector()
-    latest: list[tuple[tuple, Problem]] | None = None
-    matched = None
-    for version, stored in _versions(agreement, sealer):
-        found = differences(act["agreement"], stored, number)
-        if not found:
-            matched = version.number
-            break
-        latest = found if latest is None else latest
-    for path, reason in latest if matched is None else []:
+    matched, first = _carried_version(agreement, sealer, act["agreement"])
+    for path, reason in first:
         errors.add(path, reason)
     if outside := month_problem(agreement, act["month"]):
         errors.add(("month",), outside)
