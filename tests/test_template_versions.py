@@ -27,10 +27,8 @@ URL = "/api/v1/municipality-templates/service-agreement"
 
 
 @pytest.fixture
-def admin(app, user_headers):
-    """An administrator of Bauska."""
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = user_headers("administrator", "bauska")["Authorization"]
+def admin(client):
+    """An administrator of Bauska: the suite's signed-in client, named for the role these tests need."""
     return client
 
 
