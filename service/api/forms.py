@@ -191,9 +191,9 @@ def accept_submission(submission_id):
             raise RequestProblem.located(409, flatten(exc.messages)) from None
         if was != "accepted":
             audit.record(session, user, "accepted", "submission", submission.id, sha256=submission.sha256)
-        if submission.override_by is not None and was != "accepted":
-            detail = {"percent": str(accepted.use.percent_after)}
-            audit.record(session, user, "overridden", "submission", submission.id, detail=detail)
+            if submission.override_by is not None:
+                detail = {"percent": str(accepted.use.percent_after)}
+                audit.record(session, user, "overridden", "submission", submission.id, detail=detail)
         warnings = [
             dict(zip(("code", "message"), translate(w, language()), strict=True)) for w in accepted.warnings
         ]
