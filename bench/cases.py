@@ -38,11 +38,11 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from bench.client import signed_in
+from schemas.lines import month_keys
 from schemas.personal_code import check_digit
 from service import create_app
 from service.auth import Principal
 from service.cases import clients
-from service.cases.budget import months_between
 from service.packs.order import take_order
 from service.store import database, sealer
 from service.store.case_models import (
@@ -194,7 +194,7 @@ def make_acts(app, ids: list[str]) -> tuple[int, int]:
                         "end": end,
                     }
                 )
-                for month in months_between(PERIOD[0], end):
+                for month in month_keys(PERIOD[0], end):
                     submission_id = new_id()
                     status = "received" if month == "2020-09" and index % 50 == 1 else "accepted"
                     submissions.append(

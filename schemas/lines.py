@@ -86,3 +86,13 @@ def months_touched(start: dt.date, end: dt.date) -> int:
     3
     """
     return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def month_keys(start: dt.date, end: dt.date) -> list[str]:
+    """The calendar months a span of days touches, as ``YYYY-MM`` (how acts and submissions name them).
+
+    >>> month_keys(dt.date(2020, 11, 15), dt.date(2021, 1, 31))
+    ['2020-11', '2020-12', '2021-01']
+    """
+    first = start.year * 12 + start.month - 1
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, first + months_touched(start, end))]

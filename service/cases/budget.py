@@ -21,6 +21,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from schemas import catalogue
+from schemas.lines import month_keys
 from service.cases.due import month_end
 from service.store.case_models import (
     Agreement,
@@ -47,17 +48,6 @@ def month_start(month: str) -> dt.date:
     datetime.date(2020, 9, 1)
     """
     return dt.date(int(month[:4]), int(month[5:7]), 1)
-
-
-def months_between(start: dt.date, end: dt.date) -> list[str]:
-    """>>> months_between(dt.date(2020, 11, 15), dt.date(2021, 1, 31))
-    ['2020-11', '2020-12', '2021-01']
-    """
-    months, day = [], start.replace(day=1)
-    while day <= end:
-        months.append(month_key(day))
-        day = month_end(day) + dt.timedelta(days=1)
-    return months
 
 
 def versions_of(session: Session, client_id: str, *, lines: bool = False) -> list[PlanVersion]:
@@ -251,7 +241,7 @@ def client_budget(
     budget: dict[str, Any] = {"client_id": client_id, "warn_percent": warn_percent, "plan": None}
     if shown is None:
         return {**budget, "months": [], "services": [], "totals": None}
-    months = months_between(shown.period_start, shown.period_end)
+    months = month_keys(shown.period_start, shown.period_end)
     contracted = contracted_lines(session, client_id)
     delivered: dict[str, list[DeliveredService]] = {month: [] for month in months}
     for row in delivered_lines(session, client_id, months[0], months[-1]):

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from schemas.delivery import DeliveryActSchema
 from schemas.errors import flatten, problem
 from schemas.fields import Period
-from schemas.lines import months_touched
+from schemas.lines import month_keys
 from schemas.pack import PackOrderSchema, request_input
 from schemas.reimbursement import ReimbursementRequestSchema
 from service.config import UploadLimits, upload_limits
@@ -176,7 +176,7 @@ def accepted_acts(
     The pack part (``service.submissions.pack_part``) was derived when the act was accepted, so nothing
     is validated again here; an act accepted before parts were kept is loaded to derive it.
     """
-    months = _months(period)
+    months = month_keys(period.start, period.end)
     submissions = session.scalars(
         select(Submission)
         .where(
@@ -200,15 +200,6 @@ def accepted_acts(
         if part["project"] == project:
             acts.append((raw, part))
     return acts
-
-
-def _months(period: Period) -> list[str]:
-    year, month = period.start.year, period.start.month
-    found = []
-    for _ in range(months_touched(period.start, period.end)):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return found
 
 
 def _from_parts(acts: list[tuple[dict, dict]]) -> tuple[list[dict], list[dict]]:
