@@ -125,6 +125,18 @@ MESSAGES: dict[str, str] = {
     "template.version_taken": N_(
         "Another version of this template was saved at the same moment, so this one was not: send it again."
     ),
+    "template.render_failed": N_(
+        "Version {version} of the municipality's template could not fill this document ({part}, near "
+        "“{near}”): {reason}. An administrator corrects the template or rolls it back."
+    ),
+    "settings.logo_type": N_("The logo must be a PNG or JPEG picture."),
+    "settings.logo_too_large": N_("The logo is {size} bytes; a logo may have at most {max}."),
+    "settings.logo_pixels": N_("The logo may be at most {max} pixels wide and high."),
+    "settings.logo_base64": N_("The logo must be sent as base64 text."),
+    "settings.clause_code": N_("Clause texts are plain text: “{{{{”, “{{%” and “{{#” may not stand in them."),
+    "settings.version_taken": N_(
+        "Another settings version was saved at the same moment, so this one was not: send it again."
+    ),
     # Output.
     "format.unknown": N_("Unknown format: one of {formats}."),
     "pdf.busy": N_("Every PDF converter is busy: try again in a few seconds."),

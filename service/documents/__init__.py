@@ -1,31 +1,57 @@
-"""Documents: ``Templates.render(kind, values)`` turns loaded case data into a Latvian DOCX, and the
+"""Documents: ``Templates.render(kind, values, inputs)`` turns loaded case data into a Latvian DOCX, and the
 converter pool (:mod:`service.documents.pdf`) turns a DOCX into a PDF.
 
-Templates are found in the templates folder, checked and compiled on first use (or all at once by
-``load_all`` at start-up) and cached for the life of the process. :func:`init_app` gives an application
-its templates and its converter pool; views reach them through :func:`templates` and :func:`converters`.
+Standard templates are found in the templates folder, checked and compiled on first use (or all at once by
+``load_all`` at start-up) and cached for the life of the process. A municipality's own template version
+(``inputs.template``, see :mod:`service.documents.inputs`) is compiled once per content hash and kept in a
+bounded cache, in whichever process renders it — the service, a local worker or a Celery worker. Every
+template sees the municipality's settings as ``municipality``. A municipality's template that fails on
+real data raises :class:`TemplateFailed`, naming the version and the place; a standard one failing is a bug.
+:func:`init_app` gives an application its templates and its converter pool; views reach them through
+:func:`templates` and :func:`converters`.
 """
 
 from __future__ import annotations
 
 import atexit
+import io
+import traceback
+import zipfile
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 from threading import Lock
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
-from service.documents.docx import CompiledTemplate, make_environment
+from schemas.errors import Problem, problem
+from service.documents.docx import CompiledTemplate, make_environment, paragraph_text, prepare
 from service.documents.formatting import FILTERS
 from service.documents.labels import label_filter, load_labels
 from service.documents.pdf import ConversionPool
 from service.documents.registry import KINDS, DocumentKind
 
-__all__ = ["KINDS", "DocumentKind", "Templates", "converters", "init_app", "templates"]
+if TYPE_CHECKING:
+    from service.documents.inputs import DocumentInputs, TemplateRef
+
+__all__ = ["KINDS", "DocumentKind", "TemplateFailed", "Templates", "converters", "init_app", "templates"]
 
 _TEMPLATES = "veidlapas.templates"
 _CONVERTERS = "veidlapas.converters"
+#: How many municipalities' template versions a process keeps compiled.
+UPLOADED_CACHE = 64
+
+
+class TemplateFailed(Exception):
+    """A municipality's template version could not fill a document; ``problem`` says which and where."""
+
+    def __init__(self, kind: DocumentKind, number: int, part: str, near: str, reason: str) -> None:
+        super().__init__(kind.name, number, part)
+        self.kind, self.number = kind, number
+        self.problem: Problem = problem(
+            "template.render_failed", version=number, part=part, near=near[:120], reason=reason[:200]
+        )
 
 
 class Templates:
@@ -43,6 +69,7 @@ class Templates:
         labels = load_labels(folder / "labels.toml")
         self.environment = make_environment({**FILTERS, "label": label_filter(labels)})
         self._compiled: dict[str, CompiledTemplate] = {}
+        self._uploaded: OrderedDict[str, CompiledTemplate] = OrderedDict()
         self._lock = Lock()
 
     @classmethod
@@ -71,9 +98,37 @@ class Templates:
         for kind in KINDS.values():
             self.get(kind)
 
-    def render(self, kind: DocumentKind, values: dict[str, Any]) -> bytes:
-        """The DOCX of ``kind`` filled with ``values`` (already loaded by the kind's schema)."""
-        return self.get(kind).render({kind.context: values})
+    def uploaded(self, kind: DocumentKind, template: TemplateRef) -> CompiledTemplate:
+        """A municipality's template version, compiled on first use and kept by its content hash."""
+        with self._lock:
+            compiled = self._uploaded.get(template.sha256)
+            if compiled is not None:
+                self._uploaded.move_to_end(template.sha256)
+                return compiled
+        compiled = CompiledTemplate.from_bytes(kind.template, template.content, self.environment)
+        with self._lock:
+            self._uploaded[template.sha256] = compiled
+            while len(self._uploaded) > UPLOADED_CACHE:
+                self._uploaded.popitem(last=False)
+        return compiled
+
+    def render(
+        self, kind: DocumentKind, values: dict[str, Any], inputs: DocumentInputs | None = None
+    ) -> bytes:
+        """The DOCX of ``kind`` filled with ``values`` (already loaded by the kind's schema), with the
+        municipality's settings and template version of ``inputs`` (the standard ones when not given)."""
+        settings = inputs.settings if inputs else None
+        template = inputs.template if inputs else None
+        context = {kind.context: values, "municipality": settings.context() if settings else {}}
+        logo = settings.logo if settings else None
+        if template is None:
+            return self.get(kind).render(context, logo=logo)
+        try:
+            return self.uploaded(kind, template).render(context, logo=logo)
+        except MemoryError:
+            raise
+        except Exception as error:
+            raise _failure(kind, template, error) from None
 
 
 def init_app(app: Flask) -> None:
@@ -106,3 +161,24 @@ def templates(app: Flask | None = None) -> Templates:
 def converters(app: Flask | None = None) -> ConversionPool:
     """The PDF converter pool of ``app`` (the current application when not given)."""
     return (app or current_app).extensions[_CONVERTERS]
+
+
+def _failure(kind: DocumentKind, template: TemplateRef, error: Exception) -> TemplateFailed:
+    """Where in ``template`` rendering stopped: the part and the paragraph of the innermost template frame
+    (Jinja's tracebacks point at the template's lines, which ``docx.prepare`` made one per paragraph)."""
+    part, near = "", ""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        file, _, name = frame.filename.partition(":")
+        if file == kind.template and name:
+            part, near = name, _paragraph(template.content, name, frame.lineno or 0)
+            break
+    return TemplateFailed(kind, template.number, part or "word/document.xml", near, type(error).__name__)
+
+
+def _paragraph(content: bytes, part: str, line: int) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as package:
+            lines = prepare(package.read(part).decode("utf-8")).splitlines()
+    except (KeyError, OSError, UnicodeDecodeError, zipfile.BadZipFile):
+        return ""
+    return paragraph_text(lines[line - 1]) if 0 < line <= len(lines) else ""

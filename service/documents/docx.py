@@ -31,6 +31,8 @@ from jinja2 import Template, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
+from schemas.municipal_settings import Logo
+
 # Parts of a WordprocessingML package that may hold template tags.
 TEMPLATED_PART = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
 TAG_START = re.compile(r"\{[{%#]")
@@ -117,7 +119,7 @@ class CompiledTemplate:
                 if TEMPLATED_PART.match(name) and TAG_START.search(member.decode("utf-8")):
                     source = prepare(member.decode("utf-8"))
                     asts[name] = _parse(file, name, source, env)
-                    code = env.compile(asts[name], name=f"{file}:{name}")
+                    code = env.compile(asts[name], name=f"{file}:{name}", filename=f"{file}:{name}")
                     parts[name] = env.template_class.from_code(env, code, env.make_globals(None))
                 else:
                     _write(static, name, member)
@@ -125,8 +127,8 @@ class CompiledTemplate:
             raise TemplateDefect(f"{file}: has no template tags")
         return cls(file, parts, asts, base.getvalue())
 
-    def render(self, context: Mapping[str, Any]) -> bytes:
-        """The filled document as DOCX bytes."""
+    def render(self, context: Mapping[str, Any], logo: Logo | None = None) -> bytes:
+        """The filled document as DOCX bytes (``logo``: the municipality's, where a template prints it)."""
         buffer = io.BytesIO(self.base)
         with zipfile.ZipFile(buffer, "a") as out:
             for name in self.parts:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.store.models import Base, Scoped, Sealed, new_id, utcnow
+from service.store.models import Base, MadeWith, Scoped, Sealed, new_id, utcnow
 
 Money = Numeric(12, 2)
 Quantity = Numeric(10, 2)
@@ -79,7 +79,7 @@ class Plan(Sealed, Scoped, Base):
     )
 
 
-class PlanVersion(Sealed, Scoped, Base):
+class PlanVersion(MadeWith, Sealed, Scoped, Base):
     """An approved, frozen version of a plan. Sealed: the plan as approved, and the reason for the change."""
 
     __tablename__ = "plan_versions"
@@ -185,7 +185,7 @@ class Agreement(Sealed, Scoped, Base):
     )
 
 
-class AgreementVersion(Sealed, Scoped, Base):
+class AgreementVersion(MadeWith, Sealed, Scoped, Base):
     """One version of an agreement (the first, or an amendment). Sealed: the agreement as stored."""
 
     __tablename__ = "agreement_versions"

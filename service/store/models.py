@@ -75,8 +75,19 @@ class Token(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
-class RegisteredDocument(Scoped, Base):
-    """A rendered document: what, for whom, when, by whom, and its hash — not its content."""
+class MadeWith:
+    """What a document was made from besides its data: the municipality's template version and settings
+    version in force on its date (ids to make it again, numbers to show; ``None``: the standard one)."""
+
+    template_version_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    template_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    settings_version_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    settings_version: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class RegisteredDocument(MadeWith, Scoped, Base):
+    """A rendered document: what, for whom, when, by whom, from which template and settings versions, and
+    its hash — not its content. A pack's documents are recorded with their job."""
 
     __tablename__ = "documents"
 
@@ -88,6 +99,7 @@ class RegisteredDocument(Scoped, Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(Integer)
     stored: Mapped[bool] = mapped_column(default=False)
+    job_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
 
 
 class AuditEntry(Scoped, Base):
@@ -219,6 +231,29 @@ class TemplateVersion(Scoped, Base):
     size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     warnings: Mapped[int] = mapped_column(Integer, default=0)
+    rolled_back_from: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class SettingsVersion(Scoped, Base):
+    """One version of a municipality's own settings over ``municipalities.toml``, kept append-only.
+
+    ``body`` is the JSON of what it overrides (``schemas.municipal_settings.SettingsSchema`` without the
+    date and the logo); ``logo`` the checked picture. Numbers, effective dates and rollbacks work as for
+    :class:`TemplateVersion`. A municipality's name, address and signatories are public, not personal data.
+    """
+
+    __tablename__ = "settings_versions"
+    __table_args__ = (UniqueConstraint("municipality", "number"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    number: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text, default="{}")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    logo_type: Mapped[str | None] = mapped_column(String(20), default=None)
     rolled_back_from: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
