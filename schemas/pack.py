@@ -90,11 +90,17 @@ def raw_period(period: Period) -> str | dict[str, str]:
 
 
 def request_input(
-    header: dict[str, Any], agreements: list[Any], lines: list[Any], *, attachments: list[str]
+    header: dict[str, Any],
+    agreements: list[Any],
+    lines: list[Any],
+    *,
+    attachments: list[str],
+    municipality: municipalities.Municipality | None = None,
 ) -> dict[str, Any]:
-    """The raw reimbursement request of an order: the header completed from the municipality's
-    configuration, with the agreements and lines as they were sent."""
-    municipality = municipalities.default()[header["municipality"]]
+    """The raw reimbursement request of an order: the header completed from the municipality's settings
+    (``municipality``, as in force on the request's date; the file's entry when not given), with the
+    agreements and lines as they were sent."""
+    municipality = municipality or municipalities.default()[header["municipality"]]
     period = header["period"]
     return {
         "number": header.get("number") or request_number(municipality.prefix, period),

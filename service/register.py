@@ -1,22 +1,31 @@
-"""The document register: every rendered document is recorded — kind, municipality, user, time,
-SHA-256 and size — and its bytes are kept only when storing is switched on (``STORE_DOCUMENTS``)."""
+"""The document register: every rendered document is recorded — kind, municipality, user, time, the
+template and settings versions it was made with, SHA-256 and size — and its bytes are kept only when
+storing is switched on (``STORE_DOCUMENTS``). A pack's documents are recorded with their job."""
 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.auth import Principal
+from service.documents.inputs import DocumentInputs
 from service.store.blobs import BlobStore
-from service.store.models import RegisteredDocument
+from service.store.models import Job, RegisteredDocument
 
 
 def register(
-    session: Session, user: Principal, kind: str, file_name: str, data: bytes, blobs: BlobStore | None
+    session: Session,
+    user: Principal,
+    kind: str,
+    file_name: str,
+    data: bytes,
+    blobs: BlobStore | None,
+    inputs: DocumentInputs | None = None,
 ) -> RegisteredDocument:
-    """Record a rendered document (and store its bytes when ``blobs`` is given)."""
+    """Record a rendered document made with ``inputs`` (and store its bytes when ``blobs`` is given)."""
     sha256 = blobs.put(data) if blobs else hashlib.sha256(data).hexdigest()
     entry = RegisteredDocument(
         kind=kind,
@@ -26,9 +35,32 @@ def register(
         sha256=sha256,
         size=len(data),
         stored=blobs is not None,
+        **(inputs or DocumentInputs()).record(),
     )
     session.add(entry)
     session.flush()
+    return entry
+
+
+def register_made(
+    session: Session, job: Job, kind: str, file_name: str, path: Path, inputs: DocumentInputs
+) -> RegisteredDocument:
+    """Record a document a job made (its file in the job's folder), for the job's user and municipality."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    entry = RegisteredDocument(
+        kind=kind,
+        file_name=file_name[:120],
+        municipality=job.municipality,
+        user_id=job.user_id,
+        sha256=digest.hexdigest(),
+        size=path.stat().st_size,
+        job_id=job.id,
+        **inputs.record(),
+    )
+    session.add(entry)
     return entry
 
 

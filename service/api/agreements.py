@@ -35,6 +35,7 @@ from service.auth import authorize, scope
 from service.cases import acts, agreements, due
 from service.cases.errors import CaseConflict
 from service.documents import KINDS
+from service.documents.inputs import inputs_of
 from service.files import safe_file_name
 from service.forms.docx_form import make_docx_form
 from service.forms.pdf_form import make_pdf_form
@@ -182,9 +183,11 @@ def agreement_document(query, agreement_id, number):
         found = [version for version in agreement.versions if version.number == number]
         if not found:
             raise RequestProblem(404, problem("agreement.no_such_version", number=number))
-        values = AgreementDataSchema().load(agreements.body(found[0], sealer()))
-        audit.record(session, user, "downloaded", "agreement_version", found[0].id)
-    return stored_document(KIND, values, query, f"v{number}")
+        version = found[0]
+        values = AgreementDataSchema().load(agreements.body(version, sealer()))
+        inputs = inputs_of(session, version)
+        audit.record(session, user, "downloaded", "agreement_version", version.id)
+    return stored_document(KIND, values, inputs, query, f"v{number}")
 
 
 @blp.route("/agreements/<agreement_id>/act", methods=["GET"])

@@ -22,6 +22,7 @@ from service.api.problems import RequestProblem
 from service.api.schemas import BINARY, RenderArgsSchema, validation_report_schema
 from service.auth import authorize, current_user
 from service.documents import DocumentKind, converters, pdf, templates
+from service.documents.inputs import DocumentInputs, inputs_on
 from service.register import register
 from service.store import blobs, database
 
@@ -129,14 +130,16 @@ def to_pdf(document: bytes, archival: bool) -> bytes:
 def _render_view(kind: DocumentKind) -> Callable:
     def render(query, values):
         output = wanted_format(query.get("format"))
-        document = templates().render(kind, values)
+        user = current_user()
+        with database().session() as session:
+            inputs = inputs_on(session, user.municipality, kind, kind.day(values))
+        document = templates().render(kind, values, inputs)
         mimetype = DOCX
         if output == "pdf":
             document, mimetype = to_pdf(document, query.get("pdfa") in ("1", "true")), PDF
         file_name = f"{kind.file_name(values)}.{output}"
-        user = current_user()
         with database().session() as session:
-            entry = register(session, user, kind.name, file_name, document, blobs())
+            entry = register(session, user, kind.name, file_name, document, blobs(), inputs)
             audit.record(session, user, "rendered", "document", entry.id, sha256=entry.sha256)
         response = send_file(
             io.BytesIO(document), mimetype=mimetype, as_attachment=True, download_name=file_name
@@ -158,10 +161,10 @@ def _validate_view(kind: DocumentKind) -> Callable:
     return validate
 
 
-def stored_document(kind: DocumentKind, values: dict, query: dict, label: str):
-    """A stored record's document, rendered again from its values: DOCX, or PDF with ``format=pdf``
-    (``pdfa`` for PDF/A), named after the kind's file name and ``label`` (e.g. "v2")."""
-    document, mimetype = templates().render(kind, values), DOCX
+def stored_document(kind: DocumentKind, values: dict, inputs: DocumentInputs, query: dict, label: str):
+    """A stored record's document, made again from its values and the inputs it was made with: DOCX, or
+    PDF with ``format=pdf`` (``pdfa`` for PDF/A), named after the kind's file name and ``label`` ("v2")."""
+    document, mimetype = templates().render(kind, values, inputs), DOCX
     output = query.get("format", "docx")
     if output == "pdf":
         document, mimetype = to_pdf(document, query.get("pdfa") in ("1", "true")), PDF

@@ -35,6 +35,7 @@ from service.cases import changes, plans, signed
 from service.cases.errors import CaseConflict
 from service.config import upload_limits
 from service.documents import templates
+from service.documents.inputs import inputs_of
 from service.forms.uploads import UploadRejected
 from service.i18n import translate
 from service.store import blobs, database, sealer
@@ -250,8 +251,9 @@ def version_document(query, plan_id, number):
         plan = scope().get(session, Plan, plan_id)
         version = version_of(plan, number)
         values = SupportPlanSchema().load(plans.version_data(version, sealer())["plan"])
+        inputs = inputs_of(session, version)
         audit.record(session, user, "downloaded", "plan_version", version.id)
-    return stored_document(plans.KIND, values, query, f"v{number}")
+    return stored_document(plans.KIND, values, inputs, query, f"v{number}")
 
 
 @blp.route("/plans/<plan_id>/changes", methods=["GET"])

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from schemas.errors import N_, Problem, flatten, json_pointer, problem
 from service.auth import AccessRefused, Forbidden, NotVisible, Unauthorized
+from service.documents import TemplateFailed
 from service.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, translate
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,11 @@ def _access_refused(error: AccessRefused) -> Response:
     return problem_response(status, errors=errors, headers=BEARER_CHALLENGE if status == 401 else None)
 
 
+def _template_failed(error: TemplateFailed) -> Response:
+    """A municipality's template that cannot fill a document: its version and place, never a 500."""
+    return problem_response(422, errors=[(("template",), error.problem)])
+
+
 def _unexpected(error: BaseException) -> Response:
     # Only the type and where it happened: exception messages may quote personal data.
     frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
@@ -181,4 +187,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(RequestProblem, _request_problem)
     app.register_error_handler(AccessRefused, _access_refused)
     app.register_error_handler(ValidationError, validation_response)
+    app.register_error_handler(TemplateFailed, _template_failed)
     app.register_error_handler(Exception, _unexpected)

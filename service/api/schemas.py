@@ -161,6 +161,13 @@ class RegisteredDocumentSchema(Schema):
     sha256 = fields.String()
     size = fields.Integer()
     stored = fields.Boolean(metadata={"description": "The bytes are kept and can be downloaded"})
+    template_version = fields.Integer(
+        allow_none=True, metadata={"description": "The municipality's template version; null: the standard"}
+    )
+    settings_version = fields.Integer(
+        allow_none=True, metadata={"description": "The municipality's settings version; null: the standard"}
+    )
+    job_id = fields.String(allow_none=True, metadata={"description": "The pack job that made it, if any"})
 
 
 class AuditArgsSchema(PageArgsSchema):

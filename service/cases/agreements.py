@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 from schemas.agreement import AgreementSchema
 from schemas.errors import problem
 from schemas.fields import Date
-from schemas.municipalities import default as municipalities
 from service.auth import Principal
 from service.cases import plans
 from service.cases.errors import CaseConflict
 from service.cases.numbering import next_number
+from service.documents import KINDS
+from service.documents.inputs import inputs_on
+from service.documents.municipal import settings_on
 from service.store import Sealer
 from service.store.case_models import Agreement, AgreementVersion, ContractedService, PlanVersion
 from service.store.models import Submission, new_id
@@ -61,9 +63,10 @@ def make(
     """A new agreement from the approved ``version``: numbered, validated (``ValidationError`` with every
     problem), stored with its first version and lines; earlier acts with its number are linked to it."""
     _current(version)
-    known = municipalities().get(user.municipality)
-    pattern = known.agreement_series if known else DEFAULT_SERIES
-    number = next_number(session, user.municipality, pattern, _day(raw))
+    day = _day(raw)
+    settings = settings_on(session, user.municipality, day)
+    pattern = settings.municipality.agreement_series if settings else DEFAULT_SERIES
+    number = next_number(session, user.municipality, pattern, day)
     whole = _with_plan(raw, version, sealer, number)
     values = AgreementSchema().load(whole)
     agreement = Agreement(
@@ -80,7 +83,7 @@ def make(
         created_by=user.id,
     )
     session.add(agreement)
-    _add_version(agreement, version, sealer, user, whole, values)
+    _add_version(session, agreement, version, sealer, user, whole, values)
     session.flush()
     session.execute(
         update(Submission)
@@ -109,7 +112,7 @@ def amend(
     whole = _with_plan(raw, version, sealer, agreement.number)
     values = AgreementSchema().load(whole)
     agreement.start, agreement.end = values["term"].start, values["term"].end
-    added = _add_version(agreement, version, sealer, user, whole, values)
+    added = _add_version(session, agreement, version, sealer, user, whole, values)
     session.flush()
     return added
 
@@ -133,6 +136,7 @@ def body(version: AgreementVersion, sealer: Sealer) -> dict[str, Any]:
 
 
 def _add_version(
+    session: Session,
     agreement: Agreement,
     plan_version: PlanVersion,
     sealer: Sealer,
@@ -162,6 +166,7 @@ def _add_version(
             )
             for line, service in enumerate(values["services"], start=1)
         ],
+        **inputs_on(session, agreement.municipality, KINDS[KIND], values["date"]).record(),
     )
     version.sealed = sealer.seal_json(whole, version.seal_context())
     agreement.versions.append(version)

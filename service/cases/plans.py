@@ -21,6 +21,7 @@ from service.auth import Principal
 from service.cases import clients
 from service.cases.errors import CaseConflict
 from service.documents import KINDS, Templates
+from service.documents.inputs import inputs_on
 from service.register import register
 from service.store import BlobStore, Sealer
 from service.store.case_models import Client, Plan, PlannedService, PlanVersion
@@ -134,6 +135,7 @@ def approve(
     for earlier in plan.versions:
         if earlier.state == "approved":
             earlier.state = "superseded"
+    inputs = inputs_on(session, plan.municipality, KIND, values["date"])
     version = PlanVersion(
         id=new_id(),
         municipality=plan.municipality,
@@ -148,10 +150,11 @@ def approve(
         approved_by=user.id,
         edited_by=plan.draft_updated_by,
         services=[_planned(line, service) for line, service in enumerate(values["services"], start=1)],
+        **inputs.record(),
     )
     version.sealed = sealer.seal_json({"plan": opened.raw, "note": note}, version.seal_context())
-    document = templates.render(KIND, values)
-    entry = register(session, user, KIND.name, f"{KIND.file_name(values)}.docx", document, blobs)
+    document = templates.render(KIND, values, inputs)
+    entry = register(session, user, KIND.name, f"{KIND.file_name(values)}.docx", document, blobs, inputs)
     version.document_id, version.document_sha256 = entry.id, entry.sha256
     plan.versions.append(version)
     plan.latest_version, plan.review_date = version.number, version.review_date

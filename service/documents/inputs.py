@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from service.documents import template_store
 from service.documents.municipal import MunicipalSettings, settings_of, settings_on
 from service.documents.registry import DocumentKind
-from service.store.models import TemplateVersion
+from service.store.models import MadeWith, TemplateVersion
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,10 @@ def inputs_on(session: Session, code: str | None, kind: DocumentKind, day: dt.da
     return DocumentInputs(settings, TemplateRef.of(version) if version else None)
 
 
-def inputs_of(
-    session: Session, code: str | None, template_version_id: str | None, settings_version_id: str | None
-) -> DocumentInputs:
-    """The inputs a record says its document was made with, to make it again exactly."""
-    settings = settings_of(session, code, settings_version_id) if code else None
-    version = session.get(TemplateVersion, template_version_id) if template_version_id else None
+def inputs_of(session: Session, record: MadeWith) -> DocumentInputs:
+    """The inputs a record (a plan or agreement version, a register entry) says its document was made
+    with, to make the same document again."""
+    settings = settings_of(session, record.municipality, record.settings_version_id)
+    template_id = record.template_version_id
+    version = session.get(TemplateVersion, template_id) if template_id else None
     return DocumentInputs(settings, TemplateRef.of(version) if version else None)

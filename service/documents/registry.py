@@ -10,6 +10,8 @@ read this registry.
 
 from __future__ import annotations
 
+import datetime as dt
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +36,8 @@ class DocumentKind:
     ``context`` is the name the template knows the data by (``plan``); ``file_name`` builds the
     download name (without extension) from the loaded data; ``roles`` may render and validate it;
     ``samples`` are ready-to-send bodies (files in ``samples/``, or paths), the first one the README's;
-    ``own_templates``: whether a municipality may keep its own template of the kind.
+    ``own_templates``: whether a municipality may keep its own template of the kind; ``day`` the
+    document's own date, which decides the municipality's template and settings versions in force.
     """
 
     name: str
@@ -46,6 +49,7 @@ class DocumentKind:
     roles: frozenset[str]
     samples: tuple[str, ...]
     own_templates: bool = True
+    day: Callable[[dict[str, Any]], dt.date] = operator.itemgetter("date")
 
     def sample_files(self) -> list[Path]:
         """The sample files, in the registry's order."""

@@ -13,7 +13,10 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
+from sqlalchemy.orm import Session
+
 from service.jobs.storage import JobFiles
+from service.store.models import Job
 
 _KINDS: dict[str, type[JobKind]] = {}
 K = TypeVar("K", bound="type[JobKind]")
@@ -70,6 +73,9 @@ class JobKind:
     def assemble(self, files: JobFiles, step: Callable[[str], None]) -> None:
         """Write ``files.result`` from the parts; ``step`` names each stage as it begins."""
         raise NotImplementedError
+
+    def record(self, session: Session, job: Job, files: JobFiles) -> None:
+        """Record what the finished job made, in the transaction that marks it succeeded (nothing here)."""
 
     def close(self) -> None:
         """Stop what the instance started in this process (converters, pools)."""

@@ -177,6 +177,7 @@ class Runner:
             if job.state not in ACTIVE:
                 _discard_unless_succeeded(job, files)
                 return job.state == "succeeded"
+            kind.record(session, job, files)
             job.state, job.step, job.finished_at = "succeeded", "", utcnow()
             job.result_sha256, job.result_size = digest, size
             job.done = job.total

@@ -15,6 +15,8 @@ from typing import Any
 from service.packs.archive import safe_member_name
 
 CLIENTS_FOLDER = "Klienti"
+#: The kinds of document a pack holds.
+KINDS_IN_PACK = ("cover-letter", "reimbursement-request", "client-detail", "delivery-act")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 from schemas.delivery import DeliveryActSchema
 from schemas.reimbursement import ReimbursementRequestSchema
 from service.auth import Principal
-from service.documents import KINDS, Templates
+from service.documents import KINDS, TemplateFailed, Templates
+from service.documents.inputs import DocumentInputs, TemplateRef
+from service.documents.municipal import MunicipalSettings
 from service.documents.pdf import (
     ConversionError,
     ConversionPool,
@@ -39,10 +41,12 @@ from service.jobs.records import new_job
 from service.jobs.storage import JobFiles
 from service.packs import contents
 from service.packs.archive import PackWriter, safe_member_name
+from service.packs.contents import KINDS_IN_PACK
 from service.packs.fixed_pdf import fixed_pdf
 from service.packs.merge import merge_pdfs
 from service.packs.order import Order, canonical, input_sha256
 from service.packs.summary import summary_xlsx
+from service.register import register_made
 from service.store.models import Job
 
 log = logging.getLogger(__name__)
@@ -114,6 +118,20 @@ class PackData:
 
     def extensions(self) -> tuple[str, ...]:
         return ("docx", "pdf") if self.pdf else ("docx",)
+
+    @cached_property
+    def _made_with(self) -> dict[str, DocumentInputs]:
+        """Each kind's settings and template version, as the order was taken (standard ones for an input
+        written before orders carried them)."""
+        made_with = self.raw.get("made_with") or {}
+        settings = MunicipalSettings.from_input(made_with["settings"]) if made_with.get("settings") else None
+        sent = made_with.get("templates", {})
+        templates = {name: TemplateRef.from_input(template) for name, template in sent.items()}
+        return {name: DocumentInputs(settings, templates.get(name)) for name in KINDS_IN_PACK}
+
+    def inputs(self, kind: str) -> DocumentInputs:
+        """What documents of ``kind`` in this pack are made with besides their data."""
+        return self._made_with[kind]
 
 
 class DocumentFailed(Exception):
@@ -201,6 +219,15 @@ class PackJob(JobKind):
             if data.pdf:
                 pack.add_file("pack.pdf", merged)
 
+    def record(self, session: Session, job: Job, files: JobFiles) -> None:
+        """Every document of the pack into the register, with the versions it was made with."""
+        data = self.data(files)
+        for document in data.documents:
+            for extension in data.extensions():
+                path = files.part(f"{document.key}.{extension}")
+                name = f"{document.member.rsplit('/', 1)[-1]}.{extension}"
+                register_made(session, job, document.kind, name, path, data.inputs(document.kind))
+
     def close(self) -> None:
         """Stop the converters (and remove their profiles), if any were started."""
         with self._lock:
@@ -237,7 +264,10 @@ class PackJob(JobKind):
         if docx_path.exists() and (not data.pdf or pdf_path.exists()):
             return
         try:
-            docx = self.templates.render(KINDS[document.kind], data.values_for(document))
+            kind = KINDS[document.kind]
+            docx = self.templates.render(kind, data.values_for(document), data.inputs(document.kind))
+        except TemplateFailed as failure:
+            raise StepFailed(failure.problem.code, **failure.problem.params) from None
         except Exception as error:
             log.error(
                 "rendering %s failed: %s", document.key, type(error).__name__
@@ -298,4 +328,10 @@ def _manifest(data: PackData) -> dict[str, Any]:
             "documents": len(data.documents),
         },
         "totals": {k: request["totals"][k] for k in ("amount", "esf", "state")},
+        "made_with": {
+            "settings_version": data.inputs("cover-letter").record()["settings_version"],
+            "templates": {
+                name: data.inputs(name).record()["template_version"] for name in KINDS_IN_PACK
+            },
+        },
     }

@@ -13,6 +13,7 @@ every refusal is an :class:`OrderRejected` with the status the API answers.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
@@ -30,7 +31,11 @@ from schemas.lines import month_keys
 from schemas.pack import PackOrderSchema, request_input
 from schemas.reimbursement import ReimbursementRequestSchema
 from service.config import UploadLimits, upload_limits
+from service.documents import KINDS
+from service.documents.inputs import inputs_on
+from service.documents.municipal import MunicipalSettings, settings_on
 from service.jsondata import InvalidJson, parse_json
+from service.packs.contents import KINDS_IN_PACK
 from service.packs.tables import TableInput, TableRejected, read_table_files
 from service.store.models import Submission
 from service.store.sealing import Sealer
@@ -155,7 +160,11 @@ def take_order(
         agreements = _from_parts(acts)[0]
     if not lines:
         raise ValidationError({"lines": [problem("pack.no_lines")]})
-    raw_request = request_input(header, agreements or [], lines, attachments=list(ATTACHMENTS))
+    day = header.get("date") or dt.date.today()
+    settings = settings_on(session, header["municipality"], day)
+    raw_request = request_input(
+        header, agreements or [], lines, attachments=list(ATTACHMENTS), municipality=settings.municipality
+    )
     request = ReimbursementRequestSchema().load(raw_request)
     numbers = {a["number"] for a in request["agreements"]}
     raw = {
@@ -163,8 +172,20 @@ def take_order(
         "pdf": header["pdf"],
         "request": raw_request,
         "acts": [raw_act for raw_act, part in acts if part["agreement"]["number"] in numbers],
+        "made_with": made_with(session, settings, day),
     }
     return Order(raw, input_sha256(raw), request)
+
+
+def made_with(session: Session, settings: MunicipalSettings, day: dt.date) -> dict[str, Any]:
+    """The settings and the municipality's template versions in force on the request's date, as the job's
+    input carries them: the same order with other versions is another input, with another hash."""
+    templates = {}
+    for name in KINDS_IN_PACK:
+        template = inputs_on(session, settings.code, KINDS[name], day).template
+        if template is not None:
+            templates[name] = template.as_input()
+    return {"settings": settings.as_input(), "templates": templates}
 
 
 def accepted_acts(
