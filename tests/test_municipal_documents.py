@@ -17,7 +17,7 @@ from service.store.models import SettingsVersion
 from tests.case_helpers import approved_plan
 from tests.docx_text import docx_text
 from tests.helpers import load_sample
-from tests.test_packs import make_pack, order
+from tests.test_packs import finished, make_pack, order
 from tests.test_template_check import BODY, first_in, paragraph, run, standard
 
 COVER = "/api/v1/municipality-templates/cover-letter"
@@ -193,3 +193,17 @@ def test_a_stored_plan_version_is_made_again_with_the_template_it_was_approved_w
     assert later.status_code == 201
     document = client.get(f"{plan_url}/versions/1/document")
     assert document.status_code == 200 and "Bauskas plāna veidne" in docx_text(document.data)
+
+
+def test_a_pack_whose_template_fails_on_its_data_fails_naming_the_version(client):
+    body = order()
+    keep = {body["agreements"][0]["number"]}
+    body["agreements"] = [a for a in body["agreements"] if a["number"] in keep]
+    body["lines"] = [line for line in body["lines"] if line["agreement"] in keep]
+    assert len(body["lines"]) != len(load_sample(BAUSKA_REQUEST)["lines"])
+    own_cover(client, f"Rindu daļa: {{{{ 1 // (reimbursement.totals.lines - {len(body['lines'])}) }}}}")
+    response = client.post("/api/v1/packs", json=body)
+    assert response.status_code == 202, response.json
+    job = finished(client, response.json["url"])
+    assert job["state"] == "failed"
+    assert job["error"]["code"] == "template.render_failed" and "Rindu daļa" in job["error"]["message"]
