@@ -28,6 +28,9 @@ from bench.client import signed_in
 from service import create_app
 from service.documents import KINDS
 from service.documents import templates as compiled_templates
+from service.documents.inputs import DocumentInputs, TemplateRef, inputs_on
+from service.documents.municipal import settings_on
+from service.store import database
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "support-plan-adult-support-person.json"
@@ -96,6 +99,7 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         measure("render (compiled template)", args.runs, lambda k=kind, v=values: templates.render(k, v))
         measure(f"POST /api/v1/documents/{name}", args.runs, lambda n=name, b=body: post(client, n, b))
     print(f"\npeak RSS so far (service code only): {peak_rss_mib():.0f} MiB")
+    own_template(app, templates, args.runs, KINDS["service-agreement"], bodies["service-agreement"])
 
     plan = KINDS["support-plan"]
     plan_values = plan.schema().load(bodies["support-plan"])
@@ -109,6 +113,26 @@ def run(args: argparse.Namespace, folder: Path) -> None:
 
     measure("support plan, plain docxtpl (comparison)", max(args.runs // 3, 1), naive_docxtpl)
     print(f"peak RSS after the docxtpl comparison: {peak_rss_mib():.0f} MiB")
+
+
+def own_template(app, templates, runs: int, kind, raw: dict) -> None:
+    """A municipality's own template version: finding the inputs in force (two indexed queries), the
+    first render of a version (compiled then) and later renders (compiled once per content hash)."""
+    values = kind.schema().load(raw)
+    content = (templates.folder / kind.template).read_bytes()
+    with database(app).session() as session:
+        settings = settings_on(session, "bauska", values["date"])
+        measure(
+            "find the inputs in force (settings, template)",
+            runs,
+            lambda: inputs_on(session, "bauska", kind, values["date"]),
+        )
+    print(f"\n{kind.title}, the municipality's own version of its template:")
+    started = time.perf_counter()
+    templates.render(kind, values, DocumentInputs(settings, TemplateRef("bench", 1, "first", content)))
+    print(f"{'first render of a version (compiles it)':<42} {(time.perf_counter() - started) * 1000:7.2f} ms")
+    cached = DocumentInputs(settings, TemplateRef("bench", 1, "cached", content))
+    measure("render (version compiled, from the cache)", runs, lambda: templates.render(kind, values, cached))
 
 
 def post(client, name: str, body: str) -> bytes:
