@@ -4,7 +4,8 @@ Every version is a row of :class:`~service.store.models.TemplateVersion`, never 
 upload passes :func:`service.documents.uploaded.check_template` first and keeps the repaired DOCX; a
 rollback adds a new version with an earlier one's content, so the history says who put what in force when.
 Numbers are the next of the municipality and kind; of two versions saved at once for one number the second
-is :class:`VersionTaken` (the unique constraint) and nothing of it is kept. Rendering does not read these yet.
+is :class:`VersionTaken` (the unique constraint) and nothing of it is kept. The renderer finds the one in
+force through :mod:`service.documents.inputs`.
 """
 
 from __future__ import annotations
