@@ -39,6 +39,8 @@ __all__ = ["KINDS", "DocumentKind", "TemplateFailed", "Templates", "converters",
 
 _TEMPLATES = "veidlapas.templates"
 _CONVERTERS = "veidlapas.converters"
+#: What templates see as ``municipality`` outside any configured one (a reviewer's render): nothing to print.
+NO_MUNICIPALITY: dict[str, Any] = {"clauses": {}, "head": {}, "logo": ""}
 #: How many municipalities' template versions a process keeps compiled.
 UPLOADED_CACHE = 64
 
@@ -119,7 +121,7 @@ class Templates:
         municipality's settings and template version of ``inputs`` (the standard ones when not given)."""
         settings = inputs.settings if inputs else None
         template = inputs.template if inputs else None
-        context = {kind.context: values, "municipality": settings.context() if settings else {}}
+        context = {kind.context: values, "municipality": settings.context() if settings else NO_MUNICIPALITY}
         logo = settings.logo if settings else None
         if template is None:
             return self.get(kind).render(context, logo=logo)
