@@ -23,14 +23,17 @@ from bench.pack_data import pack_order
 from schemas.pack import PackOrderSchema, request_input
 from schemas.reimbursement import ReimbursementRequestSchema
 from service import create_app, jobs
+from service.documents import KINDS
 from service.jobs import celery_app
 from service.jobs.celery_app import PART
 from service.jobs.runner import Runner
 from service.store import database
 from service.store.models import JobPart
+from tests.docx_text import docx_text
 from tests.processes import VeidlapasProcess
 from tests.redis_server import RedisServer
 from tests.test_packs import finished
+from tests.test_template_check import BODY, first_in, paragraph, run, standard
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -39,6 +42,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 VISIBILITY_TIMEOUT_S = 6
 TASK_TIME_LIMIT_S = 5
 READY_TIMEOUT_S = 60
+OWN_DETAIL = "Bauskas novada pašvaldības izklāsta veidne"
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +134,14 @@ def sent_lines(body: dict) -> Counter:
     )
 
 
-def test_a_pack_is_made_across_two_celery_workers(client, workers):
+def test_a_pack_is_made_across_two_celery_workers_with_the_municipality_s_template(client, workers):
     first, second = workers("first"), workers("second")
+    detail = first_in(BODY, paragraph(run(OWN_DETAIL)), standard(KINDS["client-detail"]))
+    upload = client.post(
+        "/api/v1/municipality-templates/client-detail",
+        data={"file": (io.BytesIO(detail), "izklasts.docx"), "effective_from": "01.01.2020."},
+    )
+    assert upload.status_code == 201, upload.json
     body = pack_order(20)
     response = client.post("/api/v1/packs", json=body)
     assert response.status_code == 202, response.json
@@ -144,7 +154,11 @@ def test_a_pack_is_made_across_two_celery_workers(client, workers):
     expected = expected_request(body)
     assert manifest["counts"]["clients"] == 20 and manifest["counts"]["lines"] == len(body["lines"])
     assert Decimal(manifest["totals"]["amount"]) == expected["totals"]["amount"]
-    assert len(zipfile.ZipFile(io.BytesIO(data)).namelist()) == 2 + 20 + 2
+    pack = zipfile.ZipFile(io.BytesIO(data))
+    assert len(pack.namelist()) == 2 + 20 + 2
+    details = [name for name in pack.namelist() if name.endswith("/Izklasts.docx")]
+    assert len(details) == 20 and all(OWN_DETAIL in docx_text(pack.read(name)) for name in details)
+    assert manifest["made_with"]["templates"]["client-detail"] == 1
 
 
 def test_a_worker_killed_in_the_middle_of_a_pack_and_the_pack_still_has_every_line_once(client, app, workers):
