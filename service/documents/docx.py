@@ -182,9 +182,11 @@ class CompiledTemplate:
             _LINE_BREAK_PRINTED.reset(token)
         data = xml.encode("utf-8")
         try:
-            etree.fromstring(data, _XML_PARSER)
+            root = etree.fromstring(data, _XML_PARSER)
         except etree.XMLSyntaxError as exc:
             raise RenderError(f"{self.name}: {name} rendered to invalid XML: {exc}") from None
+        if logos.MARKER in data and not logos.well_placed(root):
+            raise RenderError(f"{self.name}: {name} prints the logo inside text, not with {{{{r … }}}}")
         return data
 
 

@@ -37,6 +37,9 @@ CONTENT_TYPES_PART = "[Content_Types].xml"
 EMU_PER_CM = 360000
 HEIGHT_EMU = 15 * EMU_PER_CM // 10
 MAX_WIDTH_EMU = 9 * EMU_PER_CM
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_DRAWING = f"{_W}drawing"
+_NOT_RUN_PARENTS = {f"{_W}t", f"{_W}r"}
 _MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=False)
 
@@ -81,6 +84,14 @@ def drawing(logo: Logo) -> Markup:
         f'</a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext {extent}/></a:xfrm>'
         '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic>'
         "</wp:inline></w:drawing></w:r>"
+    )
+
+
+def well_placed(root: etree._Element) -> bool:
+    """Whether every logo run of a rendered part stands where a run may (not inside another run's text,
+    where a plain ``{{ municipality.logo }}`` puts it: well-formed XML that Word refuses to open)."""
+    return all(
+        drawing.getparent().getparent().tag not in _NOT_RUN_PARENTS for drawing in root.iter(_DRAWING)
     )
 
 

@@ -166,6 +166,7 @@ def _findings(source: str, kind: DocumentKind, env: SandboxedEnvironment) -> lis
         return [rules.syntax(exc, source)]
     return [
         *rules.variables(tree, kind.context, kind.schema, env),
+        *rules.logo_in_text(source),
         *rules.filters(tree, env),
         *rules.forbidden(tree),
     ]

@@ -33,6 +33,8 @@ _BLOCK = re.compile(r"\{%-?\s*(for|if|endfor|endif)\b")
 _UNCLOSED = re.compile(r"innermost block that needs to be closed is '(\w+)'")
 _UNKNOWN_TAG = re.compile(r"^Encountered unknown tag '(\w+)'")
 _LOADERS = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
+# After docxtpl's cleaning a run-level ``{{r … }}`` stands between runs; a plain ``{{ … }}`` inside text.
+_LOGO_IN_TEXT = re.compile(r"<w:t(?:\s[^>]*)?>[^<]*\{\{-?\s*municipality\.logo\b")
 
 
 def syntax(error: TemplateSyntaxError, source: str) -> Finding:
@@ -64,6 +66,21 @@ def variables(
             near = _unknown("template.unknown_variable", node.name, [root, MUNICIPALITY])
             found.append((near, node.lineno, node.name))
     return _once(found)
+
+
+def logo_in_text(source: str) -> list[Finding]:
+    """``municipality.logo`` printed inside a run's text, where a picture cannot stand (``{{r … }}`` is
+    the run-level tag that replaces its run with the picture's).
+
+    >>> logo_in_text('<w:p><w:r><w:t>{{ municipality.logo }}</w:t></w:r></w:p>')[0][0].code
+    'template.logo_in_text'
+    >>> logo_in_text('<w:p>{{ municipality.logo }}</w:p>')
+    []
+    """
+    found = _LOGO_IN_TEXT.search(source)
+    if not found:
+        return []
+    return [(problem("template.logo_in_text"), source.count("\n", 0, found.start()) + 1, "municipality.logo")]
 
 
 def filters(tree: nodes.Template, env: SandboxedEnvironment) -> list[Finding]:
