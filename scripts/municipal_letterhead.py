@@ -126,7 +126,7 @@ def agreement(xml: str) -> str:
         + point("14.1.", f"{{{{ {CLAUSE}.additional }}}}")
         + control("{%p endif %}", vadotne)
         + '<w:p><w:pPr><w:pStyle w:val="LGsadala"/></w:pPr>'
-        + f'{run(additional)}{run(". Pušu rekvizīti un paraksti")}</w:p>',
+        + f"{run(additional)}{run('. Pušu rekvizīti un paraksti')}</w:p>",
     )
     return once(
         xml,

@@ -90,9 +90,7 @@ def drawing(logo: Logo) -> Markup:
 def well_placed(root: etree._Element) -> bool:
     """Whether every logo run of a rendered part stands where a run may (not inside another run's text,
     where a plain ``{{ municipality.logo }}`` puts it: well-formed XML that Word refuses to open)."""
-    return all(
-        drawing.getparent().getparent().tag not in _NOT_RUN_PARENTS for drawing in root.iter(_DRAWING)
-    )
+    return all(drawing.getparent().getparent().tag not in _NOT_RUN_PARENTS for drawing in root.iter(_DRAWING))
 
 
 def with_relationship(rels: bytes | None, extension: str) -> bytes:
