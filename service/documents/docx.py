@@ -140,7 +140,12 @@ class CompiledTemplate:
             for name in (logos.CONTENT_TYPES_PART, *(logos.rels_part(part) for part in parts))
         }
         base = _archive(static.items())
-        lean = _archive((name, data) for name, data in static.items() if name not in changing)
+        # A picture of the logo's name already in the template (one made from a rendered document) gives way.
+        lean = _archive(
+            (name, data)
+            for name, data in static.items()
+            if name not in changing and not name.startswith(logos.MEDIA_PREFIX)
+        )
         return cls(file, parts, asts, base, lean, changing)
 
     def render(self, context: Mapping[str, Any], logo: Logo | None = None) -> bytes:

@@ -44,9 +44,12 @@ _MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=False)
 
 
+MEDIA_PREFIX = "word/media/veidlapas-logo."
+
+
 def media_part(extension: str) -> str:
     """The package member that holds the picture."""
-    return f"word/media/veidlapas-logo.{extension}"
+    return f"{MEDIA_PREFIX}{extension}"
 
 
 def rels_part(part: str) -> str:
