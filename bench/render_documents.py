@@ -106,7 +106,9 @@ def run(args: argparse.Namespace, folder: Path) -> None:
 
     def naive_docxtpl() -> bytes:
         document = DocxTemplate(templates.folder / plan.template)
-        document.render({"plan": plan_values}, jinja_env=templates.environment, autoescape=True)
+        # The standard settings, as a document without a settings version has them: no logo, no clauses.
+        context = {"plan": plan_values, "municipality": {"logo": "", "clauses": {}}}
+        document.render(context, jinja_env=templates.environment, autoescape=True)
         out = io.BytesIO()
         document.save(out)
         return out.getvalue()

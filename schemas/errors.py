@@ -114,6 +114,10 @@ MESSAGES: dict[str, str] = {
     "template.unknown_filter_near": N_("There is no filter “{name}”; did you mean “{near}”?"),
     "template.unknown_test": N_("There is no test “{name}”."),
     "template.unknown_test_near": N_("There is no test “{name}”; did you mean “{near}”?"),
+    "template.logo_in_text": N_(
+        "The logo is a picture and cannot stand inside text: write “{{{{r municipality.logo }}}}” in a"
+        " paragraph of its own."
+    ),
     "template.forbidden": N_("Templates may not use “{construct}”: it reaches beyond the document's data."),
     "template.too_many_images": N_("The template has {count} pictures; at most {max} are allowed."),
     "template.image_too_large": N_("The picture {name} is {size} bytes; a picture may have at most {max}."),

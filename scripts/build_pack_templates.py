@@ -2,7 +2,8 @@
 
 Both inherit the styles ("KP …"), fonts, header and footer of templates_lv/reimbursement-request.docx: the
 script opens it, empties the body, turns the page to A4 portrait, writes its own paragraphs and tables and
-rewords the footer. Every Jinja tag is its own run. Run it again after changing the wording here:
+rewords the footer. The client's detail prints the municipality's logo in that header; the letter, which has
+no header, above its letterhead. Every Jinja tag is its own run. Run it again after changing the wording here:
 
     .venv/bin/python scripts/build_pack_templates.py
 
@@ -181,6 +182,15 @@ def letterhead(first_runs: str = "") -> list[str]:
     ]
 
 
+def logo() -> list[str]:
+    """The municipality's logo, in a paragraph of its own that is left out when it has none."""
+    return [
+        control("{%p if municipality.logo %}"),
+        para(runs("{{r municipality.logo }}"), "Normal", jc="center", after=120),
+        control("{%p endif %}"),
+    ]
+
+
 def signature(who: str, name: str, position: str, date: str | None) -> str:
     """A signature block: who, name and position | signature line (paraksts) | date line (datums)."""
     widths = [3855, 2835, 454, 1927]
@@ -314,6 +324,7 @@ def cover_letter() -> list[str]:
     times = f'{{{{ {R}.totals.lines|plural({{"one": "reizi", "other": "reizes"}}) }}}}'
     text = dict(style="KPteksts", jc="both", after=120, indent=567)
     return [
+        *logo(),
         para(runs(f"{{{{ {R}.submitter.name }}}}", b=True, caps=True, size=28), "Normal", jc="center",
              after=40),
         para(runs(f"Reģ. Nr. {{{{ {R}.submitter.registration_number }}}}, {{{{ {R}.submitter.address }}}}",

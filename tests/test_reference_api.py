@@ -31,5 +31,6 @@ def test_templates_list_every_kind_with_its_variables_and_no_missing_ones(client
     for kind, info in listing.items():
         assert info["missing"] == [], kind
         assert info["variables"], kind
-        assert all(v.startswith(KINDS[kind].context) for v in info["variables"])
+        assert all(v.startswith((KINDS[kind].context, "municipality")) for v in info["variables"])
     assert "plan.client.name" in listing["support-plan"]["variables"]
+    assert "municipality.clauses.confidentiality" in listing["service-agreement"]["variables"]

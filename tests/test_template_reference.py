@@ -9,7 +9,7 @@ import pytest
 from docx import Document
 
 from service.documents import KINDS, formatting
-from service.documents.contract import template_paths
+from service.documents.contract import used_paths
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -35,6 +35,14 @@ def test_the_agreements_reference_lists_its_variables_with_the_samples_values_an
     assert filters["amount_in_words"].endswith("sešdesmit septiņi euro un 38 centi")
 
 
+def test_every_reference_lists_the_municipality_with_the_sample_municipalitys_values(client):
+    variables, _ = reference(client, "support-plan")
+    assert variables["municipality.place_locative"] == "Bauskā"
+    assert variables["municipality.name"] == "Bauskas novada pašvaldība"
+    assert "{{r municipality.logo }}" in variables["municipality.logo"]
+    assert variables["municipality.clauses.complaints"].startswith("(pašvaldības teksts")
+
+
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_variable_a_standard_template_uses_is_in_its_reference(app, client, kind):
     from service.documents import templates
@@ -42,7 +50,7 @@ def test_every_variable_a_standard_template_uses_is_in_its_reference(app, client
     variables, _ = reference(client, kind)
     with app.app_context():
         trees = templates().get(KINDS[kind]).asts.values()
-    used = set().union(*(template_paths(tree, KINDS[kind].context) for tree in trees))
+    used = set().union(*(used_paths(tree, KINDS[kind].context) for tree in trees))
     listed = set(variables)
     assert {path for path in used if path != KINDS[kind].context and path not in listed} <= {
         p for p in used if any(v.endswith(".*") and p.startswith(v[:-1]) for v in listed)

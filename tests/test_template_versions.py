@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 import subprocess
 
 import pytest
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from service import create_app
 from service.documents import KINDS, template_store
 from service.store import database
-from service.store.models import AuditEntry, TemplateVersion
+from service.store.models import AuditEntry, SettingsVersion, TemplateVersion
 from tests.test_case_storage import _at_revision
 from tests.test_template_check import BODY, changed, first_in, paragraph, run, standard
 
@@ -122,6 +123,24 @@ def test_a_version_previews_the_kinds_sample_as_pdf_and_png(admin):
     png = admin.get(f"{url}/preview", query_string={"format": "png"})
     assert png.status_code == 200 and png.mimetype == "image/png"
     assert png.data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_preview_is_made_with_the_uploaders_settings_in_force(app, admin):
+    body = {"clauses": {"complaints": "Sūdzības izskata Bauskas domes komiteja."}}
+    with database(app).session() as session:
+        session.add(
+            SettingsVersion(
+                municipality="bauska",
+                number=1,
+                effective_from=dt.date.today() - dt.timedelta(days=1),
+                sha256="0" * 64,
+                body=json.dumps(body),
+            )
+        )
+    url = send(admin, standard(AGREEMENT)).json["version"]["url"]
+    text = " ".join(pdf_text(admin.get(f"{url}/preview?format=pdf").data).split())
+    assert "10. Strīdu un sūdzību izskatīšana" in text
+    assert "Sūdzības izskata Bauskas domes komiteja." in text
 
 
 def test_a_rollback_makes_a_new_version_with_the_earlier_content(admin):

@@ -12,7 +12,7 @@ from schemas.plan import SupportPlanSchema
 from service.config import ROOT
 from service.documents import KINDS, Templates
 from service.documents import templates as compiled_templates
-from service.documents.contract import missing_paths, template_paths
+from service.documents.contract import missing_paths, used_paths
 from service.documents.docx import TemplateDefect
 from service.documents.formatting import FILTERS
 from tests.docx_text import docx_text
@@ -98,13 +98,24 @@ def test_the_contract_catches_a_variable_the_schema_lacks(tmp_path):
     ]
 
 
+def test_the_contract_checks_the_municipality_for_every_kind(tmp_path):
+    templates = templates_with(
+        tmp_path,
+        "{{ municipality.place_locative }}",
+        "{{ municipality.clauses.complaints }}",
+        "{{ municipality.bank_name }}",
+    )
+    tree = templates.get(KIND).asts["word/document.xml"]
+    assert missing_paths(tree, "plan", SupportPlanSchema) == ["municipality.bank_name"]
+
+
 def undocumented(readme: str, templates: Templates) -> list[str]:
     """The variables of every registered kind's template, and the filters, that ``readme`` does not name."""
     missing = [
         path
         for kind in KINDS.values()
         for tree in templates.get(kind).asts.values()
-        for path in sorted(template_paths(tree, kind.context))
+        for path in sorted(used_paths(tree, kind.context))
         if f"`{path}`" not in readme
     ]
     filters = templates.environment.filters.keys() & {*FILTERS, "label"}

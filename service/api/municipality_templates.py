@@ -37,6 +37,7 @@ from service.api.schemas import (
 from service.auth import NotVisible, Principal, authorize
 from service.config import upload_limits
 from service.documents import KINDS, DocumentKind, template_store, templates
+from service.documents.municipal import settings_on
 from service.documents.page_image import first_page_png
 from service.documents.uploaded import Found
 from service.i18n import translate
@@ -145,7 +146,10 @@ def _add_version_routes(blp: Blueprint) -> None:
         user = authorize("template:manage")
         with database().session() as session:
             found = _visible(session, user, kind, number)
-            document = template_store.sample_document(found, _own_kind(kind), templates())
+            # The settings its documents will have: today's, or those of the day it comes into force.
+            day = max(found.effective_from, dt.date.today())
+            settings = settings_on(session, user.municipality, day)
+            document = template_store.sample_document(found, _own_kind(kind), templates(), settings)
             output = query.get("format", "pdf")
             audit.record(session, user, "rendered", "template", _object_id(found), outcome=output)
         pdf = to_pdf(document, archival=False)

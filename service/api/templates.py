@@ -16,7 +16,7 @@ from service.api.schemas import TemplateInfoSchema
 from service.auth import authorize
 from service.documents import KINDS, templates
 from service.documents.author_reference import reference_docx
-from service.documents.contract import missing_paths, template_paths
+from service.documents.contract import missing_paths, used_paths
 
 blp = Blueprint("templates", __name__, url_prefix="/api/v1", description="Templates and their variables")
 
@@ -36,7 +36,7 @@ def list_templates():
                 "template": kind.template,
                 "context": kind.context,
                 "schema": kind.schema.__name__.removesuffix("Schema"),
-                "variables": sorted(set().union(*(template_paths(t, kind.context) for t in trees))),
+                "variables": sorted(set().union(*(used_paths(t, kind.context) for t in trees))),
                 "missing": sorted(set().union(*(missing_paths(t, kind.context, kind.schema) for t in trees))),
             }
         )

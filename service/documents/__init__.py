@@ -34,13 +34,21 @@ from service.documents.registry import KINDS, DocumentKind
 
 if TYPE_CHECKING:
     from service.documents.inputs import DocumentInputs, TemplateRef
+    from service.documents.municipal import MunicipalSettings
 
-__all__ = ["KINDS", "DocumentKind", "TemplateFailed", "Templates", "converters", "init_app", "templates"]
+__all__ = [
+    "KINDS",
+    "DocumentKind",
+    "TemplateFailed",
+    "Templates",
+    "context",
+    "converters",
+    "init_app",
+    "templates",
+]
 
 _TEMPLATES = "veidlapas.templates"
 _CONVERTERS = "veidlapas.converters"
-#: What templates see as ``municipality`` outside any configured one (a reviewer's render): nothing to print.
-NO_MUNICIPALITY: dict[str, Any] = {"clauses": {}, "head": {}, "logo": ""}
 #: How many municipalities' template versions a process keeps compiled.
 UPLOADED_CACHE = 64
 
@@ -121,16 +129,21 @@ class Templates:
         municipality's settings and template version of ``inputs`` (the standard ones when not given)."""
         settings = inputs.settings if inputs else None
         template = inputs.template if inputs else None
-        context = {kind.context: values, "municipality": settings.context() if settings else NO_MUNICIPALITY}
         logo = settings.logo if settings else None
         if template is None:
-            return self.get(kind).render(context, logo=logo)
+            return self.get(kind).render(context(kind, values, settings), logo=logo)
         try:
-            return self.uploaded(kind, template).render(context, logo=logo)
+            return self.uploaded(kind, template).render(context(kind, values, settings), logo=logo)
         except MemoryError:
             raise
         except Exception as error:
             raise _failure(kind, template, error) from None
+
+
+def context(kind: DocumentKind, values: dict[str, Any], settings: MunicipalSettings | None) -> dict[str, Any]:
+    """What a template of ``kind`` sees: its data under the kind's name and the settings as ``municipality``
+    (the renderer adds ``municipality.logo``, see ``CompiledTemplate.render``)."""
+    return {kind.context: values, "municipality": settings.context() if settings else {}}
 
 
 def init_app(app: Flask) -> None:

@@ -2,8 +2,9 @@
 an example value from the kind's first sample, and every filter with an example of what it prints.
 
 A person writing a municipality's own template in Word opens it beside the template: the paths are
-those of the template contract (``service.documents.contract.schema_paths``), so a variable found here
-passes the upload check. Filter examples are computed by the filters themselves, so they cannot drift.
+those of the template contract (``service.documents.contract.known_paths``: the kind's data, and the
+municipality's settings as ``municipality.*`` with the sample municipality's values), so a variable found
+here passes the upload check. Filter examples are computed by the filters themselves, so they cannot drift.
 """
 
 from __future__ import annotations
@@ -18,13 +19,21 @@ from typing import Any
 from docx import Document
 
 from schemas.fields import Period
+from schemas.municipal_settings import CLAUSES
 from service.documents import formatting
-from service.documents.contract import schema_paths
+from service.documents.contract import MUNICIPALITY, known_paths
+from service.documents.municipal import SAMPLE_MUNICIPALITY, standard
 from service.documents.registry import DocumentKind
 
 EXAMPLE_DATE = dt.date(2020, 1, 30)
 EXAMPLE_QUARTER = Period(dt.date(2020, 7, 1), dt.date(2020, 9, 30))
 MAX_EXAMPLE = 80
+#: What the reference shows for the settings a municipality may leave unset.
+UNSET_NOTES = {
+    f"{MUNICIPALITY}.logo": "(logotips, ja pašvaldībai tāds ir; drukā ar {{r municipality.logo }})",
+    f"{MUNICIPALITY}.clauses": "(pašvaldības punkti)",
+}
+UNSET_CLAUSE = "(pašvaldības teksts, ja tā to iestatījusi; citādi nekas)"
 
 #: Each filter: what it does (Latvian), how a template calls it, and the value it is shown on.
 FILTER_EXAMPLES: dict[str, tuple[str, str, Callable[[], Any]]] = {
@@ -96,6 +105,15 @@ def example_values(data: Any, prefix: str) -> dict[str, Any]:
     return found
 
 
+def municipality_examples() -> dict[str, Any]:
+    """Each ``municipality.*`` path with the sample municipality's value, or a note where it has none."""
+    examples = example_values(standard(SAMPLE_MUNICIPALITY).context(), MUNICIPALITY)
+    examples.update(UNSET_NOTES)
+    for name in CLAUSES:
+        examples.setdefault(f"{MUNICIPALITY}.clauses.{name}", UNSET_CLAUSE)
+    return examples
+
+
 def shown(value: Any) -> str:
     """A value as the reference prints it: leaves as the template gets them, structures named."""
     if isinstance(value, dict):
@@ -111,7 +129,10 @@ def shown(value: Any) -> str:
 def reference_docx(kind: DocumentKind) -> bytes:
     """The reference of ``kind`` as a DOCX: its variables with example values, and the filters."""
     sample = json.loads(kind.sample_files()[0].read_text(encoding="utf-8"))
-    examples = example_values(kind.schema().load(sample), kind.context)
+    examples = {
+        **municipality_examples(),
+        **example_values(kind.schema().load(sample), kind.context),
+    }
     document = Document()
     document.core_properties.created = dt.datetime(2020, 1, 1)
     document.add_heading(f"{kind.title}: veidnes mainīgie un filtri", level=1)
@@ -120,10 +141,17 @@ def reference_docx(kind: DocumentKind) -> bytes:
         f"{{% for s in {kind.context}.… %}} … {{% endfor %}}; [] ceļā nozīmē saraksta rindu. Piemēri ņemti "
         f"no parauga {kind.samples[0]}."
     )
+    document.add_paragraph(
+        "Katra veidne redz arī pašvaldības iestatījumus ar nosaukumu „municipality”: nosaukumu, rekvizītus, "
+        "parakstītājus, logotipu un pašvaldības punktus. Logotipu drukā atsevišķā rindkopā ar "
+        "{{r municipality.logo }}, punktu — tikai tad, ja tas iestatīts: "
+        "{%p if municipality.clauses.complaints %} … {%p endif %}. "
+        "Piemēri ņemti no Bauskas novada iestatījumiem."
+    )
     table = document.add_table(rows=1, cols=2)
     table.style = "Table Grid"
     table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Mainīgais", "Piemērs no parauga"
-    for path in sorted(schema_paths(kind.schema, kind.context) - {kind.context}):
+    for path in sorted(known_paths(kind.context, kind.schema) - {kind.context, MUNICIPALITY}):
         cells = table.add_row().cells
         cells[0].text, cells[1].text = path, shown(examples.get(path))
     document.add_heading("Filtri", level=2)

@@ -2,7 +2,9 @@
 
 A template's variables are read from its Jinja syntax tree as dotted paths (``plan.client.name``;
 ``plan.services[].amount`` inside ``{% for s in plan.services %}``); the schema's paths come from its
-fields. A path the schema lacks would print nothing, silently — so tests and the API check it.
+fields. A path the schema lacks would print nothing, silently — so tests and the API check it. Every template
+also sees the municipality's settings as ``municipality`` (:class:`MunicipalityContextSchema`), so its paths
+are checked as well, whatever the kind.
 
 >>> from marshmallow import Schema, fields
 >>> class Line(Schema):
@@ -16,6 +18,8 @@ fields. A path the schema lacks would print nothing, silently — so tests and t
 ['d.lines', 'd.lines[].amount', 'd.lines[].price', 'd.number']
 >>> missing_paths(tree, "d", Doc)
 ['d.lines[].price']
+>>> missing_paths(Environment().parse("{{ municipality.name }}{{ municipality.nam }}"), "d", Doc)
+['municipality.nam']
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ from jinja2 import nodes
 from marshmallow import Schema, fields
 
 from schemas.fields import PeriodField
+from schemas.municipal_settings import MunicipalityContextSchema
+
+#: The name every template knows the municipality's settings by.
+MUNICIPALITY = "municipality"
 
 # Names Jinja provides inside templates; they are not data.
 _BUILTINS = frozenset({"loop", "range", "true", "false", "none", "True", "False", "None"})
@@ -45,10 +53,20 @@ def schema_paths(schema: type[Schema] | Schema, prefix: str) -> set[str]:
     return paths
 
 
+def known_paths(root: str, schema: type[Schema]) -> set[str]:
+    """Every path a template of ``schema``'s kind may read: its data's, and the municipality's."""
+    return schema_paths(schema, root) | schema_paths(MunicipalityContextSchema, MUNICIPALITY)
+
+
+def used_paths(tree: nodes.Template, root: str) -> set[str]:
+    """Every path the template reads below ``root`` or ``municipality``."""
+    return template_paths(tree, root) | template_paths(tree, MUNICIPALITY)
+
+
 def missing_paths(tree: nodes.Template, root: str, schema: type[Schema]) -> list[str]:
-    """Template paths the schema does not have, sorted."""
-    known = schema_paths(schema, root)
-    return sorted(p for p in template_paths(tree, root) if not _covered(p, known))
+    """Template paths that neither the schema nor the municipality's settings have, sorted."""
+    known = known_paths(root, schema)
+    return sorted(p for p in used_paths(tree, root) if not _covered(p, known))
 
 
 def _covered(path: str, known: set[str]) -> bool:

@@ -13,6 +13,10 @@ we do ourselves, and why:
   ``{{ 7*7 }}`` comes out verbatim, and a template cannot reach Python internals.
 * Every rendered part is parsed once more before it is written, so a template bug can never
   produce a corrupt file; the ZIP is written with fixed timestamps, so equal input gives equal bytes.
+* A municipality's logo prints where a template has ``{{r municipality.logo }}``
+  (:mod:`service.documents.logo`). The members a printed logo changes — ``[Content_Types].xml`` and the
+  relationships of each templated part — are kept aside as well, with a second base without them, so a
+  document without a logo is made as fast as before and one with it gets those members rewritten.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +34,10 @@ from docxtpl import DocxTemplate
 from jinja2 import Template, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
+from markupsafe import Markup
 
 from schemas.municipal_settings import Logo
+from service.documents import logo as logos
 
 # Parts of a WordprocessingML package that may hold template tags.
 TEMPLATED_PART = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
@@ -89,13 +95,17 @@ class CompiledTemplate:
     """A DOCX template ready to render.
 
     ``base`` is a ZIP of every part without tags, compressed once at load time; rendering appends
-    the filled parts to a copy of it, so per document only the changed XML is compressed.
+    the filled parts to a copy of it, so per document only the changed XML is compressed. ``lean`` is
+    the same without the members in ``changing`` (content types, the templated parts' relationships),
+    which a document that prints the logo writes anew.
     """
 
     name: str
     parts: dict[str, Template]
     asts: dict[str, nodes.Template]
     base: bytes
+    lean: bytes = b""
+    changing: dict[str, bytes | None] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path, env: SandboxedEnvironment) -> CompiledTemplate:
@@ -112,8 +122,8 @@ class CompiledTemplate:
             package = zipfile.ZipFile(io.BytesIO(data))
         except (OSError, zipfile.BadZipFile) as exc:
             raise TemplateDefect(f"{file}: not a DOCX file ({exc})") from None
-        parts, asts, base = {}, {}, io.BytesIO()
-        with package, zipfile.ZipFile(base, "w") as static:
+        parts, asts, static = {}, {}, {}
+        with package:
             for name in package.namelist():
                 member = package.read(name)
                 if TEMPLATED_PART.match(name) and TAG_START.search(member.decode("utf-8")):
@@ -122,18 +132,50 @@ class CompiledTemplate:
                     code = env.compile(asts[name], name=f"{file}:{name}", filename=f"{file}:{name}")
                     parts[name] = env.template_class.from_code(env, code, env.make_globals(None))
                 else:
-                    _write(static, name, member)
+                    static[name] = member
         if not parts:
             raise TemplateDefect(f"{file}: has no template tags")
-        return cls(file, parts, asts, base.getvalue())
+        changing = {
+            name: static.get(name)
+            for name in (logos.CONTENT_TYPES_PART, *(logos.rels_part(part) for part in parts))
+        }
+        base = _archive(static.items())
+        # A picture of the logo's name already in the template (one made from a rendered document) gives way.
+        lean = _archive(
+            (name, data)
+            for name, data in static.items()
+            if name not in changing and not name.startswith(logos.MEDIA_PREFIX)
+        )
+        return cls(file, parts, asts, base, lean, changing)
 
     def render(self, context: Mapping[str, Any], logo: Logo | None = None) -> bytes:
-        """The filled document as DOCX bytes (``logo``: the municipality's, where a template prints it)."""
-        buffer = io.BytesIO(self.base)
+        """The filled document as DOCX bytes. ``municipality.logo`` is set here, the one place: the drawing
+        of ``logo`` where a template prints it, nothing without one; ``municipality.clauses`` is at least
+        empty, so ``{% if municipality.clauses.x %}`` holds in a document made without settings."""
+        printed = logos.drawing(logo) if logo else Markup()
+        municipality = {"clauses": {}, **(context.get("municipality") or {}), "logo": printed}
+        context = {**context, "municipality": municipality}
+        rendered = {name: self._render_part(name, context) for name in self.parts}
+        printing = [name for name, data in rendered.items() if logo and logos.MARKER in data]
+        buffer = io.BytesIO(self.lean if printing else self.base)
         with zipfile.ZipFile(buffer, "a") as out:
-            for name in self.parts:
-                _write(out, name, self._render_part(name, context))
+            for name, data in rendered.items():
+                _write(out, name, data)
+            if printing:
+                self._write_logo(out, logo, printing)
         return buffer.getvalue()
+
+    def _write_logo(self, out: zipfile.ZipFile, logo: Logo, printing: list[str]) -> None:
+        """The members a printed logo needs: the picture, its content type, a relationship per part."""
+        extension = logo.extension
+        for name, data in self.changing.items():
+            if name == logos.CONTENT_TYPES_PART and data is not None:
+                data = logos.with_content_type(data, extension)
+            elif any(logos.rels_part(part) == name for part in printing):
+                data = logos.with_relationship(data, extension)
+            if data is not None:
+                _write(out, name, data)
+        _write(out, logos.media_part(extension), logo.data, zipfile.ZIP_STORED)
 
     def _render_part(self, name: str, context: Mapping[str, Any]) -> bytes:
         token = _LINE_BREAK_PRINTED.set(False)
@@ -145,15 +187,25 @@ class CompiledTemplate:
             _LINE_BREAK_PRINTED.reset(token)
         data = xml.encode("utf-8")
         try:
-            etree.fromstring(data, _XML_PARSER)
+            root = etree.fromstring(data, _XML_PARSER)
         except etree.XMLSyntaxError as exc:
             raise RenderError(f"{self.name}: {name} rendered to invalid XML: {exc}") from None
+        if logos.MARKER in data and not logos.well_placed(root):
+            raise RenderError(f"{self.name}: {name} prints the logo inside text, not with {{{{r … }}}}")
         return data
 
 
-def _write(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+def _write(archive: zipfile.ZipFile, name: str, data: bytes, compression: int = zipfile.ZIP_DEFLATED) -> None:
     """Add a member with a fixed timestamp, so equal input gives equal bytes."""
-    archive.writestr(zipfile.ZipInfo(name, date_time=_ZIP_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
+    archive.writestr(zipfile.ZipInfo(name, date_time=_ZIP_TIME), data, compress_type=compression)
+
+
+def _archive(members: Iterable[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members:
+            _write(archive, name, data)
+    return buffer.getvalue()
 
 
 def _parse(file: str, part: str, source: str, env: SandboxedEnvironment) -> nodes.Template:

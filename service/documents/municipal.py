@@ -26,6 +26,8 @@ from schemas.municipal_settings import OVERRIDABLE, Logo
 from schemas.municipalities import Municipality
 from service.store.models import SettingsVersion
 
+#: The municipality whose settings fill the samples of uploaded templates and the authors' reference.
+SAMPLE_MUNICIPALITY = "bauska"
 #: Overridable fields that ``Municipality`` keeps as its own attributes rather than in ``details``.
 _OWN = ("place", "place_locative", "agreement_series")
 

@@ -21,8 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.config import UploadLimits
-from service.documents import Templates
+from service.documents import Templates, context
 from service.documents.docx import CompiledTemplate
+from service.documents.municipal import MunicipalSettings
 from service.documents.registry import DocumentKind
 from service.documents.uploaded import TemplateCheck, check_template
 from service.store.models import TemplateVersion
@@ -93,11 +94,15 @@ def in_force(session: Session, municipality: str, kind: str, day: dt.date) -> Te
     return session.scalar(statement)
 
 
-def sample_document(version: TemplateVersion, kind: DocumentKind, templates: Templates) -> bytes:
-    """The DOCX of ``kind``'s first sample rendered with ``version``, as the service renders its own."""
+def sample_document(
+    version: TemplateVersion, kind: DocumentKind, templates: Templates, settings: MunicipalSettings | None
+) -> bytes:
+    """The DOCX of ``kind``'s first sample rendered with ``version`` and the municipality's ``settings``
+    (its logo and clauses, so the preview shows what its documents will look like), as the service
+    renders its own."""
     compiled = CompiledTemplate.from_bytes(kind.template, version.content, templates.environment)
     values = kind.schema().load(json.loads(kind.sample_files()[0].read_text(encoding="utf-8")))
-    return compiled.render({kind.context: values})
+    return compiled.render(context(kind, values, settings), logo=settings.logo if settings else None)
 
 
 def _of(municipality: str, kind: str):

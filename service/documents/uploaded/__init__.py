@@ -6,8 +6,9 @@
   warning: a tag split across runs, typographic quotes or non-breaking spaces inside a tag;
 * what cannot be repaired is refused, every problem with its :class:`~.places.Place`: the upload rules
   of forms (size, sniffed type, ``uploads.inspect_package``: macros, external targets, DOCTYPE, zip
-  bombs), pictures over the limits, tags and blocks that do not close, variables and filters the kind
-  does not have (:mod:`.rules`, with a near name), constructs the sandbox refuses;
+  bombs), pictures over the limits, tags and blocks that do not close, variables and filters that
+  neither the kind nor the municipality's settings have (:mod:`.rules`, with a near name), the logo
+  printed inside text, constructs the sandbox refuses;
 * a template with no problem so far is rendered with its kind's samples in a child process with the
   limits' time and memory (:mod:`.sample`); a failure or a runaway is refused with its reason.
 
@@ -166,6 +167,7 @@ def _findings(source: str, kind: DocumentKind, env: SandboxedEnvironment) -> lis
         return [rules.syntax(exc, source)]
     return [
         *rules.variables(tree, kind.context, kind.schema, env),
+        *rules.logo_in_text(source),
         *rules.filters(tree, env),
         *rules.forbidden(tree),
     ]

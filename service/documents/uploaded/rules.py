@@ -1,8 +1,8 @@
 """What an uploaded template may not do, read from its Jinja syntax tree before anything runs: variables
-its kind's data do not have (the same contract check as the standard templates', with a near name
-suggested), filters and tests that do not exist, blocks that do not close, and constructs the sandbox
-would refuse at render time (names starting with ``_``, calls other than ``range`` and ``loop.cycle``,
-``include``/``import``/``extends``).
+neither its kind's data nor the municipality's settings (``municipality.*``) have (the same contract check
+as the standard templates', with a near name suggested), filters and tests that do not exist, blocks
+that do not close, and constructs the sandbox would refuse at render time (names starting with ``_``,
+calls other than ``range`` and ``loop.cycle``, ``include``/``import``/``extends``).
 
 Each finding is (problem, line, needle): the line of the part as ``docx.prepare`` gave it to Jinja, and
 the text to centre the place's excerpt on.
@@ -25,7 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from marshmallow import Schema
 
 from schemas.errors import Problem, problem
-from service.documents.contract import missing_paths, schema_paths
+from service.documents.contract import MUNICIPALITY, known_paths, missing_paths
 
 Finding = tuple[Problem, int, str]
 _BUILTINS = frozenset({"loop", "true", "false", "none", "True", "False", "None"})
@@ -33,6 +33,8 @@ _BLOCK = re.compile(r"\{%-?\s*(for|if|endfor|endif)\b")
 _UNCLOSED = re.compile(r"innermost block that needs to be closed is '(\w+)'")
 _UNKNOWN_TAG = re.compile(r"^Encountered unknown tag '(\w+)'")
 _LOADERS = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
+# After docxtpl's cleaning a run-level ``{{r … }}`` stands between runs; a plain ``{{ … }}`` inside text.
+_LOGO_IN_TEXT = re.compile(r"<w:t(?:\s[^>]*)?>[^<]*\{\{-?\s*municipality\.logo\b")
 
 
 def syntax(error: TemplateSyntaxError, source: str) -> Finding:
@@ -51,17 +53,34 @@ def syntax(error: TemplateSyntaxError, source: str) -> Finding:
 def variables(
     tree: nodes.Template, root: str, schema: type[Schema], env: SandboxedEnvironment
 ) -> list[Finding]:
-    """Data paths and names the kind's data do not have, each with a near name when there is one."""
-    known = sorted(schema_paths(schema, root))
+    """Data paths and names that neither the kind's data nor the municipality's settings have, each with a
+    near name when there is one."""
+    known = sorted(known_paths(root, schema))
     found = []
     for path in missing_paths(tree, root, schema):
         last = path.rsplit(".", 1)[-1].removesuffix("[]")
         found.append((_unknown("template.unknown_variable", path, known), _line_of(tree, last), last))
     stored = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
     for node in tree.find_all(nodes.Name):
-        if node.ctx == "load" and node.name not in {root, *stored, *_BUILTINS, *env.globals}:
-            found.append((_unknown("template.unknown_variable", node.name, [root]), node.lineno, node.name))
+        if node.ctx == "load" and node.name not in {root, MUNICIPALITY, *stored, *_BUILTINS, *env.globals}:
+            near = _unknown("template.unknown_variable", node.name, [root, MUNICIPALITY])
+            found.append((near, node.lineno, node.name))
     return _once(found)
+
+
+def logo_in_text(source: str) -> list[Finding]:
+    """``municipality.logo`` printed inside a run's text, where a picture cannot stand (``{{r … }}`` is
+    the run-level tag that replaces its run with the picture's).
+
+    >>> logo_in_text('<w:p><w:r><w:t>{{ municipality.logo }}</w:t></w:r></w:p>')[0][0].code
+    'template.logo_in_text'
+    >>> logo_in_text('<w:p>{{ municipality.logo }}</w:p>')
+    []
+    """
+    found = _LOGO_IN_TEXT.search(source)
+    if not found:
+        return []
+    return [(problem("template.logo_in_text"), source.count("\n", 0, found.start()) + 1, "municipality.logo")]
 
 
 def filters(tree: nodes.Template, env: SandboxedEnvironment) -> list[Finding]:
