@@ -3,8 +3,10 @@ version, list them, download one, preview the kind's sample with it, roll back t
 
 Administrators only (``template:manage``), each in their own municipality: another municipality's
 versions answer 404. Uploads, rollbacks, downloads and previews are audited with the version's number
-and hash. The list and the upload are made per kind from the registry (as the render routes are), so
-only kinds that may have their own templates have them; rendering does not use these versions yet.
+and hash. The list, the upload and the trial (``<kind>/preview``: checked and filled with the sample,
+nothing kept) are made per kind from the registry (as the render routes are), so only kinds that may have
+their own templates have them. Documents are made with the version in force on their date
+(:mod:`service.documents.inputs`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from service.config import upload_limits
 from service.documents import KINDS, DocumentKind, template_store, templates
 from service.documents.municipal import settings_on
 from service.documents.page_image import first_page_png
-from service.documents.uploaded import Found
+from service.documents.uploaded import Found, check_template
 from service.i18n import translate
 from service.store import database
 from service.store.models import TemplateVersion
@@ -83,6 +85,18 @@ def _add_kind_routes(blp: Blueprint, kind: DocumentKind) -> None:
     blp.route(path, methods=["POST"], endpoint=f"upload_{endpoint}")(upload_doc(_upload_view(kind)))
     listing = blp.response(200, TemplateVersionSchema(many=True))(_list_view(kind))
     blp.route(path, methods=["GET"], endpoint=f"list_{endpoint}")(listing)
+    trial_doc = blp.doc(
+        requestBody=file_upload(f"{kind.title}: the DOCX template to try; nothing is kept"),
+        responses={
+            200: {"description": "The sample", "content": {m: {"schema": BINARY} for m in (PDF, PNG)}},
+            400: problem_doc("No file, or an empty one"),
+            413: problem_doc("The file is too large"),
+            415: problem_doc("Not a DOCX"),
+            422: problem_doc("Problems in the template, each with its place"),
+        },
+    )
+    trial = blp.arguments(PreviewArgsSchema, location="query", unknown=RAISE)(_trial_view(kind))
+    blp.route(f"{path}/preview", methods=["POST"], endpoint=f"try_{endpoint}")(trial_doc(trial))
 
 
 def _upload_view(kind: DocumentKind):
@@ -107,6 +121,37 @@ def _upload_view(kind: DocumentKind):
 
     upload.__doc__ = f"{kind.title}: keep an uploaded template as the municipality's next version."
     return upload
+
+
+def _trial_view(kind: DocumentKind):
+    def try_template(query):
+        user = authorize("template:manage")
+        data = uploaded_file("upload.missing")
+        limits, folder = upload_limits(current_app.config), current_app.config["TEMPLATES_DIR"]
+        check = check_template(data, kind, limits, folder)
+        with database().session() as session:
+            outcome = query.get("format", "pdf") if check.accepted else "invalid"
+            audit.record(session, user, "tried", "template", kind.name, outcome=outcome)
+            if not check.accepted:
+                return _refusal(check.problems)
+            settings = settings_on(session, user.municipality, dt.date.today())
+        document = template_store.sample_document(check.repaired, kind, templates(), settings)
+        response = _preview(document, query.get("format", "pdf"), f"{kind.name} (izmēģinājums)")
+        response.headers["X-Template-Warnings"] = str(len(check.warnings))
+        return response
+
+    try_template.__doc__ = (
+        f"{kind.title}: check an uploaded template and fill the kind's sample with it, as PDF or as a PNG of "
+        "page 1, before keeping it; nothing is kept. X-Template-Warnings counts the repairs an upload makes."
+    )
+    return try_template
+
+
+def _preview(document: bytes, output: str, name: str):
+    """A sample DOCX as the preview asked for: PDF, or a PNG of its first page."""
+    pdf = to_pdf(document, archival=False)
+    content, mimetype = (first_page_png(pdf), PNG) if output == "png" else (pdf, PDF)
+    return send_file(io.BytesIO(content), mimetype=mimetype, download_name=f"{name}.{output}")
 
 
 def _list_view(kind: DocumentKind):
@@ -149,12 +194,10 @@ def _add_version_routes(blp: Blueprint) -> None:
             # The settings its documents will have: today's, or those of the day it comes into force.
             day = max(found.effective_from, dt.date.today())
             settings = settings_on(session, user.municipality, day)
-            document = template_store.sample_document(found, _own_kind(kind), templates(), settings)
+            document = template_store.sample_document(found.content, _own_kind(kind), templates(), settings)
             output = query.get("format", "pdf")
             audit.record(session, user, "rendered", "template", _object_id(found), outcome=output)
-        pdf = to_pdf(document, archival=False)
-        content, mimetype = (first_page_png(pdf), PNG) if output == "png" else (pdf, PDF)
-        return send_file(io.BytesIO(content), mimetype=mimetype, download_name=f"{kind} v{number}.{output}")
+        return _preview(document, output, f"{kind} v{number}")
 
     @blp.route("/municipality-templates/<kind>/<int:number>/rollback", methods=["POST"])
     @blp.doc(

@@ -95,12 +95,12 @@ def in_force(session: Session, municipality: str, kind: str, day: dt.date) -> Te
 
 
 def sample_document(
-    version: TemplateVersion, kind: DocumentKind, templates: Templates, settings: MunicipalSettings | None
+    content: bytes, kind: DocumentKind, templates: Templates, settings: MunicipalSettings | None
 ) -> bytes:
-    """The DOCX of ``kind``'s first sample rendered with ``version`` and the municipality's ``settings``
-    (its logo and clauses, so the preview shows what its documents will look like), as the service
-    renders its own."""
-    compiled = CompiledTemplate.from_bytes(kind.template, version.content, templates.environment)
+    """The DOCX of ``kind``'s first sample rendered with the template ``content`` (a version's, or a checked
+    upload's) and the municipality's ``settings`` (its logo and clauses, so the preview shows what its
+    documents will look like), as the service renders its own."""
+    compiled = CompiledTemplate.from_bytes(kind.template, content, templates.environment)
     values = kind.schema().load(json.loads(kind.sample_files()[0].read_text(encoding="utf-8")))
     return compiled.render(context(kind, values, settings), logo=settings.logo if settings else None)
 
