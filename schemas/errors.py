@@ -133,6 +133,10 @@ MESSAGES: dict[str, str] = {
         "Version {version} of the municipality's template could not fill this document ({part}, near "
         "“{near}”): {reason}. An administrator corrects the template or rolls it back."
     ),
+    "template.no_version": N_(
+        "The municipality {municipality} has no version {number} of the template {kind}."
+    ),
+    "settings.no_version": N_("The municipality {municipality} has no settings version {number}."),
     "settings.logo_type": N_("The logo must be a PNG or JPEG picture."),
     "settings.logo_too_large": N_("The logo is {size} bytes; a logo may have at most {max}."),
     "settings.logo_pixels": N_("The logo may be at most {max} pixels wide and high."),

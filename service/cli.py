@@ -376,6 +376,172 @@ def import_clients(file: Path, municipality: str, lang: str) -> None:
 
 
 @main.group()
+def templates() -> None:
+    """A municipality's own templates: versions uploaded, listed, rolled back (as the API's
+    /municipality-templates); each change audited."""
+
+
+municipality_option = click.option("--municipality", required=True, help="Municipality code, e.g. bauska.")
+effective_option = click.option(
+    "--effective-from",
+    "effective_from",
+    help="In force from this day (15.09.2020. or ISO); today when left out.",
+)
+#: The kinds a municipality may keep its own templates of.
+OWN_KINDS = sorted(name for name, kind in KINDS.items() if kind.own_templates)
+own_kind_argument = click.argument("kind", type=click.Choice(OWN_KINDS))
+
+
+@templates.command("list")
+@municipality_option
+@click.option("--kind", type=click.Choice(OWN_KINDS), help="Only this kind.")
+@lang_option
+def list_templates(municipality: str, kind: str | None, lang: str) -> None:
+    """The municipality's own template versions of every kind (or of --kind), oldest first."""
+    from service.documents import template_store
+
+    app, _ = _municipal_operator(municipality, lang)
+    today = _today()
+    with database(app).session() as session:
+        for name in [kind] if kind else OWN_KINDS:
+            current = template_store.in_force(session, municipality, name, today)
+            for version in template_store.versions(session, municipality, name):
+                mark = "*" if current is not None and current.id == version.id else " "
+                rolled = f"  (= v{version.rolled_back_from})" if version.rolled_back_from else ""
+                click.echo(
+                    f"{mark} {name:<24} v{version.number:<4} {version.effective_from:%d.%m.%Y.}  "
+                    f"{version.sha256[:12]}  {version.warnings} warning(s){rolled}"
+                )
+
+
+@templates.command("upload")
+@own_kind_argument
+@file_argument
+@municipality_option
+@effective_option
+@lang_option
+def upload_template(kind: str, file: Path, municipality: str, effective_from: str | None, lang: str) -> None:
+    """Check FILE (a DOCX) as the municipality's template of KIND and keep it as the next version; prints
+    the repairs made with their places, or every problem with its place and exits 1, keeping nothing."""
+    from service import audit
+    from service.documents import template_store
+
+    app, operator = _municipal_operator(municipality, lang)
+    day = _day(effective_from, lang)
+    limits = upload_limits(app.config)
+    with file.open("rb") as source:
+        data = source.read(limits.max_bytes + 1)
+    with _versions("template", lang), database(app).session() as session:
+        made, check = template_store.upload(
+            session, operator, KINDS[kind], data, day, limits, app.config["TEMPLATES_DIR"]
+        )
+        if made is None:
+            refused = {"outcome": "invalid", "detail": {"problems": len(check.problems)}}
+            audit.record(session, operator, "uploaded", "template", kind, **refused)
+        else:
+            audit.record(
+                session, operator, "uploaded", "template", f"{kind}/{made.number}", sha256=made.sha256
+            )
+            number = made.number
+    if made is None:
+        _print_found(file, check.problems, lang)
+        sys.exit(EXIT_INVALID)
+    if check.warnings:
+        _print_found(file, check.warnings, lang)
+    click.echo(f"{kind} v{number} ({municipality}), {day:%d.%m.%Y.}: {len(check.warnings)} warning(s)")
+
+
+@templates.command("rollback")
+@own_kind_argument
+@click.argument("number", type=click.IntRange(1))
+@municipality_option
+@effective_option
+@lang_option
+def rollback_template(
+    kind: str, number: int, municipality: str, effective_from: str | None, lang: str
+) -> None:
+    """Keep version NUMBER's content of KIND as the municipality's next version."""
+    from service import audit
+    from service.documents import template_store
+
+    app, operator = _municipal_operator(municipality, lang)
+    day = _day(effective_from, lang)
+    with _versions("template", lang), database(app).session() as session:
+        made = template_store.rollback(session, operator, KINDS[kind], number, day)
+        if made is None:
+            _refuse(problem("template.no_version", municipality=municipality, kind=kind, number=number), lang)
+        rolled = {"sha256": made.sha256, "detail": {"from": number}}
+        audit.record(session, operator, "rolled_back", "template", f"{kind}/{made.number}", **rolled)
+        click.echo(f"{kind} v{made.number} = v{number} ({municipality}), {day:%d.%m.%Y.}")
+
+
+@main.group()
+def settings() -> None:
+    """A municipality's own settings over municipalities.toml: versions set, listed, rolled back (as the
+    API's /municipality-settings); each change audited."""
+
+
+@settings.command("list")
+@municipality_option
+@lang_option
+def list_settings(municipality: str, lang: str) -> None:
+    """The municipality's settings versions, oldest first; * marks the one in force today."""
+    from service.documents import municipal, settings_store
+
+    app, _ = _municipal_operator(municipality, lang)
+    with database(app).session() as session:
+        current = municipal.settings_on(session, municipality, _today())
+        for version in settings_store.versions(session, municipality):
+            mark = "*" if current.version_id == version.id else " "
+            rolled = f"  (= v{version.rolled_back_from})" if version.rolled_back_from else ""
+            what = ", ".join(sorted(settings_store.body_of(version))) + (", logo" if version.logo else "")
+            click.echo(
+                f"{mark} v{version.number:<4} {version.effective_from:%d.%m.%Y.}  {version.sha256[:12]}  "
+                f"{what or '-'}{rolled}"
+            )
+
+
+@settings.command("set")
+@file_argument
+@municipality_option
+@lang_option
+def set_settings(file: Path, municipality: str, lang: str) -> None:
+    """Keep FILE (JSON, as POST /api/v1/municipality-settings takes it) as the municipality's next
+    settings version; prints every problem and exits 1 otherwise."""
+    from schemas.municipal_settings import SettingsSchema
+    from service import audit
+    from service.documents import settings_store
+
+    app, operator = _municipal_operator(municipality, lang)
+    values = _load_json(SettingsSchema(), file, lang)
+    with _versions("settings", lang), database(app).session() as session:
+        made = settings_store.save(session, operator, values)
+        audit.record(session, operator, "saved", "settings", str(made.number), sha256=made.sha256)
+        click.echo(f"{municipality}: settings v{made.number}, {made.effective_from:%d.%m.%Y.}")
+
+
+@settings.command("rollback")
+@click.argument("number", type=click.IntRange(1))
+@municipality_option
+@effective_option
+@lang_option
+def rollback_settings(number: int, municipality: str, effective_from: str | None, lang: str) -> None:
+    """Keep settings version NUMBER's content as the municipality's next version."""
+    from service import audit
+    from service.documents import settings_store
+
+    app, operator = _municipal_operator(municipality, lang)
+    day = _day(effective_from, lang)
+    with _versions("settings", lang), database(app).session() as session:
+        made = settings_store.rollback(session, operator, number, day)
+        if made is None:
+            _refuse(problem("settings.no_version", municipality=municipality, number=number), lang)
+        rolled = {"sha256": made.sha256, "detail": {"from": number}}
+        audit.record(session, operator, "rolled_back", "settings", str(made.number), **rolled)
+        click.echo(f"{municipality}: settings v{made.number} = v{number}, {day:%d.%m.%Y.}")
+
+
+@main.group()
 def keys() -> None:
     """The key that seals personal data."""
 
@@ -445,10 +611,15 @@ def _accounts():
 
 def _load(kind: DocumentKind, file: Path, lang: str) -> dict:
     """The file's data loaded by the kind's schema; prints every problem and exits 1 otherwise."""
+    return _load_json(kind.schema(), file, lang)
+
+
+def _load_json(schema, file: Path, lang: str) -> dict:
+    """The file's JSON loaded by ``schema``; prints every problem and exits 1 otherwise."""
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
             raise click.ClickException(f"{file} is larger than {MAX_FILE_BYTES:,} bytes")
-        values = kind.schema().load(parse_json(file.read_bytes().decode("utf-8"), max_depth=20))
+        values = schema.load(parse_json(file.read_bytes().decode("utf-8"), max_depth=20))
     except UnicodeDecodeError:
         click.echo(f"{file}: {translate(problem('body.encoding'), lang)[1]}", err=True)
         sys.exit(EXIT_INVALID)
@@ -460,6 +631,63 @@ def _load(kind: DocumentKind, file: Path, lang: str) -> dict:
         _print_problems(file, flatten(exc.messages), lang)
         sys.exit(EXIT_INVALID)
     return values
+
+
+def _municipal_operator(municipality: str, lang: str):
+    """The application and the operator acting in ``municipality``; a municipality that
+    ``municipalities.toml`` does not list exits 1."""
+    from dataclasses import replace
+
+    from schemas import municipalities
+    from service import create_app
+
+    if municipality not in municipalities.default():
+        _refuse(problem("municipality.unknown", code=municipality), lang)
+    return _setup(create_app), replace(accounts.OPERATOR, municipality=municipality)
+
+
+def _today():
+    import datetime as dt
+
+    return dt.date.today()
+
+
+def _day(text: str | None, lang: str):
+    """The day typed for --effective-from (``15.09.2020.`` or ISO), today when not given; exits 1 when
+    it cannot be read."""
+    from schemas import human_input
+
+    if not text:
+        return _today()
+    try:
+        return human_input.read_date(text)
+    except human_input.InvalidInput as exc:
+        click.echo(f"--effective-from: {translate(problem(exc.code), lang)[1]}", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+@contextmanager
+def _versions(what: str, lang: str):
+    """Keeping a version of ``what`` (``template``, ``settings``): one saved for the same number at the same
+    moment exits 1 with its message."""
+    from service.documents.versioning import VersionTaken
+
+    try:
+        yield
+    except VersionTaken:
+        _refuse(problem(f"{what}.version_taken"), lang)
+
+
+def _refuse(found, lang: str):
+    """Print ``found`` (a problem) translated and exit 1."""
+    click.echo(f"Error: {translate(found, lang)[1]}", err=True)
+    sys.exit(EXIT_INVALID)
+
+
+def _print_found(file: Path, found, lang: str) -> None:
+    """A template check's problems or repairs with their places (part, where, the paragraph's text)."""
+    places = [item.place.as_dict() if item.place else None for item in found]
+    _print_problems(file, [((), item.problem) for item in found], lang, places)
 
 
 def _print_problems(file: Path, problems, lang: str, places=None) -> None:
@@ -474,6 +702,8 @@ def _print_problems(file: Path, problems, lang: str, places=None) -> None:
         place = (places[index] or {}) if places else {}
         if place.get("field"):
             where += f"\n(lauks {place['field']}, {place['page']}. lpp.)"
+        elif place.get("part"):
+            where = f"{place['part']}, {place['where']}\n“{place['text']}”"
         elif place.get("row"):
             where += f"\n({place.get('sheet', place.get('file'))}, {place['row']}. rinda" + (
                 f", {place['column']})" if place.get("column") else ")"

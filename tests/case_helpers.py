@@ -117,6 +117,16 @@ def accepted_act(api, headers, folder) -> dict:
     return answer.json
 
 
+def settings_version(api, headers) -> str:
+    """The URL of version 1 of the municipality's own settings (the Bauska sample, with its logo)."""
+    url = "/api/v1/municipality-settings"
+    if not api.get(url, headers=headers).json["versions"]:
+        sample = json.loads((ROOT / "samples" / "municipality-settings.json").read_text(encoding="utf-8"))
+        answer = api.post(url, json=sample, headers=headers)
+        assert answer.status_code == 201, answer.json
+    return f"{url}/1"
+
+
 def template_version(api, headers) -> str:
     """The URL of version 1 of the municipality's own agreement template (the standard one uploaded)."""
     url = "/api/v1/municipality-templates/service-agreement"
@@ -170,7 +180,7 @@ def _plan_sample():
 
 #: For each case endpoint and method: ``make(api, headers) -> (url, body, query)`` for a request that
 #: succeeds for the record's own municipality (every change is sent with If-Match "*"). A municipality's own
-#: templates are here too: reviewers may not see them either.
+#: templates and settings are here too: reviewers may not see them either.
 CASE_ROUTES = {
     ("/api/v1/clients/<client_id>", "GET"): lambda api, h: (make_client(api, h), None, None),
     ("/api/v1/clients/<client_id>", "PUT"): lambda api, h: (make_client(api, h), CLIENT, None),
@@ -277,6 +287,21 @@ CASE_ROUTES = {
     ),
     ("/api/v1/municipality-templates/<kind>/<int:number>/rollback", "POST"): lambda api, h: (
         template_version(api, h) + "/rollback",
+        None,
+        None,
+    ),
+    ("/api/v1/municipality-settings/<int:number>", "GET"): lambda api, h: (
+        settings_version(api, h),
+        None,
+        None,
+    ),
+    ("/api/v1/municipality-settings/<int:number>/logo", "GET"): lambda api, h: (
+        settings_version(api, h) + "/logo",
+        None,
+        None,
+    ),
+    ("/api/v1/municipality-settings/<int:number>/rollback", "POST"): lambda api, h: (
+        settings_version(api, h) + "/rollback",
         None,
         None,
     ),

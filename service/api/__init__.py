@@ -18,6 +18,7 @@ from service.api import (
     forms,
     health,
     jobs,
+    municipality_settings,
     municipality_templates,
     packs,
     plans,
@@ -80,6 +81,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(reference.blp)
     api.register_blueprint(templates.blp)
     api.register_blueprint(municipality_templates.blueprint(KINDS.values()))
+    api.register_blueprint(municipality_settings.blp)
     api.register_blueprint(register.blp)
     api.register_blueprint(audit_log.blp)
     api.register_blueprint(forms.blp)

@@ -12,6 +12,7 @@ from schemas.agreement import AgreementSchema
 from schemas.base import Strict
 from schemas.errors import problem
 from schemas.fields import Choice, Coded, Date, Integer, Money, Month, Nested, Number, Text, in_range
+from schemas.municipal_settings import MunicipalityContextSchema
 from service.api.problems import PROBLEM_JSON
 from service.store import sealer
 
@@ -382,6 +383,44 @@ class TemplateUploadSchema(Schema):
 
 class TemplateRollbackSchema(Strict):
     effective_from = Date(metadata={"description": "In force from this day; today when not given"})
+
+
+class SettingsVersionSchema(Schema):
+    """One version of a municipality's own settings: what it overrides of ``municipalities.toml``."""
+
+    number = fields.Integer(metadata={"description": "1, 2, … per municipality"})
+    effective_from = fields.Date(metadata={"description": "In force for documents dated from this day"})
+    in_force = fields.Boolean(metadata={"description": "Whether this version is the one in force today"})
+    sha256 = fields.String(metadata={"description": "Of the canonical body and the logo"})
+    overrides = fields.Dict(
+        metadata={"description": "The fields it sets (as sent, without effective_from and logo) and clauses"}
+    )
+    logo = fields.String(allow_none=True, metadata={"description": "The logo's URL; null without one"})
+    rolled_back_from = fields.Integer(
+        allow_none=True, metadata={"description": "The earlier version whose content this one restores"}
+    )
+    created_at = Moment()
+    created_by = fields.Integer(allow_none=True, metadata={"description": "The user's id"})
+    url = fields.String()
+
+
+class SettingsInForceSchema(MunicipalityContextSchema):
+    """The municipality as documents dated today see it: the file with the version in force laid over it."""
+
+    class Meta:
+        exclude = ("logo",)
+
+    agreement_series = fields.String()
+    has_logo = fields.Boolean()
+
+
+class SettingsOverviewSchema(Schema):
+    municipality = fields.String()
+    in_force = fields.Integer(
+        allow_none=True, metadata={"description": "The version in force today; null: the file's"}
+    )
+    settings = fields.Nested(SettingsInForceSchema)
+    versions = fields.List(fields.Nested(SettingsVersionSchema), metadata={"description": "Oldest first"})
 
 
 class PreviewArgsSchema(Schema):

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from schemas import municipalities
 from schemas.municipal_settings import OVERRIDABLE, Logo
 from schemas.municipalities import Municipality
+from service.documents.versioning import in_force
 from service.store.models import SettingsVersion
 
 #: The municipality whose settings fill the samples of uploaded templates and the authors' reference.
@@ -108,13 +109,8 @@ def standard(code: str) -> MunicipalSettings | None:
 def settings_on(session: Session, code: str, day: dt.date) -> MunicipalSettings | None:
     """The settings in force for ``code`` on ``day``: the file with the latest settings version effective
     by then laid over it (the highest number among equals); ``None`` for a code the file does not list."""
-    statement = (
-        select(SettingsVersion)
-        .where(SettingsVersion.municipality == code, SettingsVersion.effective_from <= day)
-        .order_by(SettingsVersion.effective_from.desc(), SettingsVersion.number.desc())
-        .limit(1)
-    )
-    return of_version(code, session.scalar(statement))
+    statement = select(SettingsVersion).where(SettingsVersion.municipality == code)
+    return of_version(code, session.scalar(in_force(statement, SettingsVersion, day)))
 
 
 def settings_of(session: Session, code: str, version_id: str | None) -> MunicipalSettings | None:

@@ -14,10 +14,8 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
-from typing import Protocol
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import UploadLimits
@@ -26,18 +24,10 @@ from service.documents.docx import CompiledTemplate
 from service.documents.municipal import MunicipalSettings
 from service.documents.registry import DocumentKind
 from service.documents.uploaded import TemplateCheck, check_template
+from service.documents.versioning import Author, keep, next_number
+from service.documents.versioning import VersionTaken as VersionTaken  # what callers catch
+from service.documents.versioning import in_force as _in_force
 from service.store.models import TemplateVersion
-
-
-class VersionTaken(Exception):
-    """Another version of the same municipality and kind took the next number meanwhile."""
-
-
-class Author(Protocol):
-    """Who keeps a version: a user of one municipality."""
-
-    id: int
-    municipality: str
 
 
 def upload(
@@ -85,13 +75,7 @@ def version(session: Session, municipality: str, kind: str, number: int) -> Temp
 def in_force(session: Session, municipality: str, kind: str, day: dt.date) -> TemplateVersion | None:
     """The version in force on ``day``: the latest ``effective_from`` not after it, the highest number
     among equals; ``None`` when the standard template applies."""
-    statement = (
-        _of(municipality, kind)
-        .where(TemplateVersion.effective_from <= day)
-        .order_by(TemplateVersion.effective_from.desc(), TemplateVersion.number.desc())
-        .limit(1)
-    )
-    return session.scalar(statement)
+    return session.scalar(_in_force(_of(municipality, kind), TemplateVersion, day))
 
 
 def sample_document(
@@ -125,18 +109,9 @@ def _add(
         warnings=warnings,
         created_by=user.id or None,
     )
-    session.add(made)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise VersionTaken() from None
-    return made
+    return keep(session, made)
 
 
 def _next_number(session: Session, municipality: str, kind: str) -> int:
-    last = session.scalar(
-        select(func.max(TemplateVersion.number)).where(
-            TemplateVersion.municipality == municipality, TemplateVersion.kind == kind
-        )
-    )
-    return (last or 0) + 1
+    where = (TemplateVersion.municipality == municipality, TemplateVersion.kind == kind)
+    return next_number(session, TemplateVersion, *where)
