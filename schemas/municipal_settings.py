@@ -33,13 +33,8 @@ from schemas.fields import Coded, Date, Iban, Nested, RegistrationNumber, Text
 from schemas.municipalities import SERIES
 from schemas.parties import Name, OfficialSchema
 
-#: The clauses a municipality may word itself, and where the standard templates print them.
-CLAUSES: dict[str, str] = {
-    "payment_terms": "Norēķinu kārtība",
-    "confidentiality": "Konfidencialitāte un personas datu aizsardzība",
-    "complaints": "Strīdu un sūdzību izskatīšana",
-    "additional": "Citi noteikumi",
-}
+#: The clauses a municipality may word itself; their headings are in ``templates_lv/labels.toml`` ([clause]).
+CLAUSES = ("payment_terms", "confidentiality", "complaints", "additional")
 #: What a settings version may override; everything else comes from ``municipalities.toml``.
 OVERRIDABLE = (
     "name",

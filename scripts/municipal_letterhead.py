@@ -22,7 +22,10 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from schemas.municipal_settings import CLAUSES
+from service.documents.labels import STANDARD_LABELS, load_labels
+
+#: The clauses' headings, as the standard templates print them.
+CLAUSES = load_labels(STANDARD_LABELS)["clause"]
 
 FOLDER = Path(__file__).resolve().parent.parent / "templates_lv"
 CLAUSE = "municipality.clauses"

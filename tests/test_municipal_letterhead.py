@@ -13,10 +13,11 @@ import pytest
 from docx import Document
 from PIL import Image
 
-from schemas.municipal_settings import CLAUSES, read_logo
+from schemas.municipal_settings import read_logo
 from service.config import ROOT
 from service.documents import KINDS, Templates
 from service.documents.inputs import DocumentInputs
+from service.documents.labels import STANDARD_LABELS, load_labels
 from service.documents.logo import RELATIONSHIP_ID
 from service.documents.municipal import MunicipalSettings
 from service.documents.uploaded import check_template
@@ -24,6 +25,9 @@ from tests.docx_text import docx_text
 from tests.helpers import load_sample
 from tests.test_pdf_conversion import started_pool
 from tests.test_template_check import BODY, PLAN, first_in, paragraph, run
+
+#: The clauses' headings, as the standard templates print them.
+CLAUSES = load_labels(STANDARD_LABELS)["clause"]
 
 AGREEMENT = KINDS["service-agreement"]
 LETTERHEADS = ("service-agreement", "support-plan", "reimbursement-request", "client-detail", "cover-letter")
