@@ -11,10 +11,12 @@ import io
 import json
 import zipfile
 
+from pypdf import PdfReader
+
 from service.documents import KINDS, municipal
 from service.store import database
 from service.store.models import SettingsVersion
-from tests.case_helpers import approved_plan
+from tests.case_helpers import agreement, approved_plan
 from tests.docx_text import docx_text
 from tests.helpers import load_sample
 from tests.test_packs import finished, make_pack, order
@@ -207,3 +209,39 @@ def test_a_pack_whose_template_fails_on_its_data_fails_naming_the_version(client
     job = finished(client, response.json["url"])
     assert job["state"] == "failed"
     assert job["error"]["code"] == "template.render_failed" and "Rindu daļa" in job["error"]["message"]
+
+
+def test_settings_saved_through_the_api_print_in_a_stored_agreement_and_stay_with_its_version(client):
+    body = load_sample("municipality-settings")
+    saved = client.post("/api/v1/municipality-settings", json=dict(body, effective_from="2020-01-01"))
+    assert saved.status_code == 201, saved.json
+    url = agreement(client, {})
+    document = client.get(f"{url}/versions/1/document")
+    assert document.status_code == 200
+    text = docx_text(document.data)
+    assert body["clauses"]["payment_terms"] in text and body["clauses"]["confidentiality"] in text
+    assert "word/media/veidlapas-logo.png" in zipfile.ZipFile(io.BytesIO(document.data)).namelist()
+
+    later = dict(body, effective_from="2020-01-01", clauses={"payment_terms": "Samaksa līdz 20. datumam."})
+    assert client.post("/api/v1/municipality-settings", json=later).status_code == 201
+    again = docx_text(client.get(f"{url}/versions/1/document").data)
+    assert body["clauses"]["payment_terms"] in again and "Samaksa līdz 20. datumam." not in again
+
+
+def test_a_template_is_tried_with_the_sample_before_it_is_kept(client):
+    data = first_in(BODY, paragraph(run(MARK)), standard(KINDS["cover-letter"]))
+    tried = client.post(f"{COVER}/preview?format=pdf", data={"file": (io.BytesIO(data), "p.docx")})
+    assert tried.status_code == 200 and tried.mimetype == "application/pdf"
+    assert tried.headers["X-Template-Warnings"] == "0"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(tried.data)).pages)
+    assert MARK in " ".join(text.split())
+    image = client.post(f"{COVER}/preview?format=png", data={"file": (io.BytesIO(data), "p.docx")})
+    assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
+    assert client.get(COVER).json == []  # nothing kept
+
+    typo = first_in(BODY, paragraph(run("{{ reimbursement.numbr }}")), standard(KINDS["cover-letter"]))
+    refused = client.post(f"{COVER}/preview", data={"file": (io.BytesIO(typo), "p.docx")})
+    assert (
+        refused.status_code == 422 and refused.json["errors"][0]["code"] == "template.unknown_variable_near"
+    )
+    assert client.get(COVER).json == []

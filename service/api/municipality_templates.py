@@ -130,8 +130,8 @@ def _trial_view(kind: DocumentKind):
         limits, folder = upload_limits(current_app.config), current_app.config["TEMPLATES_DIR"]
         check = check_template(data, kind, limits, folder)
         with database().session() as session:
-            outcome = query.get("format", "pdf") if check.accepted else "invalid"
-            audit.record(session, user, "tried", "template", kind.name, outcome=outcome)
+            outcome = "valid" if check.accepted else "invalid"
+            audit.record(session, user, "validated", "template", kind.name, outcome=outcome)
             if not check.accepted:
                 return _refusal(check.problems)
             settings = settings_on(session, user.municipality, dt.date.today())
