@@ -20,6 +20,8 @@ from service.documents import templates
 from service.store import database, sealer
 from service.store.case_models import Agreement, Client, DeliveredService, PlanVersion
 from service.store.models import AuditEntry, Submission, User
+from tests.docx_text import docx_text
+from tests.helpers import load_sample
 from tests.test_packs import make_pack
 
 DEMO_TODAY = "2020-10-08"
@@ -115,6 +117,9 @@ def test_the_sample_clients_keep_their_plans_and_agreement(app, client):
     ]
     agreements = client.get(f"{listed[0]['url']}/agreements").json
     assert [a["number"] for a in agreements] == ["L-2020/001"]
+    document = client.get(f"{agreements[0]['url']}/versions/1/document")
+    own = load_sample("municipality-settings")
+    assert own["clauses"]["payment_terms"] in docx_text(document.data)  # the demo's own settings
 
 
 def test_a_pack_from_the_demo_acts_of_september_holds_every_accepted_act(app, client):
@@ -123,4 +128,8 @@ def test_a_pack_from_the_demo_acts_of_september_holds_every_accepted_act(app, cl
     _, data = make_pack(client, PACK)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         acts = [name for name in archive.namelist() if "/Akts-" in name and name.endswith(".docx")]
+        request = next(name for name in archive.namelist() if name.startswith("02-"))
+        signed_by = docx_text(archive.read(request))
     assert len(acts) == len(accepted) > 5
+    assert load_sample("municipality-settings")["head"]["name"] in signed_by
+

@@ -22,13 +22,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from schemas import catalogue, personal_code
+from schemas.municipal_settings import SettingsSchema
 from service import audit
 from service.auth import Principal
 from service.cases import agreements, clients, plans
 from service.cases.demo_acts import Contract, Deliveries, Month, months
 from service.cases.due import last_finished_month, month_end
 from service.config import ROOT
-from service.documents import Templates
+from service.documents import Templates, settings_store
 from service.store import Sealer
 from service.store.case_models import Agreement, Client, Plan, PlanVersion
 
@@ -46,6 +47,8 @@ PROVIDER_FIELDS = (
     "iban",
     "phone",
 )
+#: From when the demo municipality's own settings apply: before its first plan.
+SETTINGS_FROM = "2019-01-01"
 FIRST_DECISION = 119  # the sample agreement's decision is SD-2020/118
 
 
@@ -302,6 +305,15 @@ def _add_months(day: dt.date, ahead: int) -> dt.date:
     return day.replace(year=day.year + index // 12, month=index % 12 + 1)
 
 
+def _own_settings(session: Session, user: Principal) -> None:
+    """The municipality's own settings of ``samples/municipality-settings.json`` (its head, clauses and
+    logo), in force from the demo's first plans, unless it has settings versions already."""
+    if settings_store.versions(session, user.municipality):
+        return
+    raw = _sample("municipality-settings")
+    settings_store.save(session, user, SettingsSchema().load({**raw, "effective_from": SETTINGS_FROM}))
+
+
 def load(session: Session, sealer: Sealer, user: Principal, templates: Templates, warn_percent: int) -> int:
     """The demo cases in ``user``'s municipality; how many clients were made (0 when it had some).
     ``warn_percent`` is the share of the period budget acceptance warns at."""
@@ -310,6 +322,7 @@ def load(session: Session, sealer: Sealer, user: Principal, templates: Templates
     ):
         return 0
     data = tomllib.loads(CASES.read_text(encoding="utf-8"))
+    _own_settings(session, user)
     demo = Demo(session, sealer, user, templates, data)
     cases = [(demo.samples(), "")]
     cases += [(demo.case(spec), spec.get("override", "")) for spec in data["clients"]]
