@@ -209,6 +209,14 @@ def test_a_tag_never_closed_is_refused_where_it_opens():
     assert found.place.text.startswith("Nr. {{ plan.number")
 
 
+def test_a_tag_never_closed_before_other_tags_is_refused_at_its_paragraph():
+    """docxtpl's cleaning would join it with the next tag of the part; the check finds it first."""
+    found = check_template(first_in(BODY, paragraph(run("Nr. {{ plan.number"))), PLAN).problems
+    assert [f.problem.code for f in found] == ["template.broken_tag"]
+    assert (found[0].place.part, found[0].place.where) == (BODY, "body")
+    assert found[0].place.text.startswith("Nr. {{ plan.number")
+
+
 def test_a_tag_closed_wrongly_is_refused_with_jinja_reason_and_its_paragraph():
     (found,) = check_template(first_in(BODY, paragraph(run("Nr. {{ plan.number }"))), PLAN).problems
     assert (found.problem.code, found.problem.params) == ("template.syntax", {"reason": "unexpected '}'"})

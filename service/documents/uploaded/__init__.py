@@ -36,7 +36,7 @@ from service.documents.docx import BROKEN_TAG, TAG_START, TEMPLATED_PART, prepar
 from service.documents.registry import DocumentKind
 from service.documents.uploaded import rules
 from service.documents.uploaded.places import Place, element_place, line_place
-from service.documents.uploaded.repair import repair_part
+from service.documents.uploaded.repair import repair_part, unclosed_tags
 from service.documents.uploaded.sample import render_samples
 from service.forms.uploads import (
     WORD_MAIN,
@@ -90,7 +90,7 @@ def check_template(
         if sniff(data, limits) != "docx":
             raise UploadRejected("template.not_docx", "a PDF")
         inspect_package(data, limits, main_type=WORD_MAIN, refuse_external=True)
-        repaired = _repair(data, result.warnings)
+        repaired = _repair(data, result.warnings, result.problems)
         sources = _sources(repaired)
     except UploadRejected as exc:
         result.problems.append(Found(exc.problem))
@@ -99,7 +99,10 @@ def check_template(
     if not any(TAG_START.search(source) for source in sources.values()):
         result.problems.append(Found(problem("template.no_tags")))
     env = Templates(folder).environment
+    unreadable = {found.place.part for found in result.problems if found.place}  # tags that do not close
     for name, source in sources.items():
+        if name in unreadable:
+            continue
         found = _findings(source, kind, env)
         result.problems += [Found(p, line_place(name, source, line, needle)) for p, line, needle in found]
     if not result.problems:
@@ -108,8 +111,9 @@ def check_template(
     return result
 
 
-def _repair(data: bytes, warnings: list[Found]) -> bytes:
-    """The package with every templated part repaired (``data`` itself when none needed it)."""
+def _repair(data: bytes, warnings: list[Found], problems: list[Found]) -> bytes:
+    """The package with every templated part repaired (``data`` itself when none needed it); each repair
+    is a warning, each paragraph with a tag that does not close a problem."""
     out, rewritten = io.BytesIO(), False
     with zipfile.ZipFile(io.BytesIO(data)) as package, zipfile.ZipFile(out, "w") as target:
         for info in package.infolist():
@@ -117,11 +121,15 @@ def _repair(data: bytes, warnings: list[Found]) -> bytes:
             if TEMPLATED_PART.match(info.filename):
                 try:
                     repaired, found = repair_part(member)
+                    unclosed = unclosed_tags(repaired)
                 except etree.XMLSyntaxError:
                     raise UploadRejected("upload.corrupt", f"{info.filename} is not XML") from None
                 rewritten |= repaired is not member
                 member = repaired
                 warnings += [Found(problem(code), element_place(info.filename, p)) for code, p in found]
+                problems += [
+                    Found(problem("template.broken_tag"), element_place(info.filename, p)) for p in unclosed
+                ]
             target.writestr(info, member)
     return out.getvalue() if rewritten else data
 

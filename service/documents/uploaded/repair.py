@@ -25,6 +25,7 @@ from lxml import etree
 from service.documents.uploaded.places import W
 
 TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_OPENING = re.compile(r"\{[{%#]")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'"})
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 # LibreOffice writes quotes in text as entities, which Jinja cannot read inside a tag; lxml writes them
@@ -47,6 +48,36 @@ def repair_part(xml: bytes) -> tuple[bytes, list[tuple[str, etree._Element]]]:
     if not found and not _ESCAPED_QUOTE.search(xml):
         return xml, []
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True), found
+
+
+def unclosed_tags(xml: bytes) -> list[etree._Element]:
+    """The paragraphs in which a tag opens and never closes (not even wrongly) while another tag of the
+    part follows. A tag never spans paragraphs; docxtpl's cleaning would quietly join such a tag with the
+    next one, so it is found here first (any other broken tag is left to the syntax check, which says more).
+
+    >>> xml = (b'<w:body xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+    ...        b'<w:p><w:r><w:t>Nr. {{ plan.number</w:t></w:r></w:p>'
+    ...        b'<w:p><w:r><w:t>{{ plan.date }}</w:t></w:r></w:p>'
+    ...        b'</w:body>')
+    >>> ["".join(p.itertext()) for p in unclosed_tags(xml)]
+    ['Nr. {{ plan.number']
+    """
+    root = etree.fromstring(xml, _PARSER)
+    found, tag_after = [], False
+    for paragraph in reversed(list(root.iter(f"{W}p"))):
+        text = _text(paragraph)
+        opened = _OPENING.search(rest := TAG.sub("", text))
+        if tag_after and opened and "}" not in rest[opened.end() :]:
+            found.append(paragraph)
+        tag_after = tag_after or bool(_OPENING.search(text))
+    return found[::-1]
+
+
+def _text(paragraph: etree._Element) -> str:
+    """The text of ``paragraph`` itself (not of paragraphs nested in it, such as a text box's)."""
+    return "".join(
+        t.text or "" for t in paragraph.iter(f"{W}t") if next(t.iterancestors(f"{W}p")) is paragraph
+    )
 
 
 def _repair_paragraph(texts: list[etree._Element]) -> list[str]:
