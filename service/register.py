@@ -5,7 +5,6 @@ storing is switched on (``STORE_DOCUMENTS``). A pack's documents are recorded wi
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,38 +26,39 @@ def register(
 ) -> RegisteredDocument:
     """Record a rendered document made with ``inputs`` (and store its bytes when ``blobs`` is given)."""
     sha256 = blobs.put(data) if blobs else hashlib.sha256(data).hexdigest()
-    entry = RegisteredDocument(
-        kind=kind,
-        file_name=file_name[:120],
-        municipality=user.municipality,
-        user_id=user.id,
-        sha256=sha256,
-        size=len(data),
-        stored=blobs is not None,
-        **(inputs or DocumentInputs()).record(),
-    )
-    session.add(entry)
+    entry = _entry(session, user.municipality, user.id, kind, file_name, sha256, len(data), inputs)
+    entry.stored = blobs is not None
     session.flush()
     return entry
 
 
 def register_made(
-    session: Session, job: Job, kind: str, file_name: str, path: Path, inputs: DocumentInputs
+    session: Session, job: Job, kind: str, file_name: str, sha256: str, size: int, inputs: DocumentInputs
 ) -> RegisteredDocument:
-    """Record a document a job made (its file in the job's folder), for the job's user and municipality."""
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
+    """Record a document a job made, for the job's user and municipality."""
+    entry = _entry(session, job.municipality, job.user_id, kind, file_name, sha256, size, inputs)
+    entry.job_id = job.id
+    return entry
+
+
+def _entry(
+    session: Session,
+    municipality: str,
+    user_id: int | None,
+    kind: str,
+    file_name: str,
+    sha256: str,
+    size: int,
+    inputs: DocumentInputs | None,
+) -> RegisteredDocument:
     entry = RegisteredDocument(
         kind=kind,
         file_name=file_name[:120],
-        municipality=job.municipality,
-        user_id=job.user_id,
-        sha256=digest.hexdigest(),
-        size=path.stat().st_size,
-        job_id=job.id,
-        **inputs.record(),
+        municipality=municipality,
+        user_id=user_id,
+        sha256=sha256,
+        size=size,
+        **(inputs or DocumentInputs()).record(),
     )
     session.add(entry)
     return entry

@@ -66,8 +66,13 @@ def inputs_on(session: Session, code: str | None, kind: DocumentKind, day: dt.da
     settings = settings_on(session, code, day) if code else None
     if settings is None:
         return DocumentInputs()
+    return DocumentInputs(settings, template_on(session, settings.code, kind, day))
+
+
+def template_on(session: Session, code: str, kind: DocumentKind, day: dt.date) -> TemplateRef | None:
+    """The municipality's own template of ``kind`` in force on ``day`` (``None``: the standard one)."""
     version = template_store.in_force(session, code, kind.name, day) if kind.own_templates else None
-    return DocumentInputs(settings, TemplateRef.of(version) if version else None)
+    return TemplateRef.of(version) if version else None
 
 
 def inputs_of(session: Session, record: MadeWith) -> DocumentInputs:

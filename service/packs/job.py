@@ -14,6 +14,7 @@ import atexit
 import json
 import logging
 import threading
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from functools import cached_property
@@ -40,7 +41,7 @@ from service.jobs.kinds import JobKind, Plan, StepFailed, register
 from service.jobs.records import new_job
 from service.jobs.storage import JobFiles
 from service.packs import contents
-from service.packs.archive import PackWriter, safe_member_name
+from service.packs.archive import MANIFEST_NAME, PackWriter, safe_member_name
 from service.packs.contents import KINDS_IN_PACK
 from service.packs.fixed_pdf import fixed_pdf
 from service.packs.merge import merge_pdfs
@@ -120,18 +121,26 @@ class PackData:
         return ("docx", "pdf") if self.pdf else ("docx",)
 
     @cached_property
-    def _made_with(self) -> dict[str, DocumentInputs]:
-        """Each kind's settings and template version, as the order was taken (standard ones for an input
-        written before orders carried them)."""
-        made_with = self.raw.get("made_with") or {}
-        settings = MunicipalSettings.from_input(made_with["settings"]) if made_with.get("settings") else None
-        sent = made_with.get("templates", {})
-        templates = {name: TemplateRef.from_input(template) for name, template in sent.items()}
-        return {name: DocumentInputs(settings, templates.get(name)) for name in KINDS_IN_PACK}
+    def _made_with(self) -> dict[str, Any]:
+        """The input's settings and template versions, as the order was taken (none for an input written
+        before orders carried them: the standard ones)."""
+        return self.raw.get("made_with") or {}
+
+    @cached_property
+    def settings(self) -> MunicipalSettings | None:
+        sent = self._made_with.get("settings")
+        return MunicipalSettings.from_input(sent) if sent else None
+
+    @cached_property
+    def templates(self) -> dict[str, TemplateRef]:
+        """The municipality's template versions by kind (a kind not named uses the standard template)."""
+        return {
+            name: TemplateRef.from_input(sent) for name, sent in self._made_with.get("templates", {}).items()
+        }
 
     def inputs(self, kind: str) -> DocumentInputs:
         """What documents of ``kind`` in this pack are made with besides their data."""
-        return self._made_with[kind]
+        return DocumentInputs(self.settings, self.templates.get(kind))
 
 
 class DocumentFailed(Exception):
@@ -220,13 +229,17 @@ class PackJob(JobKind):
                 pack.add_file("pack.pdf", merged)
 
     def record(self, session: Session, job: Job, files: JobFiles) -> None:
-        """Every document of the pack into the register, with the versions it was made with."""
+        """Every document of the pack into the register, with the versions it was made with and the hash
+        and size the pack's manifest gives it (hashed once, as the ZIP was written)."""
         data = self.data(files)
+        with zipfile.ZipFile(files.result) as pack:
+            listed = {member["name"]: member for member in json.loads(pack.read(MANIFEST_NAME))["files"]}
         for document in data.documents:
             for extension in data.extensions():
-                path = files.part(f"{document.key}.{extension}")
+                member = listed[f"{document.member}.{extension}"]
                 name = f"{document.member.rsplit('/', 1)[-1]}.{extension}"
-                register_made(session, job, document.kind, name, path, data.inputs(document.kind))
+                made = (member["sha256"], member["size"], data.inputs(document.kind))
+                register_made(session, job, document.kind, name, *made)
 
     def close(self) -> None:
         """Stop the converters (and remove their profiles), if any were started."""
@@ -329,9 +342,10 @@ def _manifest(data: PackData) -> dict[str, Any]:
         },
         "totals": {k: request["totals"][k] for k in ("amount", "esf", "state")},
         "made_with": {
-            "settings_version": data.inputs("cover-letter").record()["settings_version"],
+            "settings_version": data.settings.version if data.settings else None,
             "templates": {
-                name: data.inputs(name).record()["template_version"] for name in KINDS_IN_PACK
+                name: data.templates[name].number if name in data.templates else None
+                for name in KINDS_IN_PACK
             },
         },
     }

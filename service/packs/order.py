@@ -32,7 +32,7 @@ from schemas.pack import PackOrderSchema, request_input
 from schemas.reimbursement import ReimbursementRequestSchema
 from service.config import UploadLimits, upload_limits
 from service.documents import KINDS
-from service.documents.inputs import inputs_on
+from service.documents.inputs import template_on
 from service.documents.municipal import MunicipalSettings, settings_on
 from service.jsondata import InvalidJson, parse_json
 from service.packs.contents import KINDS_IN_PACK
@@ -180,11 +180,8 @@ def take_order(
 def made_with(session: Session, settings: MunicipalSettings, day: dt.date) -> dict[str, Any]:
     """The settings and the municipality's template versions in force on the request's date, as the job's
     input carries them: the same order with other versions is another input, with another hash."""
-    templates = {}
-    for name in KINDS_IN_PACK:
-        template = inputs_on(session, settings.code, KINDS[name], day).template
-        if template is not None:
-            templates[name] = template.as_input()
+    found = {name: template_on(session, settings.code, KINDS[name], day) for name in KINDS_IN_PACK}
+    templates = {name: template.as_input() for name, template in found.items() if template}
     return {"settings": settings.as_input(), "templates": templates}
 
 
