@@ -170,7 +170,7 @@ class CompiledTemplate:
         extension = logo.extension
         for name, data in self.changing.items():
             if name == logos.CONTENT_TYPES_PART and data is not None:
-                data = logos.with_content_type(data, extension)
+                data = logos.with_content_type(data, extension, logo.media_type)
             elif any(logos.rels_part(part) == name for part in printing):
                 data = logos.with_relationship(data, extension)
             if data is not None:

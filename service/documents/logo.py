@@ -16,7 +16,8 @@ is replaced by the value, which is :func:`drawing`, a ``<w:r>`` holding an inlin
 >>> part = with_relationship(None, "png")
 >>> b'Id="rIdVeidlapasLogo"' in part and b'Target="media/veidlapas-logo.png"' in part
 True
->>> b'Extension="png"' in with_content_type(b'<Types xmlns="%s"/>' % CONTENT_TYPES.encode(), "png")
+>>> types = b'<Types xmlns="%s"/>' % CONTENT_TYPES.encode()
+>>> b'Extension="png" ContentType="image/png"' in with_content_type(types, "png", "image/png")
 True
 """
 
@@ -40,7 +41,6 @@ MAX_WIDTH_EMU = 9 * EMU_PER_CM
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _DRAWING = f"{_W}drawing"
 _NOT_RUN_PARENTS = {f"{_W}t", f"{_W}r"}
-_MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=False)
 
 
@@ -114,14 +114,12 @@ def with_relationship(rels: bytes | None, extension: str) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def with_content_type(types: bytes, extension: str) -> bytes:
+def with_content_type(types: bytes, extension: str, media_type: str) -> bytes:
     """``[Content_Types].xml`` with a Default for the picture's extension, unless it has one."""
     root = etree.fromstring(types, _PARSER)
     defaults = root.findall(f"{{{CONTENT_TYPES}}}Default")
     if not any((item.get("Extension") or "").lower() == extension for item in defaults):
-        element = etree.Element(
-            f"{{{CONTENT_TYPES}}}Default", Extension=extension, ContentType=_MEDIA_TYPES[extension]
-        )
+        element = etree.Element(f"{{{CONTENT_TYPES}}}Default", Extension=extension, ContentType=media_type)
         # Defaults come before Overrides in the schema's sequence.
         (defaults[-1].addnext(element) if defaults else root.insert(0, element))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
