@@ -142,8 +142,9 @@ class Templates:
 
 def context(kind: DocumentKind, values: dict[str, Any], settings: MunicipalSettings | None) -> dict[str, Any]:
     """What a template of ``kind`` sees: its data under the kind's name and the settings as ``municipality``
-    (the renderer adds ``municipality.logo``, see ``CompiledTemplate.render``)."""
-    return {kind.context: values, "municipality": settings.context() if settings else {}}
+    (the renderer adds ``municipality.logo``, see ``CompiledTemplate.render``). Without settings (outside
+    any configured municipality) it has no clauses, so ``{% if municipality.clauses.x %}`` still holds."""
+    return {kind.context: values, "municipality": settings.context() if settings else {"clauses": {}}}
 
 
 def init_app(app: Flask) -> None:

@@ -150,10 +150,9 @@ class CompiledTemplate:
 
     def render(self, context: Mapping[str, Any], logo: Logo | None = None) -> bytes:
         """The filled document as DOCX bytes. ``municipality.logo`` is set here, the one place: the drawing
-        of ``logo`` where a template prints it, nothing without one; ``municipality.clauses`` is at least
-        empty, so ``{% if municipality.clauses.x %}`` holds in a document made without settings."""
+        of ``logo`` where a template prints it, nothing without one."""
         printed = logos.drawing(logo) if logo else Markup()
-        municipality = {"clauses": {}, **(context.get("municipality") or {}), "logo": printed}
+        municipality = {**(context.get("municipality") or {}), "logo": printed}
         context = {**context, "municipality": municipality}
         rendered = {name: self._render_part(name, context) for name in self.parts}
         printing = [name for name, data in rendered.items() if logo and logos.MARKER in data]
