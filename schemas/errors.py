@@ -66,6 +66,22 @@ MESSAGES: dict[str, str] = {
     "auth.missing": N_("Send a bearer token: Authorization: Bearer <token>."),
     "auth.invalid": N_("The token is not valid: unknown, expired or revoked."),
     "auth.forbidden": N_("The role {role} may not do this."),
+    # Web pages: signing in, passwords, forms.
+    "auth.signed_out": N_("Sign in to continue."),
+    "auth.expired": N_("You were signed out after a while without activity. Sign in again."),
+    "signin.invalid": N_("The username or the password is wrong."),
+    "signin.slow": N_("Too many failed attempts from this address. Try again in {seconds} seconds."),
+    "signin.locked": N_(
+        "The account is locked for a while after repeated failed sign-ins. Try later or ask an administrator."
+    ),
+    "password.short": N_("The password must be at least {min} characters long."),
+    "password.long": N_("The password may be at most {max} characters long."),
+    "password.has_username": N_("The password must not contain the username."),
+    "password.mismatch": N_("The two passwords differ."),
+    "link.invalid": N_(
+        "This link is not valid: it was used, replaced or has expired. Ask an administrator for a new one."
+    ),
+    "csrf.invalid": N_("The form has expired. Open the page again and send it once more."),
     # Uploads.
     "upload.missing": N_('Send the filled form as a file in the multipart field "file".'),
     "upload.empty": N_("The file is empty."),

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from schemas import catalogue, municipalities, projects
-from service import api, auth, documents, i18n, jobs, security, store
+from service import api, auth, documents, i18n, jobs, security, store, web
 from service.config import from_environment
 from service.logs import configure_logging
 from service.packs.job import PackJob
@@ -25,10 +25,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     instead of failing a request later.
     """
     app = Flask("service", instance_relative_config=True)
-    # For the web pages to come: cookie sessions that never travel unencrypted or cross-site.
-    app.config.update(
-        SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict"
-    )
     app.config.update(from_environment())
     app.config.update(config or {})
     app.json.ensure_ascii = False
@@ -43,5 +39,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     jobs.init_app(app, JOB_KINDS)
     auth.init_app(app)
     api.init_app(app)
+    web.init_app(app)
     security.init_app(app)
     return app

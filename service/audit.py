@@ -39,6 +39,16 @@ ACTIONS = (
     "imported",  # with the number of clients, never who they are
     # A municipality's own template: a rollback puts an earlier version's content in force again.
     "rolled_back",
+    # The web pages: signing in and out, failures and locks, one-time password links, users.
+    "signed_in",
+    "signed_out",
+    "signin_failed",
+    "locked",
+    "unlocked",
+    "password_link_issued",
+    "password_set",
+    "user_disabled",
+    "user_enabled",
 )
 
 

@@ -9,8 +9,12 @@ otherwise); a role that may not do something gets 403.
 ``scope().get(...)``; a user of one municipality gets 404 for another's objects and never sees them in
 lists. Reviewers (ministry, planning region) read across municipalities.
 
-Web pages will use cookie sessions (Secure, HttpOnly, SameSite=Strict) and CSRF tokens: they will
-plug in at :func:`authenticate`, which is the only place that turns a request into a user.
+Web pages use cookie sessions instead (:data:`SESSION_COOKIE`: Secure, HttpOnly, SameSite=Strict): the
+cookie is a random secret of which only the SHA-256 is stored (``WebSession``), with the session's CSRF
+token; it ends at sign-out, after ``WEB_IDLE_MINUTES`` without a request and after ``WEB_SESSION_HOURS``
+in any case. :func:`authenticate` is the only place that turns a request into a user: a bearer token
+under ``/api/``, the session cookie everywhere else — never the other way round, so no page is reached
+with a token and no API call rides on a browser's cookie.
 """
 
 from __future__ import annotations
@@ -21,20 +25,23 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from schemas.errors import Problem, problem
 from service.documents import KINDS
 from service.store import database
-from service.store.models import Scoped, Token, User, utcnow
+from service.store.models import Scoped, Token, User, WebSession, utcnow
 
 ROLES = ("social_worker", "finance_officer", "administrator", "reviewer")
 TOKEN_PREFIX = "vl_"
 DEFAULT_TOKEN_DAYS = 90
 PUBLIC_ENDPOINTS = frozenset({"health.health"})
 LAST_USE_RESOLUTION = dt.timedelta(minutes=5)
+SESSION_COOKIE = "veidlapas_session"
+#: A session's last request is written at most this often (its idle expiry is that much coarser).
+SESSION_SEEN_RESOLUTION = dt.timedelta(seconds=30)
 
 _READ = frozenset({"register:read", "reference:read"})
 _PACKS = frozenset({"pack:create", "job:read"})
@@ -80,6 +87,8 @@ class Principal:
     username: str
     role: str
     municipality: str
+    #: The CSRF token of the user's web session; empty for a bearer token.
+    csrf: str = ""
 
     def may(self, permission: str) -> bool:
         return permission in permissions(self.role)
@@ -103,7 +112,14 @@ def issue_token(session: Session, user: User, *, days: int = DEFAULT_TOKEN_DAYS,
 
 
 def authenticate() -> Principal:
-    """The user of the current request's bearer token; :class:`Unauthorized` otherwise."""
+    """The user of the current request: its bearer token under ``/api/``, its session cookie on every other
+    path; :class:`Unauthorized` otherwise."""
+    if request.path.startswith("/api/"):
+        return _token_user()
+    return _session_user()
+
+
+def _token_user() -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -122,6 +138,44 @@ def authenticate() -> Principal:
             found.last_used_at = now  # not on every request: one write per token per few minutes
         user = found.user
         return Principal(user.id, user.username, user.role, user.municipality)
+
+
+def _session_user() -> Principal:
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    if not cookie:
+        raise Unauthorized(problem("auth.signed_out"))
+    config = current_app.config
+    idle = dt.timedelta(minutes=config["WEB_IDLE_MINUTES"])
+    longest = dt.timedelta(hours=config["WEB_SESSION_HOURS"])
+    with database().session() as session:
+        found = session.get(WebSession, digest(cookie))
+        now = utcnow()
+        if found is None or found.ended_at is not None or found.user.disabled_at is not None:
+            reason = problem("auth.signed_out")
+        elif as_utc(found.last_seen_at) + idle <= now or as_utc(found.created_at) + longest <= now:
+            found.ended_at, reason = now, problem("auth.expired")
+        else:
+            if as_utc(found.last_seen_at) < now - SESSION_SEEN_RESOLUTION:
+                found.last_seen_at = now
+            user = found.user
+            return Principal(user.id, user.username, user.role, user.municipality, found.csrf)
+    raise Unauthorized(reason)
+
+
+def open_session(session: Session, user: Principal) -> str:
+    """A new web session for ``user``; the returned cookie value is the only time it exists in the clear."""
+    cookie = secrets.token_urlsafe(32)
+    session.add(WebSession(digest=digest(cookie), user_id=user.id, csrf=secrets.token_urlsafe(32)))
+    return cookie
+
+
+def end_session(session: Session, cookie: str) -> int | None:
+    """End the web session of ``cookie``; the id of its user, or ``None`` when it was not open."""
+    found = session.get(WebSession, digest(cookie)) if cookie else None
+    if found is None or found.ended_at is not None:
+        return None
+    found.ended_at = utcnow()
+    return found.user_id
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:

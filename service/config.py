@@ -154,6 +154,10 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "VISIBILITY_TIMEOUT_S": _integer(environ, "VEIDLAPAS_VISIBILITY_TIMEOUT_S", 3600),
         # Case records: `veidlapas retention` deletes cases closed longer ago than this many years.
         "RETENTION_YEARS": _integer(environ, "VEIDLAPAS_RETENTION_YEARS", 10),
+        # Web pages: a signed-in browser is signed out after this many minutes without a request, and
+        # after this many hours in any case.
+        "WEB_IDLE_MINUTES": _integer(environ, "VEIDLAPAS_WEB_IDLE_MINUTES", 30),
+        "WEB_SESSION_HOURS": _integer(environ, "VEIDLAPAS_WEB_SESSION_HOURS", 12),
         # Due work: plans whose review date is within this many days are listed.
         "DUE_REVIEW_DAYS": _integer(environ, "VEIDLAPAS_DUE_REVIEW_DAYS", 30),
         # Budget: accepting an act warns once a client's delivered services reach this share (per cent)

@@ -112,3 +112,13 @@ def client(app, auth_headers):
 @pytest.fixture
 def anonymous(app):
     return app.test_client()
+
+
+def pytest_report_header(config):
+    """The browser the page tests drive, printed at the top of the run."""
+    from tests.browser import chromium_version
+
+    return f"browser: {chromium_version()}"
+
+
+pytest_plugins = ["tests.browser"]

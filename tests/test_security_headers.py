@@ -42,7 +42,10 @@ def policy(response) -> dict[str, list[str]]:
 
 def assert_secured(response) -> dict[str, list[str]]:
     """The headers every response has; returns the parsed CSP for more specific checks."""
+    page = response.headers.get("Content-Security-Policy") == security.PAGE_POLICY
     for name, value in COMMON.items():
+        if page and name == "Referrer-Policy":
+            value = "same-origin"  # a page's forms send their Origin to the CSRF check; nothing leaves
         assert response.headers.get(name) == value, name
     permissions = response.headers.get("Permissions-Policy", "")
     assert "camera=()" in permissions and "geolocation=()" in permissions and "microphone=()" in permissions
@@ -81,11 +84,21 @@ def test_problem_json_404_under_the_api(client):
     assert_not_cached(response)
 
 
-def test_problem_json_outside_the_api(client):
+def assert_page(response) -> None:
+    """A web page's policy: its own scripts, styles and images, forms posted only here, never cached."""
+    csp = assert_secured(response)
+    assert csp["default-src"] == ["'none'"]
+    for directive in ("script-src", "style-src", "img-src", "form-action"):
+        assert csp[directive] == ["'self'"], directive
+    assert_not_cached(response)
+
+
+def test_outside_the_api_a_missing_page_is_a_page(client):
     response = client.get("/nowhere")
     assert response.status_code == 404
-    assert response.mimetype == PROBLEM
-    assert_strict(response)
+    assert response.mimetype == "text/html"
+    assert "<h1>Nav atrasts</h1>" in response.get_data(as_text=True)
+    assert_page(response)
 
 
 def test_refused_requests_are_covered_too(client):
@@ -93,9 +106,9 @@ def test_refused_requests_are_covered_too(client):
     assert wrong_method.status_code == 405
     assert_strict(wrong_method)
     assert_not_cached(wrong_method)
-    redirect = client.get("/")
-    assert redirect.status_code == 302
-    assert_strict(redirect)
+    redirect = client.get("/")  # a page, and the client has no session: to the sign-in page
+    assert redirect.status_code == 303 and redirect.headers["Location"].startswith("/ienakt?")
+    assert_page(redirect)
 
 
 def test_unexpected_failure_500(app, auth_headers):
@@ -107,8 +120,8 @@ def test_unexpected_failure_500(app, auth_headers):
     client = app.test_client()
     outside = client.get("/boom")
     assert outside.status_code == 500
-    assert outside.mimetype == PROBLEM
-    assert_strict(outside)
+    assert outside.mimetype == "text/html" and "RuntimeError" not in outside.get_data(as_text=True)
+    assert_page(outside)
     inside = client.get("/api/v1/boom", headers=auth_headers)
     assert inside.status_code == 500
     assert inside.mimetype == PROBLEM

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Flask, redirect, send_from_directory
+from flask import Flask, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
@@ -96,4 +96,3 @@ def init_app(app: Flask) -> None:
         "swagger_ui_static",
         lambda filename: send_from_directory(swagger_ui_path, filename),
     )
-    app.add_url_rule("/", "index", lambda: redirect("/docs"))

@@ -142,7 +142,20 @@ def validation_response(error: ValidationError) -> Response:
     return problem_response(422, errors=flatten(error.messages))
 
 
+#: Where ``service.web`` puts its answer to an error on a page (``app.extensions``): a person gets a page.
+PAGE_ERRORS = "veidlapas.page_errors"
+
+
+def _on_page() -> Any:
+    """The web pages' error answer when the request is for a page, else ``None`` (problem+json)."""
+    if request.path.startswith(("/api/", "/docs", "/openapi")):
+        return None
+    return current_app.extensions.get(PAGE_ERRORS)
+
+
 def _http_error(error: HTTPException) -> Response:
+    if page := _on_page():
+        return page(error)
     if isinstance(error, InternalServerError):
         return _unexpected(error.original_exception or error)
     allowed = getattr(error, "valid_methods", None)
@@ -163,6 +176,8 @@ BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="veidlapas"'}
 
 
 def _access_refused(error: AccessRefused) -> Response:
+    if page := _on_page():
+        return page(error)
     status = ACCESS_STATUS[type(error)]
     errors = [((), error.reason)] if error.reason else []
     return problem_response(status, errors=errors, headers=BEARER_CHALLENGE if status == 401 else None)
@@ -173,11 +188,17 @@ def _template_failed(error: TemplateFailed) -> Response:
     return problem_response(422, errors=[(("template",), error.problem)])
 
 
-def _unexpected(error: BaseException) -> Response:
-    # Only the type and where it happened: exception messages may quote personal data.
+def log_unexpected(error: BaseException) -> None:
+    """Log an unhandled error by its type and place only: exception messages may quote personal data."""
     frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
     where = f"{frame.filename}:{frame.lineno} in {frame.name}" if frame else "unknown place"
     log.error("unhandled %s at %s", type(error).__name__, where)
+
+
+def _unexpected(error: BaseException) -> Response:
+    log_unexpected(error)
+    if page := _on_page():
+        return page(InternalServerError())
     return problem_response(500)
 
 

@@ -56,6 +56,12 @@ class User(Scoped, Base):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: The argon2 hash of the user's password for the web pages (``service.signin``); none until a
+    #: one-time link has been used.
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: Failed sign-ins in a row; at ``service.signin.LOCK_AFTER`` it is locked until ``locked_until``.
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
     tokens: Mapped[list[Token]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
 
@@ -73,6 +79,45 @@ class Token(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class WebSession(Base):
+    """A signed-in browser: only the SHA-256 of its cookie is stored, with its CSRF token and when it was
+    last seen (the idle expiry); signing out ends it here, so the cookie opens nothing afterwards."""
+
+    __tablename__ = "web_sessions"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    user: Mapped[User] = relationship()
+
+
+class PasswordLink(Base):
+    """A one-time link to set or reset a password, made by an administrator: its SHA-256 only."""
+
+    __tablename__ = "password_links"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class SigninFailure(Base):
+    """A failed sign-in from an address (its keyed hash, never the address itself), for slowing it."""
+
+    __tablename__ = "signin_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class MadeWith:

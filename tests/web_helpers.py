@@ -1,0 +1,48 @@
+"""Signing in to the pages in tests: users with passwords, and a test client signed in as one of them."""
+
+from __future__ import annotations
+
+import re
+
+from service import accounts, signin
+from service.store import database
+
+PASSWORD = "pareiza zirga baterija"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def add_web_user(app, username: str, role: str = "social_worker", municipality: str = "bauska") -> str:
+    """A user who can sign in with :data:`PASSWORD`; returns the username."""
+    with database(app).session() as session:
+        user, _ = accounts.add_user(session, username, role, municipality)
+        user.password_hash = signin.HASHER.hash(PASSWORD)
+    return username
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    found = CSRF.search(html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def sign_in(client, username: str, password: str = PASSWORD, next: str = "/"):
+    """Sign ``client`` in through the sign-in page; returns the response to the form."""
+    token = csrf_of(client.get("/ienakt").get_data(as_text=True))
+    return client.post(
+        "/ienakt", data={"username": username, "password": password, "next": next, "csrf_token": token}
+    )
+
+
+def page_client(app, role: str = "social_worker", municipality: str = "bauska"):
+    """A test client signed in to the pages as a new user of ``role`` in ``municipality``."""
+    client = app.test_client()
+    username = add_web_user(app, f"web-{role.replace('_', '-')}.{municipality}", role, municipality)
+    response = sign_in(client, username)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return client
+
+
+def form_token(client, path: str) -> str:
+    """The CSRF token on the page at ``path``."""
+    return csrf_of(client.get(path).get_data(as_text=True))
