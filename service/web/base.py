@@ -160,6 +160,14 @@ def number(value: Decimal | str | int | None) -> str:
     return format_param(Decimal(str(value)).normalize() if not isinstance(value, int) else value, lang())
 
 
+def page_url(endpoint: str, **values: Any) -> str | None:
+    """The address of a page, or ``None`` while no area serves ``endpoint`` (templates link only when it
+    exists, so an area can name a page of another before that one is built)."""
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
+
+
 def field_id(path: tuple | str) -> str:
     """The HTML id of the field that holds ``path`` (the error summary links to it).
 
@@ -271,7 +279,7 @@ def init_app(app: Flask) -> None:
         newstyle=False,
     )
     app.jinja_env.filters.update(lv_date=lv_date, money=money, number=number)
-    app.jinja_env.globals.update(csrf_token=csrf_token, field_id=field_id)
+    app.jinja_env.globals.update(csrf_token=csrf_token, field_id=field_id, page_url=page_url)
     app.before_request(_guard)
     app.after_request(_remember_form_token)
     app.context_processor(_context)
