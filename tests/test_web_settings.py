@@ -22,9 +22,14 @@ def text_of(response) -> str:
     return response.get_data(as_text=True)
 
 
-def misspelt(data: bytes, wrong: str = "agreement.provider.nmae") -> bytes:
-    """``data`` with the first ``agreement.provider.name`` of its body replaced by ``wrong``."""
-    return changed(data, "word/document.xml", lambda xml: xml.replace("agreement.provider.name", wrong, 1))
+def misspelt(data: bytes) -> bytes:
+    """``data`` with a variable misspelt in the body (the provider's name) and one in table 1 (a price)."""
+
+    def misspell(xml: str) -> str:
+        xml = xml.replace("agreement.provider.name", "agreement.provider.nmae", 1)
+        return xml.replace("service.unit_price", "service.unit_prise", 1)
+
+    return changed(data, "word/document.xml", misspell)
 
 
 def actions(app, object_type: str) -> list[tuple[str, str]]:
@@ -113,9 +118,18 @@ def test_a_template_with_a_misspelt_variable_is_shown_with_its_paragraph_then_a_
     page = text_of(response)
     assert page.count("<title>Kļūda:") == 1
     assert "agreement.provider.nmae" in page and "agreement.provider.name" in page  # the near name
-    assert "<mark>{{ agreement.provider.nmae }}</mark>" in page
-    assert 'href="#check-service-agreement-1"' in page and 'id="check-service-agreement-1"' in page
-    assert "tabula" in page or "pamatteksts" in page  # where, in Latvian
+    findings = re.findall(
+        r'<li class="finding finding--check" id="(check-service-agreement-\d)".*?</li>', page, re.S
+    )
+    assert findings == ["check-service-agreement-1", "check-service-agreement-2"]
+    assert 'href="#check-service-agreement-1"' in page and 'href="#check-service-agreement-2"' in page
+    body, table = page.split('id="check-service-agreement-2"')
+    assert "vai domājāt “agreement.provider.name”?" in body.split('id="check-service-agreement-1"')[1]
+    assert '<dd>pamatteksts <span class="muted">(word/document.xml)</span></dd>' in body
+    assert "<mark>{{ agreement.provider.nmae }}</mark> (reģistrācijas Nr." in body
+    assert "vai domājāt “agreement.services[].unit_price”?" in table
+    assert "<dd>1. tabula, 3. rinda, 6. šūna <span" in table
+    assert "<mark>{{ service.unit_prise|money }}</mark>" in table
     assert 'value="01.01.2021."' in page  # the date typed is kept
     assert actions(app, "template") == [("validated", "service-agreement")]
 

@@ -146,12 +146,26 @@ def marked(text: str, needles: list[str]) -> tuple[str, str, str]:
     return text, "", ""
 
 
+def _suffixes(name) -> list[str]:
+    """A name and its shorter ends, as a loop's variable stands for the start of a path.
+
+    >>> _suffixes("plan.services[].unit_prise")
+    ['plan.services[].unit_prise', 'services[].unit_prise', 'unit_prise']
+    """
+    if not name:
+        return []
+    parts = str(name).split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
 def shown(found: list[Found]) -> list[Shown]:
     listed = []
     for item in found:
         code, message = translate(item.problem, lang())
         place = item.place
-        needles = [str(item.problem.params.get(key, "")) for key in ("name", "construct", "tag")]
+        needles = [
+            name for key in ("name", "construct", "tag") for name in _suffixes(item.problem.params.get(key))
+        ]
         before, tag, after = marked(place.text, needles) if place else ("", "", "")
         part = place.part if place else ""
         listed.append(Shown(code, message, part, where_of(place.where) if place else "", before, tag, after))
