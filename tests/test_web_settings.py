@@ -100,11 +100,17 @@ def test_a_settings_version_is_rolled_back_and_its_logo_shown(app, anonymous, us
     logo = admin.get(f"{SETTINGS}/1/logotips")
     assert logo.status_code == 200 and logo.mimetype == "image/png"
     assert admin.get(f"{SETTINGS}/2/logotips").status_code == 404  # version 2 has no logo
+    assert admin.post(SETTINGS, data={"csrf_token": token, "name": "Vēl cits"}).status_code == 303
+    carried = admin.get(f"{SETTINGS}/3/logotips")  # no new logo, removal not ticked: version 2's (none)
+    assert carried.status_code == 404
     response = admin.post(f"{SETTINGS}/1/atjaunot", data={"csrf_token": token})
     assert response.status_code == 303
     page = text_of(admin.get(response.headers["Location"]))
-    assert "Iestatījumu versija 3." in page and "versija 1" in page
-    assert ("rolled_back", "3") in actions(app, "settings")
+    assert "Iestatījumu versija 4." in page and "versija 1" in page
+    assert admin.get(f"{SETTINGS}/4/logotips").data == admin.get(f"{SETTINGS}/1/logotips").data
+    assert admin.post(SETTINGS, data={"csrf_token": token, "name": "Ar logotipu"}).status_code == 303
+    assert admin.get(f"{SETTINGS}/5/logotips").data == logo.data  # carried over from version 4
+    assert ("rolled_back", "4") in actions(app, "settings")
     assert ("downloaded", "1/logo") in actions(app, "settings")
 
 
@@ -234,3 +240,29 @@ def test_the_accessibility_statement_is_public_and_honest(anonymous):
     assert "daļēji atbilst" in page and "EN 301 549" in page and "WCAG 2.1" in page
     assert "axe-core" in page and "PDF/UA" in page and "03.12.2026." in page
     assert "Nr. 445" in page
+
+
+def test_the_held_uploads_sample_is_a_picture_and_a_converter_failure_is_a_page(app, monkeypatch):
+    from schemas.errors import problem
+    from service.api.problems import RequestProblem
+    from service.web import templates_admin
+
+    admin = page_client(app, "administrator")
+    form = {"csrf_token": form_token(admin, TEMPLATES), "kind": "cover-letter"}
+    data = (ROOT / "templates_lv" / "cover-letter.docx").read_bytes()
+    page = text_of(admin.post(TEMPLATES, data={**form, "file": (io.BytesIO(data), "v.docx")}))
+    digest = re.search(r'name="id" value="([0-9a-f]{64})"', page).group(1)
+    picture = admin.get(f"{TEMPLATES}/paraugs?veids=cover-letter&id={digest}&formats=png")
+    assert picture.status_code == 200 and picture.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert admin.get(f"{TEMPLATES}/paraugs?veids=cover-letter&id={'0' * 64}").status_code == 404
+    other = page_client(app, "administrator", "liepaja")  # held for its uploader only
+    assert other.get(f"{TEMPLATES}/paraugs?veids=cover-letter&id={digest}&formats=png").status_code == 404
+
+    def busy(document, archival):
+        raise RequestProblem(503, problem("pdf.busy"))
+
+    monkeypatch.setattr(templates_admin, "to_pdf", busy)
+    refused = admin.get(f"{TEMPLATES}/paraugs?veids=cover-letter&id={digest}&formats=pdf")
+    assert refused.status_code == 503 and refused.mimetype == "text/html"
+    assert "Visi PDF pārveidotāji ir aizņemti" in text_of(refused)
+    assert ("rendered", "cover-letter/trial") in actions(app, "template")

@@ -26,6 +26,7 @@ from flask import current_app, redirect, request, send_file, url_for
 from schemas.errors import problem
 from service import audit
 from service.api.documents import DOCX, PDF, to_pdf
+from service.api.problems import RequestProblem
 from service.auth import NotVisible, authorize
 from service.config import upload_limits
 from service.documents import KINDS, DocumentKind, template_store, templates
@@ -253,7 +254,11 @@ def trial_sample():
         settings = settings_on(session, who.municipality, dt.date.today())
         audit.record(session, who, "rendered", "template", f"{kind.name}/trial", outcome=output)
     document = template_store.sample_document(check.repaired, kind, templates(), settings)
-    pdf = to_pdf(document, archival=False)
+    try:
+        pdf = to_pdf(document, archival=False)
+    except RequestProblem as refused:  # the converter failed or is busy: a page that says so, not JSON
+        detail = " ".join(found.message for found in page_problems(refused.problems))
+        return page("error.html", refused.status, heading=_("The sample could not be made"), detail=detail)
     content, mimetype = (first_page_png(pdf), "image/png") if output == "png" else (pdf, PDF)
     name = f"{kind.name} (izmēģinājums).{output}"
     return send_file(
