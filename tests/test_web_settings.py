@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import time
 
 from service.config import ROOT
 from service.store import database
@@ -266,3 +268,27 @@ def test_the_held_uploads_sample_is_a_picture_and_a_converter_failure_is_a_page(
     assert refused.status_code == 503 and refused.mimetype == "text/html"
     assert "Visi PDF pārveidotāji ir aizņemti" in text_of(refused)
     assert ("rendered", "cover-letter/trial") in actions(app, "template")
+
+
+def test_a_repaired_tag_is_a_warning_at_its_paragraph_and_an_expired_upload_is_asked_again(app):
+    from tests.test_template_check import first_in, paragraph, run
+
+    admin = page_client(app, "administrator")
+    form = {"csrf_token": form_token(admin, TEMPLATES), "kind": "support-plan"}
+    split = first_in("word/document.xml", paragraph(run("Plāns Nr. {{ plan."), run("number }} (pārbaude)")))
+    response = admin.post(TEMPLATES, data={**form, "file": (io.BytesIO(split), "plans.docx")})
+    assert response.status_code == 200
+    page = text_of(response)
+    warning = page.split('id="warning-support-plan-1"')[1].split("</li>")[0]
+    assert "Plāns Nr. {{ plan.number }} (pārbaude)" in warning and "pamatteksts" in warning
+    assert "Veidne izturēja pārbaudi." in page and "<title>Kļūda:" not in page
+    digest = re.search(r'name="id" value="([0-9a-f]{64})"', page).group(1)
+    (held,) = (app.config["BLOBS_DIR"] / "template-trials").glob(f"*-{digest}.docx")
+    assert held.read_bytes() == split
+    os.utime(held, (time.time() - 2 * 3600, time.time() - 2 * 3600))
+    accepted = admin.post(
+        f"{TEMPLATES}/pienemt", data={**form, "id": digest, "effective_from": "01.01.2021."}
+    )
+    assert accepted.status_code == 410
+    assert "Augšupielādētā datne vairs netiek glabāta" in text_of(accepted)
+    assert 'href="#f-support-plan-file"' in text_of(accepted)
