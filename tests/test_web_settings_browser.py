@@ -79,3 +79,24 @@ def test_the_settings_and_reference_pages_are_accessible(app, browser_page):
         browser_page.goto(url)
         assert browser_page.title() == f"{title} — Veidlapas"
         check_page(browser_page, name)
+
+
+def test_the_statement_and_the_upload_form_work_with_the_keyboard(app, browser_page):
+    browser_page.goto("/pieklustamiba")
+    browser_page.keyboard.press("Tab")
+    assert browser_page.evaluate("document.activeElement.textContent") == "Pāriet uz galveno saturu"
+    browser_page.keyboard.press("Enter")
+    assert browser_page.evaluate("document.activeElement.id") == "main"
+    add_web_user(app, "anna.bauska", "administrator")
+    sign_in(browser_page, "anna.bauska", PASSWORD)
+    browser_page.goto("/administresana/veidnes")
+    reached = []
+    for _ in range(60):
+        browser_page.keyboard.press("Tab")
+        reached.append(
+            browser_page.evaluate("document.activeElement.id || document.activeElement.textContent")
+        )
+        if reached[-1] == "Pārbaudīt veidni":
+            break
+    assert "f-support-plan-file" in reached and "f-support-plan-effective_from" in reached
+    assert reached[-1] == "Pārbaudīt veidni"
