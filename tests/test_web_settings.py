@@ -220,6 +220,9 @@ def test_the_reference_pages_show_tariffs_shares_and_variables(app):
     assert "psihologa konsultācija" in catalogue
     assert "no 01.01.2020.: 30,00\u00a0€ par vienību" in catalogue
     assert "0,25" in catalogue
+    assert "atbalsta persona lēmumu pieņemšanā (APLP): stundas mēnesī pēc atbalsta līmeņa" in catalogue
+    assert "2. līmenis — 16 h" in catalogue and "0–4 gadi — 200 h; 5–17 gadi — 80 h" in catalogue
+    assert "no 01.01.2016.: 30 dienas" in catalogue
     projects = text_of(worker.get("/uzzinas/projekti"))
     assert "86,69&nbsp;% / 13,31&nbsp;%" in projects and "85&nbsp;% / 15&nbsp;%" in projects
     assert "9.2.2.1/15/I/001" in projects and "01.12.2015. – 31.12.2023." in projects

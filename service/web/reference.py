@@ -45,7 +45,8 @@ def catalogue():
         }
         for service in current.services.values()
     ]
-    return page("reference/catalogue.html", services=services)
+    names = {service["code"]: service["name"] for service in services}
+    return page("reference/catalogue.html", services=services, limits=current.limits, names=names)
 
 
 @bp.route("/uzzinas/projekti", methods=["GET"])
