@@ -147,6 +147,10 @@ def test_a_template_with_a_misspelt_variable_is_shown_with_its_paragraph_then_a_
     page = text_of(response)
     digest = re.search(r'name="id" value="([0-9a-f]{64})"', page).group(1)
     assert f"/administresana/veidnes/paraugs?veids=service-agreement&amp;id={digest}&amp;formats=png" in page
+    typo = {"csrf_token": token, "kind": "service-agreement", "id": digest, "effective_from": "1.1.21"}
+    refused = text_of(admin.post(f"{TEMPLATES}/pienemt", data=typo))
+    assert 'href="#f-service-agreement-accept-effective_from"' in refused and 'value="1.1.21"' in refused
+    assert 'name="id" value="' + digest + '"' in refused  # still held: accept again with the date right
     accepted = admin.post(
         f"{TEMPLATES}/pienemt",
         data={

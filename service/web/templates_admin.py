@@ -33,6 +33,7 @@ from service.documents import KINDS, DocumentKind, template_store, templates
 from service.documents.municipal import settings_on
 from service.documents.page_image import first_page_png
 from service.documents.uploaded import Found, TemplateCheck, check_template
+from service.files import write_atomically
 from service.i18n import translate
 from service.store import database
 from service.web.base import PageProblem, _, lang, page, page_problems, user
@@ -83,7 +84,7 @@ def hold(data: bytes) -> str:
     for old in mine[: max(0, len(mine) - HELD_PER_USER + 1)]:
         old.unlink(missing_ok=True)
     digest = hashlib.sha256(data).hexdigest()
-    _held_path(digest).write_bytes(data)
+    write_atomically(_held_path(digest), data)
     return digest
 
 
