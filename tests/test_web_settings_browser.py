@@ -50,6 +50,10 @@ def test_an_administrator_sees_a_templates_problem_at_its_paragraph_then_the_sam
     picture.wait_for()
     browser_page.wait_for_function("document.querySelector('.template-preview img').naturalWidth > 0")
     check_page(browser_page, "settings-templates-sample")
+    with browser_page.expect_download() as download:
+        browser_page.get_by_role("link", name="Lejupielādēt paraugu PDF formātā").click()
+    with open(download.value.path(), "rb") as sample:
+        assert sample.read(5) == b"%PDF-"
     browser_page.get_by_role("button", name="Pieņemt").click()
     browser_page.wait_for_load_state()
     assert "Veidne ir saglabāta kā nākamā versija." in browser_page.locator("main").inner_text()
