@@ -142,6 +142,10 @@ MESSAGES: dict[str, str] = {
         "Filling the template with the sample data took longer than {seconds} seconds, so it was stopped."
     ),
     "template.sample_limit": N_("Filling the template with the sample data needed more memory than allowed."),
+    "template.file_missing": N_("Choose the template's DOCX file."),
+    "template.trial_expired": N_(
+        "The uploaded file is no longer held (after an hour, or after newer uploads): upload it again."
+    ),
     "template.version_taken": N_(
         "Another version of this template was saved at the same moment, so this one was not: send it again."
     ),

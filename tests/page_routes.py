@@ -11,3 +11,29 @@ from __future__ import annotations
 from collections.abc import Callable
 
 SCOPED_PAGES: dict[str, Callable] = {}
+
+
+def _settings_page(api, headers) -> str:
+    from tests.case_helpers import settings_version
+
+    number = settings_version(api, headers).rsplit("/", 1)[1]
+    return f"/administresana/iestatijumi/{number}"
+
+
+def _template_page(api, headers) -> str:
+    from tests.case_helpers import template_version
+
+    kind, number = template_version(api, headers).rsplit("/", 2)[1:]
+    return f"/administresana/veidnes/{kind}/{number}"
+
+
+SCOPED_PAGES |= {
+    "/administresana/iestatijumi/<int:number>/logotips": lambda api, h: _settings_page(api, h) + "/logotips",
+    "/administresana/iestatijumi/<int:number>/atjaunot": lambda api, h: _settings_page(api, h) + "/atjaunot",
+    "/administresana/veidnes/<kind>/<int:number>/dokuments": lambda api, h: (
+        _template_page(api, h) + "/dokuments"
+    ),
+    "/administresana/veidnes/<kind>/<int:number>/atjaunot": lambda api, h: (
+        _template_page(api, h) + "/atjaunot"
+    ),
+}

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.web import base, home, reference, signin
+from service.web import base, home, reference, settings, signin, templates_admin
 
-BLUEPRINTS = (signin.bp, home.bp, reference.bp)
+BLUEPRINTS = (signin.bp, home.bp, reference.bp, settings.bp)
+#: Modules that add routes to a blueprint above (the templates' pages are on ``settings.bp``).
+ROUTES_ON_SHARED = (templates_admin,)
 
 
 def init_app(app: Flask) -> None:
