@@ -192,25 +192,26 @@ def make(plan_id: str, number: int):
         plan, version = _plan_version(session, plan_id, number)
         client = scope().get(session, Client, plan.client_id)
         lines = _plan_lines(version)
-    raw, errors, chosen = read_form(request.form, lines)
-    values = {name: request.form.get(name, "") for name, _ in FIELDS} | {
-        key: request.form.get(key, "") for key in request.form if key.startswith("lines-")
-    }
-    if client.status == "closed":
-        errors.insert(0, ((), problem("client.closed")))
-    if errors:
-        return _form_page(plan, version, lines, values, errors, 422, chosen)
-    try:
-        with database().session() as session:  # a refused agreement gives its number back (rolled back)
-            _, version = _plan_version(session, plan_id, number)
+        raw, errors, chosen = read_form(request.form, lines)
+        values = {name: request.form.get(name, "") for name, _ in FIELDS} | {
+            key: request.form.get(key, "") for key in request.form if key.startswith("lines-")
+        }
+        if client.status == "closed":
+            errors.insert(0, ((), problem("client.closed")))
+        if errors:
+            return _form_page(plan, version, lines, values, errors, 422, chosen)
+        try:
             agreement = agreements.make(session, sealer(), user, version, raw)
-            audit.record(session, user, "created", "agreement", agreement.id)
-            agreement_id = agreement.id
-    except ValidationError as exc:
-        placed = [(_placed(tuple(path), chosen), reason) for path, reason in flatten(exc.messages)]
-        return _form_page(plan, version, lines, values, placed, 422, chosen)
-    except CaseConflict as exc:
-        return _form_page(plan, version, lines, values, [(_placed(exc.path, chosen), exc.reason)], 409, chosen)
+        except ValidationError as exc:
+            session.rollback()  # the number taken is given back
+            placed = [(_placed(tuple(path), chosen), reason) for path, reason in flatten(exc.messages)]
+            return _form_page(plan, version, lines, values, placed, 422, chosen)
+        except CaseConflict as exc:
+            session.rollback()
+            placed = [(_placed(exc.path, chosen), exc.reason)]
+            return _form_page(plan, version, lines, values, placed, 409, chosen)
+        audit.record(session, user, "created", "agreement", agreement.id)
+        agreement_id = agreement.id
     return redirect(url_for("web_agreements.agreement", agreement_id=agreement_id), 303)
 
 

@@ -128,7 +128,8 @@ def packs():
 
 @bp.route("/paki", methods=["POST"])
 def start():
-    """Start the pack as a background job (the same order finds the job it made before)."""
+    """Check the order ("Pārbaudīt") or start the pack as a background job ("Sagatavot paku"; the same
+    order finds the job it made before)."""
     current = authorize("pack:create")
     values = {key: request.form.get(key, "") for key in ("project", "period_from", "period_to", "pdf")}
     body, errors = _read(request.form)
@@ -138,8 +139,12 @@ def start():
         try:
             order = OrderInput(body).take(session, sealer())
         except OrderRejected as rejected:
+            if "parbaudit" in request.form:
+                return _packs_page(session, values, 422, _placed(rejected))
             audit.record(session, current, "validated", "pack", outcome="invalid")
             return _packs_page(session, values, 422, _placed(rejected))
+        if "parbaudit" in request.form:
+            return _packs_page(session, values, order=order.request)
         existing = existing_job(session, current.municipality, None, order.sha256)
         if existing is not None:
             return redirect(url_for("web_packs.pack", job_id=existing.id), 303)
