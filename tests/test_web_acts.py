@@ -128,7 +128,9 @@ def test_a_refused_upload_is_the_list_again_with_the_latvian_message_at_the_file
     assert large.status_code == 413
     assert 'id="f-file-error"' in large.get_data(as_text=True)
     assert "lielāka, nekā atļauts" in large.get_data(as_text=True)
-    none = pages.post("/akti", data={"csrf_token": form_token(pages, "/akti")}, content_type="multipart/form-data")
+    none = pages.post(
+        "/akti", data={"csrf_token": form_token(pages, "/akti")}, content_type="multipart/form-data"
+    )
     assert none.status_code == 400 and 'id="f-file-error"' in none.get_data(as_text=True)
 
 

@@ -8,6 +8,7 @@ message at the file field. An act whose values are not valid is shown with its p
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -167,10 +168,8 @@ def upload():
 def _stored_page(session, submission: Submission, errors=(), status=200, **more):
     raw = sealer().open_json(submission.sealed, submission.seal_context())
     services = []
-    try:
+    with contextlib.suppress(ValidationError):  # an act that no longer loads shows what it holds
         services = acts.loaded_act(submission, sealer())["services"]
-    except ValidationError:  # an act that no longer loads shows what it holds
-        pass
     errors = list(errors)
     if submission.status == "received" and submission.agreement_id is None and not errors:
         errors.append(((), problem("act.unmatched", number=submission.agreement_number)))

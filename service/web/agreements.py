@@ -144,9 +144,13 @@ def _placed(path: tuple, chosen: list[int]) -> tuple:
     known = {tuple(name.split(".")) for name, _ in FIELDS}
     if path in known:
         return path
-    if path[:2] == ("from_plan", "lines") and len(path) >= 4 and path[2] < len(chosen):
-        if path[3] in ("place", "schedule"):
-            return ("lines", chosen[path[2]], path[3])
+    if (
+        path[:2] == ("from_plan", "lines")
+        and len(path) >= 4
+        and path[2] < len(chosen)
+        and path[3] in ("place", "schedule")
+    ):
+        return ("lines", chosen[path[2]], path[3])
     if path[:1] == ("services",) and len(path) >= 2 and isinstance(path[1], int) and path[1] < len(chosen):
         return ("lines", chosen[path[1]])
     if path[:1] in (("from_plan",), ("services",), ("term",)):
@@ -215,7 +219,9 @@ def make(plan_id: str, number: int):
     return redirect(url_for("web_agreements.agreement", agreement_id=agreement_id), 303)
 
 
-def _agreement_page(session, agreement: Agreement, status: int = 200, errors=(), month: str = "", output="pdf"):
+def _agreement_page(
+    session, agreement: Agreement, status: int = 200, errors=(), month: str = "", output="pdf"
+):
     latest = agreement.versions[-1]
     data = agreements.body(latest, sealer())
     received = session.scalars(

@@ -38,7 +38,9 @@ PLACES = {"project": ("project",), "period": ("period_from",), "source": ("perio
 def _projects() -> list[tuple[str, str]]:
     known = municipalities.default().get(user().municipality)
     codes = known.project_agreements if known else {}
-    return [(code, f"{code} · {project.name}") for code, project in projects.default().items() if code in codes]
+    return [
+        (code, f"{code} · {project.name}") for code, project in projects.default().items() if code in codes
+    ]
 
 
 def _read(form) -> tuple[dict[str, Any], list]:
@@ -203,7 +205,11 @@ def _detail(session, job_id: str) -> list[dict]:
         for entry in session.scalars(
             scope()
             .select(AuditEntry)
-            .where(AuditEntry.action == "created", AuditEntry.object_type == "pack", AuditEntry.object_id == job_id)
+            .where(
+                AuditEntry.action == "created",
+                AuditEntry.object_type == "pack",
+                AuditEntry.object_id == job_id,
+            )
         )
     ]
 

@@ -16,7 +16,14 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("submissions") as batch:
         batch.add_column(sa.Column("rejected_at", sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column("rejected_by", sa.Integer(), sa.ForeignKey("users.id", name="fk_submissions_rejected_by"), nullable=True))
+        batch.add_column(
+            sa.Column(
+                "rejected_by",
+                sa.Integer(),
+                sa.ForeignKey("users.id", name="fk_submissions_rejected_by"),
+                nullable=True,
+            )
+        )
         batch.add_column(sa.Column("reject_reason", sa.LargeBinary(), nullable=True))
 
 
