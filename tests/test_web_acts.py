@@ -12,7 +12,7 @@ import pytest
 from service.cases import acts
 from service.store import database, sealer
 from service.store.models import AuditEntry, Submission
-from tests.case_helpers import AGREEMENT, agreement, approved_plan, received_act
+from tests.case_helpers import AGREEMENT, CLIENT, agreement, approved_plan, received_act
 from tests.docx_text import docx_text
 from tests.helpers import SAMPLES
 from tests.web_helpers import form_token, page_client
@@ -62,7 +62,7 @@ def test_an_agreement_is_made_from_the_approved_plan_and_shown_with_its_document
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "L-2020/001" in html and "aktīvs" in html and "30.01.2020." not in html
-    assert "APLP" in html and "ATBG" in html
+    assert "APLP" in html and "ATBG" in html and CLIENT["name"] in html
     document = pages.get(made.headers["Location"] + "/versijas/1/dokuments")
     assert document.status_code == 200 and document.mimetype.endswith("wordprocessingml.document")
     words = docx_text(document.data)

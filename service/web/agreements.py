@@ -223,7 +223,7 @@ def _agreement_page(
     session, agreement: Agreement, status: int = 200, errors=(), month: str = "", output="pdf"
 ):
     latest = agreement.versions[-1]
-    data = agreements.body(latest, sealer())
+    data = AgreementDataSchema().load(agreements.body(latest, sealer()))
     received = session.scalars(
         scope()
         .select(Submission)
