@@ -12,7 +12,7 @@ import pytest
 from service.cases import acts
 from service.store import database, sealer
 from service.store.models import AuditEntry, Submission
-from tests.case_helpers import AGREEMENT, CLIENT, agreement, approved_plan, received_act
+from tests.case_helpers import AGREEMENT, CLIENT, agreement, approved_plan, deliver, received_act
 from tests.docx_text import docx_text
 from tests.helpers import SAMPLES
 from tests.web_helpers import form_token, page_client
@@ -204,3 +204,24 @@ def test_the_pack_preview_lists_the_lines_and_totals_then_the_pack_starts(app, c
     assert set(state) >= {"state", "done", "total", "text", "finished"}
     assert "KP-BNP-2020/09" in finance.get("/paki").get_data(as_text=True)
     assert page_client(app, "social_worker").get("/paki").status_code == 403
+
+
+def test_past_the_budget_only_an_administrator_accepts_giving_a_reason(app, client, pages, tmp_path):
+    agreement_url = agreement(client, {})
+    stored = client.get(agreement_url).json
+    deliver(app, stored["client_id"], stored["id"], "2020-08", ("APLP", "1", "7190.00"))
+    submission = received_act(client, {}, tmp_path, agreement_url)
+    url = f"/akti/{submission['id']}"
+    finance = page_client(app, "finance_officer")
+    refused = finance.post(url + "/pienemt", data={"csrf_token": form_token(finance, url)})
+    assert refused.status_code == 409 and "7\xa0200,00 €" in refused.get_data(as_text=True)
+    assert 'id="f-override_reason"' not in refused.get_data(as_text=True)
+    token = form_token(pages, url)
+    again = pages.post(url + "/pienemt", data={"csrf_token": token})
+    assert again.status_code == 409 and 'href="#f-override_reason"' in again.get_data(as_text=True)
+    done = pages.post(url + "/pienemt", data={"csrf_token": token, "override_reason": "Ārkārtas situācija"})
+    assert done.status_code == 303 and "lietojums=" in done.headers["Location"]
+    assert "budžeta" in pages.get(done.headers["Location"]).get_data(as_text=True)
+    with database(app).session() as session:
+        actions = [e.action for e in session.query(AuditEntry).filter_by(object_id=submission["id"])]
+    assert "overridden" in actions and "accepted" in actions
