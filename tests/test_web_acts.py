@@ -14,7 +14,7 @@ from service.store import database, sealer
 from service.store.models import AuditEntry, Submission
 from tests.case_helpers import AGREEMENT, CLIENT, agreement, approved_plan, deliver, received_act
 from tests.docx_text import docx_text
-from tests.helpers import SAMPLES
+from tests.helpers import FILLED_ACT, SAMPLES, blank_act_form, fill_with_pdftk
 from tests.web_helpers import form_token, page_client
 
 
@@ -225,3 +225,18 @@ def test_past_the_budget_only_an_administrator_accepts_giving_a_reason(app, clie
     with database(app).session() as session:
         actions = [e.action for e in session.query(AuditEntry).filter_by(object_id=submission["id"])]
     assert "overridden" in actions and "accepted" in actions
+
+
+def test_an_act_with_bad_values_is_shown_with_each_problem_at_its_cell_and_not_kept(
+    app, client, pages, tmp_path
+):
+    form = blank_act_form(client)
+    typed = FILLED_ACT | {"sessions.0.date": "31.02.2020.", "sessions.1.units": "1.234,5"}
+    answer = _upload(pages, fill_with_pdftk(form, typed, tmp_path))
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "<title>Kļūda:" in html
+    assert 'href="#f-sessions-0-date"' in html and 'href="#f-sessions-1-units"' in html
+    cell = re.search(r'<td id="f-sessions-0-date"[^>]*class="cell--error"[^>]*>(.*?)</td>', html, re.S)
+    assert cell and "31.02.2020." in cell.group(1) and "Kalendārā tādas dienas nav" in cell.group(1)
+    with database(app).session() as session:
+        assert session.query(Submission).count() == 0

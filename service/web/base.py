@@ -263,6 +263,7 @@ def _csrf_refused(error: CsrfRefused) -> tuple[str, int]:
 NAVIGATION = (
     ("web_home.home", N_("Start"), ""),
     ("web_clients.clients", N_("Clients"), "case:read"),
+    ("web_acts.acts", N_("Delivery acts"), "case:read"),
     ("web_packs.packs", N_("Reimbursement packs"), "pack:create"),
     ("web_reference.catalogue", N_("Reference"), ""),
     ("web_admin.users", N_("Administration"), "template:manage"),
