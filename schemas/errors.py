@@ -390,6 +390,11 @@ MESSAGES: dict[str, str] = {
         "Accepting this act brings the client's delivered services to {after} € of the period budget"
         " {budget} € ({percent} %): only an administrator can accept it, giving a reason."
     ),
+    "agreement.choose_lines": N_("Choose at least one service of the plan to contract."),
+    "upload.choose_file": N_("Choose the filled act's file (PDF or DOCX)."),
+    "act.rejected": N_("This act was rejected: it cannot be accepted. Ask the provider for a corrected act."),
+    "act.accepted": N_("This act is accepted already: it cannot be rejected."),
+    "act.reason_missing": N_("Give the reason."),
     "budget.near": N_("The client's delivered services now use {percent} per cent of the period budget."),
     "budget.no_plan": N_("The client has no approved plan for {month}, so the act cannot be counted."),
     # What changed between two versions of a plan.

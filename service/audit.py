@@ -36,6 +36,7 @@ ACTIONS = (
     "exported",
     # Accepting an act past the period budget (an administrator's override, with its reason sealed).
     "overridden",
+    "rejected",  # a received act sent back, with its reason sealed
     "imported",  # with the number of clients, never who they are
     # A municipality's own template: a rollback puts an earlier version's content in force again.
     "rolled_back",

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 from service.config import ROOT
 from service.store import database
@@ -244,6 +246,11 @@ CASE_ROUTES = {
     ("/api/v1/agreements/<agreement_id>/versions/<int:number>/document", "GET"): lambda api, h: (
         agreement(api, h) + "/versions/1/document",
         None,
+        None,
+    ),
+    ("/api/v1/submissions/<submission_id>/reject", "POST"): lambda api, h: (
+        f"/api/v1/submissions/{received_act(api, h, Path(tempfile.mkdtemp()))['id']}/reject",
+        {"reason": "Nav parakstīts"},
         None,
     ),
     ("/api/v1/plans/<plan_id>", "GET"): lambda api, h: (make_plan(api, h), None, None),

@@ -8,7 +8,11 @@ URL map: a page rule with a variable must be listed here, and Liepāja's adminis
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
+
+from tests import case_helpers
 
 SCOPED_PAGES: dict[str, Callable] = {}
 
@@ -36,4 +40,43 @@ SCOPED_PAGES |= {
     "/administresana/veidnes/<kind>/<int:number>/atjaunot": lambda api, h: (
         _template_page(api, h) + "/atjaunot"
     ),
+
+
+def _agreement_page(api, headers) -> str:
+    return "/ligumi/" + case_helpers.agreement(api, headers).rsplit("/", 1)[1]
+
+
+def _act_page(api, headers) -> str:
+    return "/akti/" + case_helpers.received_act(api, headers, Path(tempfile.mkdtemp()))["id"]
+
+
+def _pack_page(api, headers, wait: bool = False) -> str:
+    from tests.test_packs import finished, order
+
+    body = order()
+    body["agreements"] = body["agreements"][:1]
+    body["lines"] = [line for line in body["lines"] if line["agreement"] == body["agreements"][0]["number"]]
+    answer = api.post("/api/v1/packs", json=body, headers=headers)
+    assert answer.status_code in (200, 202), answer.get_data(as_text=True)[:500]
+    if wait:
+        assert finished(api, answer.json["url"], headers)["state"] == "succeeded"
+    return "/paki/" + answer.json["id"]
+
+
+SCOPED_PAGES |= {
+    # acts helper: agreements, delivery acts, packs
+    "/plani/<plan_id>/versijas/<int:number>/ligums": lambda api, h: (
+        "/plani/" + case_helpers.approved_plan(api, h).rsplit("/", 1)[1] + "/versijas/1/ligums"
+    ),
+    "/ligumi/<agreement_id>": _agreement_page,
+    "/ligumi/<agreement_id>/versijas/<int:number>/dokuments": lambda api, h: (
+        _agreement_page(api, h) + "/versijas/1/dokuments"
+    ),
+    "/ligumi/<agreement_id>/akts": lambda api, h: _agreement_page(api, h) + "/akts?menesis=09.2020.",
+    "/akti/<submission_id>": _act_page,
+    "/akti/<submission_id>/pienemt": lambda api, h: _act_page(api, h) + "/pienemt",
+    "/akti/<submission_id>/noraidit": lambda api, h: _act_page(api, h) + "/noraidit",
+    "/paki/<job_id>": _pack_page,
+    "/paki/<job_id>/stavoklis": lambda api, h: _pack_page(api, h) + "/stavoklis",
+    "/paki/<job_id>/zip": lambda api, h: _pack_page(api, h, wait=True) + "/zip",
 }

@@ -318,6 +318,12 @@ class ActArgsSchema(Strict):
     number = Text(max_length=40, metadata={"description": "The act's number, if already known"})
 
 
+class RejectSchema(Strict):
+    """Rejecting a received act: the reason, kept sealed."""
+
+    reason = Paragraph(required=True, metadata={"description": "Why the act is sent back"})
+
+
 class AcceptSchema(Strict):
     """Accepting an act; past the period budget only an administrator may, with the reason."""
 

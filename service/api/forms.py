@@ -16,7 +16,7 @@ from schemas.errors import flatten, problem
 from service import audit, submissions
 from service.api.blueprint import Blueprint
 from service.api.body import json_body, uploaded_file
-from service.api.case_schemas import AcceptSchema
+from service.api.case_schemas import AcceptSchema, RejectSchema
 from service.api.documents import DOCX, PDF
 from service.api.listing import listed
 from service.api.problems import PROBLEM_JSON, RequestProblem, language, problem_response
@@ -200,3 +200,27 @@ def accept_submission(submission_id):
         return SubmissionSchema().dump(submission) | AcceptanceSchema().dump(
             {"warnings": warnings, "use": accepted.use}
         )
+
+
+@blp.route("/submissions/<submission_id>/reject", methods=["POST"])
+@blp.doc(
+    requestBody={"required": True, "content": {"application/json": {"schema": RejectSchema}}},
+    responses={
+        200: {"description": "Rejected", "content": {"application/json": {"schema": SubmissionSchema}}},
+        409: _problem("Accepted already, or no reason"),
+    },
+)
+def reject_submission(submission_id):
+    """Reject a received act ("noraidīts") with the reason (kept sealed); it cannot be accepted after."""
+    user = authorize("act:accept")
+    values = RejectSchema().load(json_body())
+    with database().session() as session:
+        submission = scope().get(session, Submission, submission_id)
+        was = submission.status
+        try:
+            acts.reject(sealer(), user, submission, values["reason"])
+        except CaseConflict as exc:
+            raise RequestProblem(409, exc.reason, path=exc.path) from None
+        if was != "rejected":
+            audit.record(session, user, "rejected", "submission", submission.id, sha256=submission.sha256)
+        return SubmissionSchema().dump(submission)

@@ -95,8 +95,7 @@ def order_pack():
         body.setdefault("municipality", user.municipality)
         if isinstance(body["municipality"], str) and body["municipality"] != user.municipality:
             raise RequestProblem(403, problem("municipality.not_yours", code=user.municipality))
-    db = database()
-    with db.session() as session:
+    with database().session() as session:
         try:
             order = inputs.take(session, sealer())
         except OrderRejected as rejected:
@@ -110,17 +109,22 @@ def order_pack():
             return job_view(existing), 200
         backend = jobs.backend()
         job = new_pack_job(session, user, backend.name, order, jobs.folder(), key)
+    submit(backend, job)
+    view = job_view(job)
+    return view, 202, {"Location": view["url"]}
+
+
+def submit(backend, job: Job) -> None:
+    """Hand a stored job to its backend; when the broker is down the job fails and says so (503)."""
     try:
         backend.submit(job.id)
     except Exception as error:  # the broker is down: the job cannot start, and says so
         current_app.logger.error("job %s not queued: %s", job.id, type(error).__name__)
-        with db.session() as session:
+        with database().session() as session:
             queued = session.get(Job, job.id)
             queued.stop("failed", "job.queue_unavailable")
         JobFiles(jobs.folder(), job.id).remove()
         raise RequestProblem(503, problem("job.queue_unavailable"), headers={"Retry-After": "30"}) from None
-    view = job_view(job)
-    return view, 202, {"Location": view["url"]}
 
 
 @blp.route("/packs/template.xlsx", methods=["GET"])

@@ -201,7 +201,7 @@ class FormRequestSchema(Strict):
 class SubmissionArgsSchema(PageArgsSchema):
     month = Text(max_length=7, metadata={"description": "YYYY-MM"})
     provider = Text(max_length=11, metadata={"description": "The provider's registration number"})
-    status = Choice(("received", "accepted"))
+    status = Choice(("received", "accepted", "rejected"))
 
 
 class SubmissionSchema(Schema):

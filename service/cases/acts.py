@@ -194,6 +194,8 @@ def accept(
     """
     if submission.status == "accepted":
         return Acceptance(None, [])
+    if submission.status == "rejected":
+        raise CaseConflict((), problem("act.rejected"))
     if submission.agreement_id is None:
         raise CaseConflict((), problem("act.unmatched", number=submission.agreement_number))
     act = loaded_act(submission, sealer)
@@ -214,6 +216,31 @@ def accept(
     session.add_all(_delivered(submission, act))
     warnings = [problem("budget.near", percent=use.percent_after)] if use.warns(warn_percent) else []
     return Acceptance(use, warnings)
+
+
+def reject(sealer: Sealer, user: Principal, submission: Submission, reason: str) -> None:
+    """Send a received act back: status "rejected", who and when kept, ``reason`` sealed like an override's.
+
+    Raises :class:`CaseConflict` for an accepted act (its services count already) or an empty reason; an
+    act rejected before stays as it was.
+    """
+    if submission.status == "accepted":
+        raise CaseConflict((), problem("act.accepted"))
+    if not reason.strip():
+        raise CaseConflict(("reason",), problem("act.reason_missing"))
+    if submission.status == "rejected":
+        return
+    submission.status, submission.rejected_at, submission.rejected_by = "rejected", utcnow(), user.id
+    submission.reject_reason = sealer.seal_json(
+        {"reason": reason.strip()}, submission.seal_context("reject_reason")
+    )
+
+
+def reason_of(sealer: Sealer, submission: Submission) -> str:
+    """Why the act was rejected (empty when it was not)."""
+    if submission.reject_reason is None:
+        return ""
+    return sealer.open_json(submission.reject_reason, submission.seal_context("reject_reason"))["reason"]
 
 
 def _delivered(submission: Submission, act: dict[str, Any]) -> list[DeliveredService]:

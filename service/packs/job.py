@@ -317,7 +317,11 @@ def new_pack_job(
         jobs_dir=jobs_dir,
         title=number,
         result_name=safe_member_name(f"Kompensacijas pieprasijums {number}.zip"),
-        detail={"lines": totals["lines"], "clients": totals["clients"]},
+        detail={
+            "lines": totals["lines"],
+            "clients": totals["clients"],
+            **{key: str(totals[key]) for key in ("amount", "esf", "state")},
+        },
         key=key,
     )
 

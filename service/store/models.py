@@ -174,7 +174,7 @@ class Submission(Sealed, Scoped, Base):
     """
 
     __tablename__ = "submissions"
-    __sealed_columns__ = ("sealed", "override_reason", "part")
+    __sealed_columns__ = ("sealed", "override_reason", "part", "reject_reason")
     __table_args__ = (
         UniqueConstraint("municipality", "sha256"),
         Index("ix_submissions_agreement_number_month", "municipality", "agreement_number", "month"),
@@ -199,6 +199,10 @@ class Submission(Sealed, Scoped, Base):
     override_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     override_reason: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     part: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    #: A rejected act: when, by whom and why (the reason sealed).
+    rejected_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    rejected_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    reject_reason: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class Job(Scoped, Base):

@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 from schemas.errors import N_, Problem, problem
 from service.api.problems import PAGE_ERRORS
 from service.auth import AccessRefused, Forbidden, Principal, Unauthorized, authenticate
+from service.config import upload_limits
 from service.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_param, gettext, translate, translations
 
 #: Static files and the pages' templates.
@@ -46,6 +47,12 @@ class CsrfRefused(Exception):
 def public(view: Callable) -> Callable:
     """Mark a view that a person reaches without signing in (sign-in, setting a password, statements)."""
     view.public = True
+    return view
+
+
+def takes_upload(view: Callable) -> Callable:
+    """Mark a view whose form carries a file: its request may be as large as an upload (plus the form)."""
+    view.takes_upload = True
     return view
 
 
@@ -118,6 +125,8 @@ def _guard() -> None:
     if not is_public(request.endpoint):
         g.user = authenticate()
     if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if getattr(current_app.view_functions.get(request.endpoint or ""), "takes_upload", False):
+            request.max_content_length = upload_limits(current_app.config).max_bytes + 64 * 1024
         check_csrf()
 
 
@@ -254,6 +263,7 @@ def _csrf_refused(error: CsrfRefused) -> tuple[str, int]:
 NAVIGATION = (
     ("web_home.home", N_("Start"), ""),
     ("web_clients.clients", N_("Clients"), "case:read"),
+    ("web_acts.acts", N_("Delivery acts"), "case:read"),
     ("web_packs.packs", N_("Reimbursement packs"), "pack:create"),
     ("web_reference.catalogue", N_("Reference"), ""),
     ("web_admin.users", N_("Administration"), "template:manage"),
