@@ -40,6 +40,7 @@ SCOPED_PAGES |= {
     "/administresana/veidnes/<kind>/<int:number>/atjaunot": lambda api, h: (
         _template_page(api, h) + "/atjaunot"
     ),
+}
 
 
 def _agreement_page(api, headers) -> str:

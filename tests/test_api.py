@@ -93,7 +93,7 @@ def test_english_on_request(client):
 
 
 def test_unknown_language_falls_back_to_latvian(client):
-    response = client.get("/nowhere", headers={"Accept-Language": "de"})
+    response = client.get("/api/v1/nowhere", headers={"Accept-Language": "de"})
     assert assert_problem(response, 404)["title"] == "Nav atrasts"
 
 
@@ -142,12 +142,12 @@ def test_wrong_method_is_405_with_allow(client):
     assert "POST" in response.headers["Allow"]
 
 
-def test_unexpected_failure_is_500_without_details(app, caplog):
+def test_unexpected_failure_is_500_without_details(app, client, caplog):
     def explode():
         raise RuntimeError("Ēriks Gailītis 150385-12346")
 
-    app.add_url_rule("/boom", "boom", explode)
-    response = app.test_client().get("/boom")
+    app.add_url_rule("/api/v1/boom", "boom", explode)
+    response = client.get("/api/v1/boom")
     body = assert_problem(response, 500)
     assert "Ēriks" not in response.get_data(as_text=True)
     assert body["detail"].startswith("Pakalpojums nevarēja")
