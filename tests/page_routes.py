@@ -11,3 +11,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 SCOPED_PAGES: dict[str, Callable] = {}
+
+
+def _client_page(api, headers) -> str:
+    from tests.case_helpers import make_client
+
+    return "/klienti/" + make_client(api, headers).rsplit("/", 1)[1]
+
+
+def _plan_document(api, headers) -> str:
+    from tests.case_helpers import approved_plan
+
+    return "/plani/" + approved_plan(api, headers).rsplit("/", 1)[1] + "/versijas/1/dokuments"
+
+
+SCOPED_PAGES.update(
+    {
+        "/klienti/<client_id>": _client_page,
+        "/plani/<plan_id>/versijas/<int:number>/dokuments": _plan_document,
+    }
+)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.web import base, home, reference, signin
+from service.web import base, clients, home, reference, signin
 
-BLUEPRINTS = (signin.bp, home.bp, reference.bp)
+BLUEPRINTS = (signin.bp, home.bp, clients.bp, reference.bp)
 
 
 def init_app(app: Flask) -> None:
