@@ -78,7 +78,7 @@ class _Listed:
 def marker(session: Session, municipality: str) -> tuple:
     """What moves whenever a client of the municipality is added, changed or deleted."""
     found = session.execute(
-        select(func.count(Client.id), func.max(Client.updated_at), func.sum(Client.revision)).where(
+        select(func.count(), func.max(Client.updated_at), func.sum(Client.revision)).where(
             Client.municipality == municipality
         )
     ).one()

@@ -134,10 +134,19 @@ def search(scope: Scope, sealer: Sealer, query: str, *, every_word: bool = False
 
     Raises ``ValueError`` with a coded problem when the query is neither (under three letters).
     """
+    return scope.select(Client).where(Client.id.in_(found_ids(scope, sealer, query, every_word=every_word)))
+
+
+def found_ids(scope: Scope, sealer: Sealer, query: str, *, every_word: bool = False) -> Select:
+    """The ids of the clients :func:`search` finds, read from the keyed hashes alone (the code's unique
+    index, the name tags' lookup index), never from the records."""
     query = query.strip()
-    statement = scope.select(Client)
     if CODE_QUERY.fullmatch(query):
-        return statement.where(Client.code_tag == code_tag(sealer, query))
+        return (
+            scope.select(Client)
+            .where(Client.code_tag == code_tag(sealer, query))
+            .with_only_columns(Client.id)
+        )
     prefix = search_prefix(query)
     if prefix is None:
         errors = ErrorCollector()
@@ -147,9 +156,14 @@ def search(scope: Scope, sealer: Sealer, query: str, *, every_word: bool = False
     if every_word:
         words = [search_prefix(word) for word in normal_name(query).split()[1:]]
         prefixes += [word for word in words if word is not None]
+    statement = None
     for each in prefixes:
         tagged = select(ClientNameTag.client_id).where(ClientNameTag.tag == sealer.tag("name", each))
         if not scope.user.reads_everywhere:
             tagged = tagged.where(ClientNameTag.municipality == scope.user.municipality)
-        statement = statement.where(Client.id.in_(tagged))
+        statement = (
+            tagged
+            if statement is None
+            else statement.where(ClientNameTag.client_id.in_(tagged.correlate(None)))
+        )
     return statement

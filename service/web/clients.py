@@ -62,14 +62,14 @@ def clients_list():
         order = name_order().ids(session, sealer(), found_user.municipality)
         if query:
             try:
-                statement = clients.search(scope(), sealer(), query, every_word=True)
+                statement = clients.found_ids(scope(), sealer(), query, every_word=True)
             except ValidationError as refused:
                 problems = page_problems(flatten(refused.messages))
                 statement = None
             if statement is None:
                 ids: list[str] = []
             else:
-                matching = set(session.scalars(statement.with_only_columns(Client.id)))
+                matching = set(session.scalars(statement))
                 ids = [id_ for id_ in order if id_ in matching]
                 audit.record(
                     session, found_user, "searched", "client", detail={"found": len(ids), "query": True}
