@@ -163,3 +163,14 @@ def test_the_start_page_names_the_municipality_and_what_is_due(app, anonymous, u
     assert "Darbi termiņā" in html and "Akti, kas gaida pieņemšanu" in html
     finance = page_client(app, "finance_officer").get("/").get_data(as_text=True)
     assert "Kompensāciju paketes" in finance
+
+
+def test_the_pages_switch_to_english(app, anonymous, user_headers):
+    url = make_client(anonymous, user_headers("social_worker"))
+    pages = page_client(app)
+    pages.set_cookie("lang", "en")
+    listed = pages.get("/klienti").get_data(as_text=True)
+    assert "Clients in total: 1" in listed and '<html lang="en">' in listed
+    shown = pages.get("/klienti/" + url.rsplit("/", 1)[1]).get_data(as_text=True)
+    assert "<title>Ēriks Gailītis — Clients — Veidlapas</title>" in shown
+    assert "There is no approved plan, so no budget yet." in shown
