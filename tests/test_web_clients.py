@@ -133,6 +133,8 @@ def test_a_clients_page_shows_versions_changes_budget_and_is_audited(app, anonym
     assert 'role="img"' in html and '<title id="budget-chart-title">Budžets pa mēnešiem</title>' in html
     assert "style=" not in html
     assert "1\u00a0234,50\u00a0€" in html  # the delivered month, in the table
+    footer = html[html.index("<tfoot>") : html.index("</tfoot>")]
+    assert "Kopā" in footer and "1\u00a0234,50\u00a0€" in footer and "7\u00a0200,00\u00a0€" in footer
     assert "L-2020/001" in html and "09.2020." in html
     reads = audit_of(app, "read")
     assert any(entry[1] == "client" and entry[2] == client_id for entry in reads)
