@@ -35,6 +35,8 @@ bench: $(READY) lang ## benchmarks; figures go into bench/README.md
 	$(BIN)/python -m bench.pack
 	$(BIN)/python -m bench.cases
 	$(BIN)/python -m bench.cases --postgres
+	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.pages --postgres
 
 lang: $(MO) ## compile the message catalogs
 

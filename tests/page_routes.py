@@ -81,3 +81,21 @@ SCOPED_PAGES |= {
     "/paki/<job_id>/stavoklis": lambda api, h: _pack_page(api, h) + "/stavoklis",
     "/paki/<job_id>/zip": lambda api, h: _pack_page(api, h, wait=True) + "/zip",
 }
+def _client_page(api, headers) -> str:
+    from tests.case_helpers import make_client
+
+    return "/klienti/" + make_client(api, headers).rsplit("/", 1)[1]
+
+
+def _plan_document(api, headers) -> str:
+    from tests.case_helpers import approved_plan
+
+    return "/plani/" + approved_plan(api, headers).rsplit("/", 1)[1] + "/versijas/1/dokuments"
+
+
+SCOPED_PAGES.update(
+    {
+        "/klienti/<client_id>": _client_page,
+        "/plani/<plan_id>/versijas/<int:number>/dokuments": _plan_document,
+    }
+)

@@ -58,3 +58,12 @@ def test_the_case_benchmark_finds_clients_and_opens_their_plans_budgets_and_due_
     for row in (*rows, "one client's budget", "due work"):
         assert f"| {row}" in output
     assert "| a month's pack order from 20 accepted acts (80 lines) |" in output
+
+
+def test_the_pages_benchmark_times_the_list_a_search_and_a_clients_page():
+    output = run_bench("bench.pages", "--clients", "60", "--requests", "3", "--rows", "3")
+    assert "sqlite: 60 clients, 60 agreements" in output
+    assert "first list request" in output
+    for row in ("a page of the client list (50 by name)", "a name search", "a client's page"):
+        assert f"| {row}" in output
+    assert "| the plan editor (3 service rows) |" in output  # timed, or skipped without the page

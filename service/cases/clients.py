@@ -22,7 +22,7 @@ from service.cases.errors import CaseConflict
 from service.store import Sealer
 from service.store.case_models import Client, ClientNameTag
 from service.store.models import new_id, utcnow
-from service.store.sealing import name_prefixes, normal_personal_code, search_prefix
+from service.store.sealing import name_prefixes, normal_name, normal_personal_code, search_prefix
 
 CODE_QUERY = re.compile(r"\d{6}-?\d{5}")
 TAG_BATCH = 500  # search tags asked for in one query (SQLite allows 999 parameters by default)
@@ -128,21 +128,42 @@ def reopen(client: Client, user: Principal, sealer: Sealer) -> None:
     client.updated_by, client.updated_at = user.id, utcnow()
 
 
-def search(scope: Scope, sealer: Sealer, query: str) -> Select:
-    """The clients ``query`` finds in the scope: a personal code exactly, or a name by its prefix.
+def search(scope: Scope, sealer: Sealer, query: str, *, every_word: bool = False) -> Select:
+    """The clients ``query`` finds in the scope: a personal code exactly, or a name by its prefix; with
+    ``every_word``, by the prefix of each of the query's words of three letters or more ("erik gail").
 
     Raises ``ValueError`` with a coded problem when the query is neither (under three letters).
     """
+    return scope.select(Client).where(Client.id.in_(found_ids(scope, sealer, query, every_word=every_word)))
+
+
+def found_ids(scope: Scope, sealer: Sealer, query: str, *, every_word: bool = False) -> Select:
+    """The ids of the clients :func:`search` finds, read from the keyed hashes alone (the code's unique
+    index, the name tags' lookup index), never from the records."""
     query = query.strip()
-    statement = scope.select(Client)
     if CODE_QUERY.fullmatch(query):
-        return statement.where(Client.code_tag == code_tag(sealer, query))
+        return (
+            scope.select(Client)
+            .where(Client.code_tag == code_tag(sealer, query))
+            .with_only_columns(Client.id)
+        )
     prefix = search_prefix(query)
     if prefix is None:
         errors = ErrorCollector()
         errors.add(("q",), problem("client.query_short", min=3))
         errors.raise_if_any()
-    tagged = select(ClientNameTag.client_id).where(ClientNameTag.tag == sealer.tag("name", prefix))
-    if not scope.user.reads_everywhere:
-        tagged = tagged.where(ClientNameTag.municipality == scope.user.municipality)
-    return statement.where(Client.id.in_(tagged))
+    prefixes = [prefix]
+    if every_word:
+        words = [search_prefix(word) for word in normal_name(query).split()[1:]]
+        prefixes += [word for word in words if word is not None]
+    statement = None
+    for each in prefixes:
+        tagged = select(ClientNameTag.client_id).where(ClientNameTag.tag == sealer.tag("name", each))
+        if not scope.user.reads_everywhere:
+            tagged = tagged.where(ClientNameTag.municipality == scope.user.municipality)
+        statement = (
+            tagged
+            if statement is None
+            else statement.where(ClientNameTag.client_id.in_(tagged.correlate(None)))
+        )
+    return statement

@@ -29,7 +29,11 @@ class Client(Sealed, Scoped, Base):
     representatives, the reason a case was closed."""
 
     __tablename__ = "clients"
-    __table_args__ = (UniqueConstraint("municipality", "code_tag"),)
+    __table_args__ = (
+        UniqueConstraint("municipality", "code_tag"),
+        # The client list's change marker (service.cases.client_order) is read from this index alone.
+        Index("ix_clients_order_marker", "municipality", "updated_at", "revision"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     code_tag: Mapped[str] = mapped_column(String(32))

@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.web import acts, agreements, base, home, packs, reference, settings, signin, templates_admin
+from service.web import (
+    acts,
+    agreements,
+    base,
+    clients,
+    home,
+    packs,
+    reference,
+    settings,
+    signin,
+    templates_admin,
+)
 
-BLUEPRINTS = (signin.bp, home.bp, reference.bp, settings.bp, agreements.bp, acts.bp, packs.bp)
+BLUEPRINTS = (signin.bp, home.bp, clients.bp, reference.bp, settings.bp, agreements.bp, acts.bp, packs.bp)
 #: Modules that add routes to a blueprint above (the templates' pages are on ``settings.bp``).
 ROUTES_ON_SHARED = (templates_admin,)
 
