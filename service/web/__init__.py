@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.web import base, home, reference, signin
+from service.web import admin_users, base, home, reference, signin
 
-BLUEPRINTS = (signin.bp, home.bp, reference.bp)
+BLUEPRINTS = (signin.bp, home.bp, reference.bp, admin_users.bp)
 
 
 def init_app(app: Flask) -> None:

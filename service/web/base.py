@@ -256,7 +256,7 @@ NAVIGATION = (
     ("web_clients.clients", N_("Clients"), "case:read"),
     ("web_packs.packs", N_("Reimbursement packs"), "pack:create"),
     ("web_reference.catalogue", N_("Reference"), ""),
-    ("web_admin.users", N_("Administration"), "template:manage"),
+    ("web_admin.users", N_("Administration"), "user:manage"),
 )
 
 
