@@ -95,7 +95,7 @@ def enable(session: Session, by: Principal, user: User) -> None:
 
 def new_token(session: Session, username: str, *, days: int = DEFAULT_TOKEN_DAYS, label: str = "") -> str:
     """Another token for an existing user."""
-    user = _user(session, username)
+    user = user_named(session, username)
     token = issue_token(session, user, days=days, label=label)
     session.flush()
     audit.record(session, _operator_in(user.municipality), "token_issued", "user", str(user.id))
@@ -104,7 +104,7 @@ def new_token(session: Session, username: str, *, days: int = DEFAULT_TOKEN_DAYS
 
 def revoke(session: Session, username: str) -> int:
     """Revoke every live token of a user; returns how many."""
-    user = _user(session, username)
+    user = user_named(session, username)
     now = utcnow()
     live = [t for t in user.tokens if t.revoked_at is None]
     for token in live:
@@ -130,7 +130,8 @@ def users(session: Session) -> list[tuple[User, int]]:
     return listing
 
 
-def _user(session: Session, username: str) -> User:
+def user_named(session: Session, username: str) -> User:
+    """The user called ``username``; :class:`AccountError` when there is none."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise AccountError(f"no user {username}", problem("user.unknown"))
