@@ -71,10 +71,12 @@ class PathOnlyHandler(WSGIRequestHandler):
     keeps it (a one-time link's code travels there; production's waitress writes no request lines)."""
 
     def log_request(self, code="-", size="-") -> None:
-        method, _, rest = self.requestline.partition(" ")
-        target, _, version = rest.partition(" ")
-        self.requestline = f"{method} {target.split('?', 1)[0]} {version}".strip()
-        super().log_request(code, size)
+        whole = self.path
+        self.path = whole.split("?", 1)[0]  # what werkzeug writes
+        try:
+            super().log_request(code, size)
+        finally:
+            self.path = whole
 
 
 class LiveServer:
