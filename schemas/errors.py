@@ -82,6 +82,15 @@ MESSAGES: dict[str, str] = {
         "This link is not valid: it was used, replaced or has expired. Ask an administrator for a new one."
     ),
     "csrf.invalid": N_("The form has expired. Open the page again and send it once more."),
+    # Users of the web pages, as administrators manage them.
+    "user.username_format": N_(
+        "A username is 2 to 80 small Latin letters, digits, dots, hyphens or underscores, e.g. ilze.berzina."
+    ),
+    "user.taken": N_("There is a user with this username already."),
+    "user.role": N_("Choose a role."),
+    "user.unknown": N_("There is no such user."),
+    "user.disable_self": N_("You cannot disable your own account."),
+    "user.disabled": N_("The user is disabled: enable them first, then give a link."),
     # Uploads.
     "upload.missing": N_('Send the filled form as a file in the multipart field "file".'),
     "upload.empty": N_("The file is empty."),

@@ -63,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "act:accept",
         "budget:override",
         "template:manage",
+        "user:manage",
     }
     | _PACKS
     | _CASES,

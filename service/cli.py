@@ -34,6 +34,8 @@ from service.store import KeyFileError, database, sealer
 EXIT_INVALID = 1
 EXIT_SETUP = 2
 DEMO_USER = "demo-admin"
+#: The demo municipality's people for the web pages, besides its administrator: username, role.
+DEMO_PEOPLE = (("demo-social", "social_worker"), ("demo-finance", "finance_officer"))
 MAX_FILE_BYTES = 10_000_000
 
 kind_argument = click.argument("kind", type=click.Choice(sorted(KINDS)))
@@ -239,23 +241,81 @@ def revoke(username: str) -> None:
     click.echo(f"{username}: {count} token(s) revoked")
 
 
+@users.command("link")
+@click.argument("username")
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:8000/",
+    show_default=True,
+    help="Where people open the service (the link starts with it).",
+)
+def link(username: str, base_url: str) -> None:
+    """Print a one-time link for USERNAME to set their web password (valid for 72 hours, once; a new
+    link replaces the one before). The way to the first administrator's password: there is no mail."""
+    from service import signin
+
+    with _accounts() as session:
+        user = accounts.user_named(session, username)
+        if user.disabled_at is not None:
+            raise accounts.AccountError(f"{username} is disabled", problem("user.disabled"))
+        operator = Principal(
+            accounts.OPERATOR.id, accounts.OPERATOR.username, "administrator", user.municipality
+        )
+        code = signin.issue_link(session, operator, user)
+    click.echo(f"{base_url.rstrip('/')}/parole?kods={code}")
+    click.echo(f"{username}: open it within {signin.LINK_HOURS} hours to set the password; it works once.")
+
+
 @users.command("demo")
 def demo() -> None:
-    """Once: a demo administrator (municipality bauska), its token kept in the instance folder.
+    """Once: a demo administrator (municipality bauska), its token kept in the instance folder; and, for
+    the web pages, a social worker and a finance officer beside it, all three with one random password
+    kept in the instance folder too (``demo-password``). Run again, it changes nothing.
 
-    Prints where the token is, never the token: ``make run`` runs this where the server's output (the
-    logs) goes."""
-    from service import create_app
+    Prints where the token and the password are, never them: ``make run`` runs this where the server's
+    output (the logs) goes."""
+    import secrets
+
+    from service import create_app, signin
 
     app = _setup(create_app)
     keep = Path(app.instance_path) / "demo-token"
+    secret = Path(app.instance_path) / "demo-password"
+    if not secret.exists():
+        write_atomically(secret, secrets.token_urlsafe(18).encode())
+        secret.chmod(0o600)
+    password = secret.read_text(encoding="utf-8").strip()
     with database(app).session() as session:
         if not any(user.username == DEMO_USER for user, _ in accounts.users(session)):
             _, issued = accounts.add_user(session, DEMO_USER, "administrator", "bauska", days=365)
             write_atomically(keep, issued.encode())
             keep.chmod(0o600)
+        known = {user.username: user for user, _ in accounts.users(session)}
+        for username, role in DEMO_PEOPLE:
+            if username not in known:
+                known[username], _ = accounts.add_user(session, username, role, "bauska", first_token=False)
+        for username in (DEMO_USER, *(name for name, _ in DEMO_PEOPLE)):
+            user = known[username]
+            if not _opens(user.password_hash, password):
+                user.password_hash = signin.HASHER.hash(password)
     if keep.exists():
         click.echo(f"Demo administrator {DEMO_USER} (bauska): its token is in {keep} (only you may read it).")
+    names = ", ".join([DEMO_USER, *(name for name, _ in DEMO_PEOPLE)])
+    click.echo(f"Web pages: sign in as {names} with the password in {secret} (only you may read it).")
+
+
+def _opens(stored: str | None, password: str) -> bool:
+    """Whether ``password`` is the one ``stored`` (an argon2 hash, or none) was made from."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    from service import signin
+
+    if stored is None:
+        return False
+    try:
+        return signin.HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 @main.group()

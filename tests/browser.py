@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -66,11 +66,24 @@ def require_chromium() -> str:
     return path
 
 
+class PathOnlyHandler(WSGIRequestHandler):
+    """Werkzeug's request line in the log without its query string, as the service's own request log
+    keeps it (a one-time link's code travels there; production's waitress writes no request lines)."""
+
+    def log_request(self, code="-", size="-") -> None:
+        whole = self.path
+        self.path = whole.split("?", 1)[0]  # what werkzeug writes
+        try:
+            super().log_request(code, size)
+        finally:
+            self.path = whole
+
+
 class LiveServer:
     """The application served on a free port of 127.0.0.1 in a thread, as a browser reaches it."""
 
     def __init__(self, app) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=PathOnlyHandler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

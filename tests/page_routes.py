@@ -81,6 +81,8 @@ SCOPED_PAGES |= {
     "/paki/<job_id>/stavoklis": lambda api, h: _pack_page(api, h) + "/stavoklis",
     "/paki/<job_id>/zip": lambda api, h: _pack_page(api, h, wait=True) + "/zip",
 }
+
+
 def _client_page(api, headers) -> str:
     from tests.case_helpers import make_client
 
@@ -93,9 +95,28 @@ def _plan_document(api, headers) -> str:
     return "/plani/" + approved_plan(api, headers).rsplit("/", 1)[1] + "/versijas/1/dokuments"
 
 
-SCOPED_PAGES.update(
-    {
-        "/klienti/<client_id>": _client_page,
-        "/plani/<plan_id>/versijas/<int:number>/dokuments": _plan_document,
-    }
-)
+def _bauska_user(api) -> int:
+    """A new user of Bauska, made through service.accounts; their id."""
+    import uuid
+
+    from service import accounts
+    from service.store import database
+
+    with database(api.application).session() as session:
+        user, _ = accounts.add_user(session, f"u-{uuid.uuid4().hex[:12]}", "social_worker", "bauska")
+        session.flush()
+        return user.id
+
+
+def _user_page(action: str) -> Callable:
+    return lambda api, headers: f"/administresana/lietotaji/{_bauska_user(api)}/{action}"
+
+
+SCOPED_PAGES |= {
+    "/klienti/<client_id>": _client_page,
+    "/plani/<plan_id>/versijas/<int:number>/dokuments": _plan_document,
+}
+SCOPED_PAGES |= {
+    f"/administresana/lietotaji/<int:user_id>/{action}": _user_page(action)
+    for action in ("saite", "atspejot", "iespejot", "atbloket")
+}

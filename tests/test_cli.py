@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from docx import Document
 
@@ -87,7 +88,9 @@ def test_broken_projects_file_stops_with_a_message(tmp_path, monkeypatch):
     assert "/projects/0/esf_share" in result.output and "/projects/0/end" in result.output
 
 
-def test_the_demo_administrator_command_prints_where_the_token_is_not_the_token(tmp_path, monkeypatch):
+@pytest.fixture
+def isolated_app(tmp_path, monkeypatch):
+    """``create_app`` of the commands, on a database and instance folder of the test's own."""
     import service
 
     original = service.create_app
@@ -98,6 +101,10 @@ def test_the_demo_administrator_command_prints_where_the_token_is_not_the_token(
         return app
 
     monkeypatch.setattr(service, "create_app", isolated_app)
+    return isolated_app
+
+
+def test_the_demo_administrator_command_prints_where_the_token_is_not_the_token(tmp_path, isolated_app):
     outputs = [CliRunner().invoke(main, ["users", "demo"]) for _ in range(2)]
     keep = tmp_path / "demo-token"
     token = keep.read_text()
@@ -106,3 +113,63 @@ def test_the_demo_administrator_command_prints_where_the_token_is_not_the_token(
         assert result.exit_code == 0, result.output
         assert str(keep) in result.output and "demo-admin" in result.output
         assert token not in result.output and token[:8] not in result.output
+
+
+def test_the_demo_users_sign_in_to_the_pages_with_the_password_kept_once(tmp_path, isolated_app):
+    from tests.web_helpers import sign_in
+
+    first = CliRunner().invoke(main, ["users", "demo"])
+    secret = tmp_path / "demo-password"
+    password = secret.read_text()
+    again = CliRunner().invoke(main, ["users", "demo"])
+    assert secret.read_text() == password and len(password) >= 20
+    assert secret.stat().st_mode & 0o777 == 0o600
+    for result in (first, again):
+        assert result.exit_code == 0, result.output
+        assert str(secret) in result.output and "demo-social" in result.output
+        assert password not in result.output and password[:8] not in result.output
+    listed = CliRunner().invoke(main, ["users", "list"]).output
+    assert [line.split()[:3] for line in listed.splitlines()] == [
+        ["demo-admin", "administrator", "bauska"],
+        ["demo-finance", "finance_officer", "bauska"],
+        ["demo-social", "social_worker", "bauska"],
+    ]
+    app = isolated_app()
+    for username in ("demo-admin", "demo-social", "demo-finance"):
+        client = app.test_client()
+        assert sign_in(client, username, password).status_code == 303, username
+        assert sign_in(app.test_client(), username, password + "x").status_code == 401
+
+
+def test_a_one_time_link_from_the_command_line_sets_the_first_password(isolated_app):
+    from tests.web_helpers import csrf_of, sign_in
+
+    added = CliRunner().invoke(
+        main, ["users", "add", "anna.admin", "--role", "administrator", "--municipality", "bauska"]
+    )
+    assert added.exit_code == 0, added.output
+    result = CliRunner().invoke(
+        main, ["users", "link", "anna.admin", "--base-url", "https://veidlapas.example.lv"]
+    )
+    assert result.exit_code == 0, result.output
+    link = result.output.splitlines()[0]
+    assert link.startswith("https://veidlapas.example.lv/parole?kods=") and "72 hours" in result.output
+    code = link.split("kods=", 1)[1]
+    replaced = CliRunner().invoke(main, ["users", "link", "anna.admin"]).output.splitlines()[0]
+    assert replaced.startswith("http://127.0.0.1:8000/parole?kods=")
+    client = isolated_app().test_client()
+    assert client.get(f"/parole?kods={code}").status_code == 404  # the newer link replaced it
+    newer = replaced.split("kods=", 1)[1]
+    page = client.get(f"/parole?kods={newer}")
+    assert page.status_code == 200 and "anna.admin" in page.get_data(as_text=True)
+    password = "ziemā sniegs ir balts"
+    form = {
+        "kods": newer,
+        "password": password,
+        "repeated": password,
+        "csrf_token": csrf_of(page.get_data(as_text=True)),
+    }
+    assert client.post("/parole", data=form).status_code == 303
+    assert sign_in(client, "anna.admin", password).status_code == 303
+    missing = CliRunner().invoke(main, ["users", "link", "nobody"])
+    assert missing.exit_code == 1 and "no user nobody" in missing.output

@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 
 from service import accounts, signin
+from service.auth import SESSION_COOKIE
 from service.store import database
 
 PASSWORD = "pareiza zirga baterija"
+#: Passwords, usernames, one-time codes and session cookies the suite's traffic carried: none may appear
+#: in its logs (tests/test_zz_logs.py). Tests that make others add them.
+SUITE_SECRETS: set[str] = {PASSWORD}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -16,6 +20,7 @@ def add_web_user(app, username: str, role: str = "social_worker", municipality: 
     with database(app).session() as session:
         user, _ = accounts.add_user(session, username, role, municipality)
         user.password_hash = signin.HASHER.hash(PASSWORD)
+    SUITE_SECRETS.add(username)
     return username
 
 
@@ -29,6 +34,7 @@ def csrf_of(html: str) -> str:
 def sign_in(client, username: str, password: str = PASSWORD, next: str = "/"):
     """Sign ``client`` in through the sign-in page; returns the response to the form."""
     token = csrf_of(client.get("/ienakt").get_data(as_text=True))
+    SUITE_SECRETS.update({username, password})
     return client.post(
         "/ienakt", data={"username": username, "password": password, "next": next, "csrf_token": token}
     )
@@ -40,6 +46,7 @@ def page_client(app, role: str = "social_worker", municipality: str = "bauska"):
     username = add_web_user(app, f"web-{role.replace('_', '-')}.{municipality}", role, municipality)
     response = sign_in(client, username)
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    SUITE_SECRETS.add(client.get_cookie(SESSION_COOKIE).value)
     return client
 
 

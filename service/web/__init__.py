@@ -10,18 +10,31 @@ from flask import Flask
 
 from service.web import (
     acts,
+    admin_users,
     agreements,
     base,
     clients,
     home,
     packs,
+    plans,
     reference,
     settings,
     signin,
     templates_admin,
 )
 
-BLUEPRINTS = (signin.bp, home.bp, clients.bp, reference.bp, settings.bp, agreements.bp, acts.bp, packs.bp)
+BLUEPRINTS = (
+    signin.bp,
+    home.bp,
+    clients.bp,
+    plans.bp,
+    agreements.bp,
+    acts.bp,
+    packs.bp,
+    reference.bp,
+    settings.bp,
+    admin_users.bp,
+)
 #: Modules that add routes to a blueprint above (the templates' pages are on ``settings.bp``).
 ROUTES_ON_SHARED = (templates_admin,)
 

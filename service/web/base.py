@@ -277,7 +277,7 @@ NAVIGATION = (
     ("web_acts.acts", N_("Delivery acts"), "case:read"),
     ("web_packs.packs", N_("Reimbursement packs"), "pack:create"),
     ("web_reference.catalogue", N_("Reference"), ""),
-    ("web_admin.users", N_("Administration"), "template:manage"),
+    ("web_admin.users", N_("Administration"), "user:manage"),
 )
 
 
