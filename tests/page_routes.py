@@ -10,4 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-SCOPED_PAGES: dict[str, Callable] = {}
+from tests.case_helpers import make_client, make_plan
+
+
+def _plan_page(tail: str = "", *, valid: bool = True) -> Callable:
+    def make(api, headers) -> str:
+        return "/plani/" + make_plan(api, headers, valid=valid).rsplit("/", 1)[1] + tail
+
+    return make
+
+
+SCOPED_PAGES: dict[str, Callable] = {
+    # The plan editor (service/web/plans.py).
+    "/klienti/<client_id>/plani": lambda api, headers: (
+        "/klienti/" + make_client(api, headers).rsplit("/", 1)[1] + "/plani"
+    ),
+    "/plani/<plan_id>": _plan_page(),
+    "/plani/<plan_id>/prieksskatijums.png": _plan_page("/prieksskatijums.png", valid=False),
+}

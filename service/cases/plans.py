@@ -9,11 +9,10 @@ from the latest version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session

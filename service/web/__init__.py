@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.web import base, home, reference, signin
+from service.web import base, home, plans, reference, signin
 
-BLUEPRINTS = (signin.bp, home.bp, reference.bp)
+BLUEPRINTS = (signin.bp, home.bp, reference.bp, plans.bp)
 
 
 def init_app(app: Flask) -> None:

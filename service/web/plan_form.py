@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -506,7 +507,7 @@ def apply_action(raw: dict[str, Any], action: str) -> tuple[str, tuple, int] | N
     if path is None or (verb == "remove" and not index_text.isdigit()):
         return None
     holder: Any = raw
-    for part, following in zip(path[:-1], path[1:], strict=True):
+    for part, following in itertools.pairwise(path):
         if isinstance(part, int):
             while len(holder) <= part:
                 holder.append({})
