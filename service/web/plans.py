@@ -158,13 +158,11 @@ def editor(plan_id: str):
         client = _open_client(session, plan)
         audit.record(session, user, "read", "plan", plan.id)
         draft = plans.draft(plan, sealer())
+        notice = ""
+        if request.args.get("apstiprinats"):
+            notice = _("The plan is approved as version {number}.").format(number=plan.latest_version)
         if draft is None:
-            return page("plans/no_draft.html", plan=plan, client=client)
-        notice = (
-            _("The plan is approved as version {number}.").format(number=plan.latest_version)
-            if (request.args.get("apstiprinats"))
-            else ""
-        )
+            return page("plans/no_draft.html", plan=plan, client=client, notice=notice)
         return _editor_page(
             plan, client, draft.raw, draft.problems, notice=notice, preview=bool(request.args.get("skats"))
         )
