@@ -630,3 +630,43 @@ def _find(fields: tuple, name: Any) -> Any:
         elif item.name == name:
             return item
     return None
+
+
+def label_parts(path: tuple) -> list[tuple[str, int | None]]:
+    """The labels that name the place at ``path`` (message ids, with a row's number), outermost first.
+
+    >>> label_parts(("services", 2, "quantity"))
+    [('Service {n}', 3), ('Quantity a month', None)]
+    >>> label_parts(("client", "name")), label_parts(("review_date",))
+    ([('Client', None), ('Name and surname', None)], [('Review date', None)])
+    """
+    parts: list[tuple[str, int | None]] = []
+    fields: tuple = PLAN
+    rows: Rows | None = None
+    for part in path:
+        if rows is not None:
+            if not isinstance(part, int):
+                break
+            parts.append((rows.row_label, part + 1))
+            if rows.item is not None:
+                break
+            fields, rows = rows.fields, None
+            continue
+        found = _find(fields, part)
+        if found is None:
+            break
+        if found.group:
+            parts.append((found.label, None))
+            fields = found.fields
+        elif found.rows:
+            rows = found
+            parts.append((found.label, None))
+        else:
+            parts.append((found.label, None))
+            break
+    # a list's own name is said by its rows' names ("Service 3"), unless the list itself is the place
+    return [part for index, part in enumerate(parts) if not _followed_by_row(parts, index)]
+
+
+def _followed_by_row(parts: list[tuple[str, int | None]], index: int) -> bool:
+    return parts[index][1] is None and index + 1 < len(parts) and parts[index + 1][1] is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, redirect, request, url_for
@@ -31,7 +32,16 @@ from service.documents.page_image import first_page_png
 from service.store import blobs, database, sealer
 from service.store.case_models import Client, Plan
 from service.web import plan_form
-from service.web.base import _, field_id, money, page, page_problems, page_url, problems_at
+from service.web.base import (
+    PageProblem,
+    _,
+    field_id,
+    money,
+    page,
+    page_problems,
+    page_url,
+    problems_at,
+)
 
 bp = Blueprint("web_plans", __name__)
 
@@ -92,6 +102,7 @@ def _editor_page(
     """The editor showing ``raw``: draft problems as a list (``found``), or as the error summary when
     an approval was ``refused``."""
     shown = page_problems(plan_form.problems(raw, found))
+    named = [replace(item, message=_named(item)) for item in shown]
     values, counts = plan_form.encode(raw)
     return page(
         "plans/editor.html",
@@ -104,9 +115,9 @@ def _editor_page(
         labels=_labels(),
         services=service_options(_tariff_day(raw)),
         figures=plans.figures(raw),
-        problems=shown if refused else [],
+        problems=named if refused else [],
         errors_at=problems_at(shown),
-        draft_problems=[] if refused else shown,
+        draft_problems=[] if refused else named,
         notice=notice,
         announce=announce,
         focus=focus,
@@ -115,6 +126,15 @@ def _editor_page(
         revision=plan.draft_revision,
         client_url=page_url("web_clients.client", client_id=client.id),
     )
+
+
+def _named(item: PageProblem) -> str:
+    """The message with the place it is about, for the lists of problems: "3. pakalpojums › Apjoms: …"."""
+    place = " › ".join(
+        _(label).format(n=number) if number else _(label)
+        for label, number in plan_form.label_parts(item.path)
+    )
+    return f"{place}: {item.message}" if place else item.message
 
 
 @bp.route("/klienti/<client_id>/plani", methods=["POST"])
