@@ -301,3 +301,21 @@ def test_the_preview_is_a_png_of_the_first_page(api, web):
     picture = web.get(f"/plani/{plan_id}/prieksskatijums.png")
     assert picture.status_code == 200 and picture.mimetype == "image/png"
     assert picture.data.startswith(b"\x89PNG\r\n\x1a\n") and len(picture.data) > 1000
+
+
+def test_an_approval_in_between_keeps_what_was_typed_as_a_new_draft(api, web):
+    plan_id = new_plan(api)
+    html = web.get(f"/plani/{plan_id}").get_data(as_text=True)
+    mine = read_page(html).values | {"place": "Mana vieta"}
+    etag = api.draft(plan_id).headers["ETag"]
+    assert (
+        api.post(f"/api/v1/plans/{plan_id}/approve", headers={**api.headers_, "If-Match": etag}).status_code
+        == 201
+    )
+    answer = post(web, plan_id, mine, revision=REVISION.search(html).group(1))
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 409 and "1. versija" in page and "Mana vieta" in page
+    kept = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)) | {"action": "save"}
+    assert web.post(f"/plani/{plan_id}", data=kept).status_code == 200
+    assert api.draft(plan_id).json["plan"]["place"] == "Mana vieta"
+    assert api.draft(plan_id).json["base_version"] == 1

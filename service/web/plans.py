@@ -200,13 +200,18 @@ def _post(plan_id: str):
         if client.status == "closed":
             return page("error.html", 409, heading=_("The case is closed"), detail=_closed())
         stored = plans.draft(plan, sealer())
-        if stored is None:
+        if stored is None and not plan.versions:
             return page("plans/no_draft.html", 409, plan=plan, client=client)
         raw = plan_form.decode(form)
         _fill_units(raw)
-        if form.get(REVISION, "") != str(plan.draft_revision):
+        current = form.get(REVISION, "") == str(plan.draft_revision)
+        if not current or (stored is None and action != "save"):
+            # someone saved or approved in between: nothing is saved, what was typed stays on the page
             audit.record(session, user, "read", "plan", plan.id)
-            return _conflict_page(plan, client, raw, stored.raw, form)
+            theirs = stored.raw if stored else plans.version_data(plan.versions[-1], sealer())["plan"]
+            return _conflict_page(plan, client, raw, theirs, form, approved=stored is None)
+        if stored is None:  # "save mine" after an approval: a new draft from the version, then mine
+            plans.redraft(plan, sealer(), user)
         done = plan_form.apply_action(raw, action) if action.startswith(("add:", "remove:")) else None
         draft = plans.save(plan, sealer(), user, raw)
         audit.record(session, user, "saved", "plan", plan.id, detail={"problems": len(draft.problems)})
@@ -247,7 +252,9 @@ def _row_page(plan: Plan, client: Client, draft: plans.Draft, done: tuple):
     )
 
 
-def _conflict_page(plan: Plan, client: Client, mine: dict, stored: dict, form: MultiDict):
+def _conflict_page(
+    plan: Plan, client: Client, mine: dict, stored: dict, form: MultiDict, *, approved: bool = False
+):
     differences = []
     for item in changes.raw_differences(mine, stored):
         differences.append(
@@ -269,6 +276,7 @@ def _conflict_page(plan: Plan, client: Client, mine: dict, stored: dict, form: M
         client=client,
         differences=differences,
         kept=kept,
+        approved=approved,
         revision=plan.draft_revision,
     )
 
