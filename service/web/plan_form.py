@@ -401,8 +401,8 @@ def read(kind: str, text: str) -> Any:
 
     >>> read(DATE, "5.9.2020."), read(MONEY, "1 234,50"), read(NUMBER, "2,5"), read(DATE, "31.02.2020")
     ('2020-09-05', '1234.50', '2.5', '31.02.2020')
-    >>> read(YES_NO, "true"), read(TEXT, "  Bauska "), read(PARAGRAPH, "a\r\nb")
-    (True, 'Bauska', 'a\nb')
+    >>> read(YES_NO, "true"), read(TEXT, "  Bauska "), read(PARAGRAPH, "a\\r\\nb")
+    (True, 'Bauska', 'a\\nb')
     """
     text = text.replace("\r\n", "\n").strip()
     try:
