@@ -93,7 +93,7 @@ def _contacts() -> tuple[Field, Field]:
 
 
 OFFICIAL = (
-    Field("name", N_("Name")),
+    Field("name", N_("Name and surname")),
     Field("position", N_("Position")),
     Field("basis", N_("Basis of authority")),
     *_contacts(),
