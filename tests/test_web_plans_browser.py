@@ -55,7 +55,7 @@ def test_a_mistake_is_shown_in_the_summary_and_beside_the_field_then_fixed_and_a
     assert "Kalendārā tādas dienas nav" in summary.inner_text()
     assert "Kalendārā tādas dienas nav" in page.locator("#f-date-error").inner_text()
     assert page.locator("#f-date").input_value() == "31.02.2020"
-    check_page(page, "plans-editor-refused")
+    check_page(page, "plans-editor-problems")  # with problems: the summary, the messages beside fields
     summary.get_by_role("link", name="Kalendārā tādas dienas nav", exact=False).click()
     assert page.evaluate("document.activeElement.id") == "f-date"
     page.locator("#f-date").fill("27.01.2020.")
@@ -67,7 +67,7 @@ def test_a_mistake_is_shown_in_the_summary_and_beside_the_field_then_fixed_and_a
     assert plan["latest_version"] == 1
 
 
-def test_the_empty_editor_and_a_draft_with_problems_are_accessible(api, signed_in):
+def test_the_empty_editor_is_accessible_and_a_draft_with_problems_is_saved(api, signed_in):
     page = signed_in
     plan_id = plan_of(api, valid=False)
     page.goto(f"/plani/{plan_id}")
@@ -80,7 +80,7 @@ def test_the_empty_editor_and_a_draft_with_problems_are_accessible(api, signed_i
     assert "Melnraksts saglabāts" in page.locator("#plan-notice").inner_text()
     assert "decimālkomat" in page.locator("#f-budget-monthly-error").inner_text()
     assert page.locator("#plan-problems li").count() > 5
-    check_page(page, "plans-editor-problems")
+    assert "Plāna datums: Šis lauks ir obligāts." in page.locator("#plan-problems").inner_text()
     assert draft_of(api, plan_id)["budget"]["monthly"] == "600,5x"
 
 
