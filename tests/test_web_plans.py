@@ -130,8 +130,13 @@ def test_a_sample_shown_in_the_form_and_posted_back_is_the_same_json(api, web):
     assert values["services.2.quantity"] == "2,5"
     assert values["needs_assessment.date"] == "15.01.2020."
     answer = post(web, plan_id, values)
+    html = answer.get_data(as_text=True)
     assert answer.status_code == 200
-    assert "Melnraksts saglabāts" in answer.get_data(as_text=True)
+    assert "Melnraksts saglabāts" in html
+    figures = re.sub(r"[ \n]+", " ", re.search(r'id="plan-figures">(.*?)</dl>', html, re.S).group(1))
+    assert "544,20\u00a0€" in figures and "55,80\u00a0€" in figures  # the schema's peak month, budget left
+    assert "APLP — atbalsta persona lēmumu pieņemšanā (stunda, 11,50\u00a0€)" in html
+    assert "Summa mēnesī: <strong>184,00\u00a0€</strong>" in html
     assert api.draft(plan_id).json["plan"] == load_sample(ADULT_SUPPORT_PERSON)
 
 
@@ -319,3 +324,19 @@ def test_an_approval_in_between_keeps_what_was_typed_as_a_new_draft(api, web):
     assert web.post(f"/plani/{plan_id}", data=kept).status_code == 200
     assert api.draft(plan_id).json["plan"]["place"] == "Mana vieta"
     assert api.draft(plan_id).json["base_version"] == 1
+
+
+def test_a_closed_case_is_not_changed_and_what_was_typed_stays(api, web):
+    from tests.case_helpers import CLOSING
+
+    plan_url = make_plan(api, api.headers_)
+    plan_id = plan_url.rsplit("/", 1)[1]
+    values = shown_form(web, plan_id) | {"place": "Pēc slēgšanas"}
+    client_url = "/api/v1/clients/" + api.get(plan_url, headers=api.headers_).json["client_id"]
+    revision = api.get(client_url, headers=api.headers_).headers["ETag"]
+    closed = api.post(f"{client_url}/close", json=CLOSING, headers={**api.headers_, "If-Match": revision})
+    assert closed.status_code == 200
+    answer = post(web, plan_id, values)
+    assert answer.status_code == 409
+    assert read_page(answer.get_data(as_text=True)).values["place"] == "Pēc slēgšanas"
+    assert api.draft(plan_id).json["plan"]["place"] == "Bauska"

@@ -197,8 +197,10 @@ def _post(plan_id: str):
     with database().session() as session:
         plan = scope().get(session, Plan, plan_id)
         client = _open_client(session, plan)
-        if client.status == "closed":
-            return page("error.html", 409, heading=_("The case is closed"), detail=_closed())
+        if client.status == "closed":  # nothing is saved, and what was typed stays on the page
+            typed = plan_form.decode(form)
+            closed = [((), problem("client.closed"))]
+            return _editor_page(plan, client, typed, closed, status=409, refused=True)
         stored = plans.draft(plan, sealer())
         if stored is None and not plan.versions:
             return page("plans/no_draft.html", 409, plan=plan, client=client)
