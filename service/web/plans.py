@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import replace
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, Response, redirect, request, url_for
@@ -49,6 +50,7 @@ REVISION = "_revision"
 ACTION = "action"
 
 
+@cache
 def _labels() -> dict[str, dict[str, str]]:
     return load_labels(STANDARD_LABELS)
 
@@ -95,7 +97,6 @@ def _editor_page(
     status: int = 200,
     notice: str = "",
     refused: bool = False,
-    announce: str = "",
     focus: str = "",
     preview: bool = False,
 ):
@@ -119,7 +120,6 @@ def _editor_page(
         errors_at=problems_at(shown),
         draft_problems=[] if refused else named,
         notice=notice,
-        announce=announce,
         focus=focus,
         preview=preview,
         row_patterns=[(".".join(map(str, pattern)), rows) for pattern, rows in plan_form.list_paths()],
@@ -249,9 +249,7 @@ def _row_page(plan: Plan, client: Client, draft: plans.Draft, done: tuple):
         announce = _("{row} removed.").format(row=_(rows.row_label).format(n=number))
         focus = "add-" + field_id(path)
     notice = _("Draft saved") + ". " + announce
-    return _editor_page(
-        plan, client, draft.raw, draft.problems, notice=notice, announce=announce, focus=focus
-    )
+    return _editor_page(plan, client, draft.raw, draft.problems, notice=notice, focus=focus)
 
 
 def _conflict_page(
