@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -138,6 +139,28 @@ def test_a_sample_shown_in_the_form_and_posted_back_is_the_same_json(api, web):
     assert "APLP — atbalsta persona lēmumu pieņemšanā (stunda, 11,50\u00a0€)" in html
     assert "Summa mēnesī: <strong>184,00\u00a0€</strong>" in html
     assert api.draft(plan_id).json["plan"] == load_sample(ADULT_SUPPORT_PERSON)
+    for sample in SAMPLE_PLANS:  # the others too, through the same draft
+        raw = json.loads(sample.read_text(encoding="utf-8"))
+        etag = api.draft(plan_id).headers["ETag"]
+        api.put(f"/api/v1/plans/{plan_id}/draft", json=raw, headers={**api.headers_, "If-Match": etag})
+        assert post(web, plan_id, shown_form(web, plan_id)).status_code == 200
+        assert api.draft(plan_id).json["plan"] == raw, sample.name
+
+
+def test_the_figures_of_a_draft_with_problems_count_the_lines_that_load():
+    from service.cases import plans
+
+    raw = load_sample(ADULT_SUPPORT_PERSON)
+    assert (plans.figures(raw).monthly, plans.figures(raw).budget_left) == (
+        Decimal("544.20"),
+        Decimal("55.80"),
+    )
+    raw["services"][1]["quantity"] = "daudz"
+    found = plans.figures(raw)
+    assert found.amounts[1] is None and found.amounts[0] == Decimal("184.00")
+    assert found.monthly == Decimal("309.00") and found.budget_left == Decimal("291.00")
+    del raw["period"]
+    assert plans.figures(raw).monthly is None
 
 
 def test_dates_day_first_or_iso_and_amounts_with_a_decimal_comma(api, web):
