@@ -120,3 +120,20 @@ SCOPED_PAGES |= {
     f"/administresana/lietotaji/<int:user_id>/{action}": _user_page(action)
     for action in ("saite", "atspejot", "iespejot", "atbloket")
 }
+
+
+def _plan_page(tail: str = "", *, valid: bool = True) -> Callable:
+    def make(api, headers) -> str:
+        return "/plani/" + case_helpers.make_plan(api, headers, valid=valid).rsplit("/", 1)[1] + tail
+
+    return make
+
+
+SCOPED_PAGES |= {
+    # The plan editor (service/web/plans.py).
+    "/klienti/<client_id>/plani": lambda api, headers: (
+        "/klienti/" + case_helpers.make_client(api, headers).rsplit("/", 1)[1] + "/plani"
+    ),
+    "/plani/<plan_id>": _plan_page(),
+    "/plani/<plan_id>/prieksskatijums.png": _plan_page("/prieksskatijums.png", valid=False),
+}
