@@ -23,6 +23,8 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+#: The browsers this run launched, as "Chromium <version> (<path>)" (printed at the end of the run).
+LAUNCHED: list[str] = []
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -104,6 +106,7 @@ def browser() -> Iterator:
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        LAUNCHED.append(f"Chromium {launched.version} ({path})")
         yield launched
         launched.close()
 

@@ -115,10 +115,18 @@ def anonymous(app):
 
 
 def pytest_report_header(config):
-    """The browser the page tests drive, printed at the top of the run."""
+    """The browser the page tests drive, printed at the top of the run (when it has a header)."""
     from tests.browser import chromium_version
 
     return f"browser: {chromium_version()}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The browser again at the end, which a quiet run (``-q``, as `make test` runs) also prints."""
+    from tests.browser import LAUNCHED
+
+    if LAUNCHED:
+        terminalreporter.write_line(f"browser tests ran in {', '.join(LAUNCHED)}")
 
 
 pytest_plugins = ["tests.browser"]
