@@ -48,7 +48,7 @@ def test_an_administrator_sees_a_templates_problem_at_its_paragraph_then_the_sam
         "img", name="Ar augšupielādēto veidni sagatavotā parauga dokumenta pirmā lapa"
     )
     picture.wait_for()
-    browser_page.wait_for_function("document.querySelector('.template-preview img').naturalWidth > 0")
+    browser_page.wait_for_function("() => document.querySelector('.template-preview img').naturalWidth > 0")
     check_page(browser_page, "settings-templates-sample")
     with browser_page.expect_download() as download:
         browser_page.get_by_role("link", name="Lejupielādēt paraugu PDF formātā").click()
