@@ -55,7 +55,7 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
 def serve(host: str, port: int, threads: int) -> None:
-    """Serve the API (waitress; its own error answers are problem+json too)."""
+    """Serve the pages and the API (waitress; its own error answers are problem+json too)."""
     from service import create_app
     from service.server import serve as serve_app
 
@@ -63,7 +63,10 @@ def serve(host: str, port: int, threads: int) -> None:
     base = f"http://{host}:{port}"
     sample = Path(__file__).resolve().parent.parent / "samples" / "support-plan-adult-support-person.json"
     demo_token = Path(app.instance_path) / "demo-token"
+    demo_password = Path(app.instance_path) / "demo-password"
     click.echo(f"Veidlapas listens on {base}  (API docs: {base}/docs)")
+    if demo_password.exists():
+        click.echo(f"Pages: {base}/ as demo-social, demo-finance or demo-admin, the password in {demo_password}")
     click.echo("Try:")
     click.echo(
         f"  curl -sS -X POST {base}/api/v1/documents/support-plan -H 'Content-Type: application/json' \\\n"
