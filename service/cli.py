@@ -66,7 +66,7 @@ def serve(host: str, port: int, threads: int) -> None:
     demo_password = Path(app.instance_path) / "demo-password"
     click.echo(f"Veidlapas listens on {base}  (API docs: {base}/docs)")
     if demo_password.exists():
-        click.echo(f"Pages: {base}/ as demo-social, demo-finance or demo-admin, the password in {demo_password}")
+        click.echo(f"Pages: {base}/ (demo-social, demo-finance, demo-admin; password in {demo_password})")
     click.echo("Try:")
     click.echo(
         f"  curl -sS -X POST {base}/api/v1/documents/support-plan -H 'Content-Type: application/json' \\\n"
