@@ -65,6 +65,20 @@ TODAY = dt.date(2020, 10, 5)
 PROVIDER = "40009691053"
 
 
+def bench_app(stack: ExitStack, postgres: bool = False):
+    """An application on a throw-away database (SQLite in a temporary folder, or a PostgreSQL server the
+    benchmark starts) that lives as long as ``stack``."""
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    url = f"sqlite:///{folder / 'bench.db'}"
+    if postgres:
+        from tests.postgres import PostgresServer
+
+        url = stack.enter_context(PostgresServer()).url
+    return create_app(
+        {"DATABASE_URL": url, "JOBS_DIR": folder / "jobs", "DATA_KEY_FILE": None, "TESTING": True}
+    )
+
+
 def personal_code(index: int) -> str:
     """A valid old-format code, different for each index (born 1950–1999)."""
     born = dt.date(1950, 1, 1) + dt.timedelta(days=index % 18_000)
@@ -368,15 +382,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("service.requests").setLevel(logging.WARNING)  # one line per request is not a figure
     with ExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        url = f"sqlite:///{folder / 'bench.db'}"
-        if args.postgres:
-            from tests.postgres import PostgresServer
-
-            url = stack.enter_context(PostgresServer()).url
-        app = create_app(
-            {"DATABASE_URL": url, "JOBS_DIR": folder / "jobs", "DATA_KEY_FILE": None, "TESTING": True}
-        )
+        app = bench_app(stack, args.postgres)
         api = signed_in(app)
         started = time.perf_counter()
         codes, ids = make_records(app, args.clients, args.versions)
