@@ -168,8 +168,6 @@ def money(value: Decimal | str | None) -> str:
     if value is None or value == "":
         return ""
     amount = Decimal(value).quantize(Decimal("0.01"))
-    if lang() not in ("lv", "en"):
-        return format_param(amount, lang()) + "\u00a0€"
     text = f"{amount:,.2f}"
     return (text.replace(",", "\u00a0").replace(".", ",") if lang() == "lv" else text) + "\u00a0€"
 

@@ -79,11 +79,9 @@ def _placed(rejected: OrderRejected) -> list:
     return [(PLACES.get(path[0], ()) if path else (), reason) for path, reason in rejected.problems]
 
 
-def _past(session) -> list[dict[str, Any]]:
-    found = session.scalars(
-        scope().select(Job).where(Job.kind == "pack").order_by(Job.created_at.desc()).limit(PAST)
-    ).all()
-    details = {
+def _details(session, job_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The totals each pack's order recorded (its "created" audit entry), by job id."""
+    return {
         entry.object_id: json.loads(entry.detail or "{}")
         for entry in session.scalars(
             scope()
@@ -91,10 +89,17 @@ def _past(session) -> list[dict[str, Any]]:
             .where(
                 AuditEntry.action == "created",
                 AuditEntry.object_type == "pack",
-                AuditEntry.object_id.in_([job.id for job in found]),
+                AuditEntry.object_id.in_(job_ids),
             )
         )
     }
+
+
+def _past(session) -> list[dict[str, Any]]:
+    found = session.scalars(
+        scope().select(Job).where(Job.kind == "pack").order_by(Job.created_at.desc()).limit(PAST)
+    ).all()
+    details = _details(session, [job.id for job in found])
     return [{"job": job, "detail": details.get(job.id, {})} for job in found]
 
 
@@ -187,7 +192,7 @@ def pack(job_id: str):
     with database().session() as session:
         job = _job(session, job_id)
         error = translate(job.error(), lang())[1] if job.error() is not None else ""
-        detail = next(iter(_detail(session, job.id)), {})
+        detail = _details(session, [job.id]).get(job.id, {})
         return page(
             "pack.html",
             job=job,
@@ -197,21 +202,6 @@ def pack(job_id: str):
             detail=detail,
             ready=job.state == "succeeded" and job.deleted_at is None,
         )
-
-
-def _detail(session, job_id: str) -> list[dict]:
-    return [
-        json.loads(entry.detail or "{}")
-        for entry in session.scalars(
-            scope()
-            .select(AuditEntry)
-            .where(
-                AuditEntry.action == "created",
-                AuditEntry.object_type == "pack",
-                AuditEntry.object_id == job_id,
-            )
-        )
-    ]
 
 
 @bp.route("/paki/<job_id>/stavoklis", methods=["GET"])
