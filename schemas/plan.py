@@ -10,10 +10,11 @@ busiest calendar month (see :func:`peak_month`) and the budget left in it. Templ
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import post_load, validates_schema
+from marshmallow import ValidationError, post_load, validates_schema
 
 from schemas import personal_code
 from schemas.base import Strict
@@ -239,3 +240,43 @@ def _check_dates(data: dict[str, Any], period: Period, errors: ErrorCollector) -
 def _all_lines_loaded(data: dict[str, Any]) -> bool:
     lines = data.get("services")
     return bool(lines) and all("amount" in line for line in lines)
+
+
+@dataclass(frozen=True)
+class DraftFigures:
+    """A draft's derived figures as far as they can be worked out: the amount of each service line that
+    loads (None for one that does not), the planned total of the busiest month and the budget left."""
+
+    amounts: list[Decimal | None]
+    monthly: Decimal | None
+    budget_left: Decimal | None
+
+
+def draft_figures(raw: Any) -> DraftFigures:
+    """The plan's derived figures of a raw draft, also one with problems (the lines that load count), as
+    :meth:`SupportPlanSchema._derive` works them out for a valid plan.
+
+    >>> draft_figures({}).monthly is None
+    True
+    """
+    lines = raw.get("services") if isinstance(raw, dict) else None
+    loaded: list[dict[str, Any] | None] = []
+    for line in lines if isinstance(lines, list) else []:
+        try:
+            loaded.append(PlanServiceLineSchema().load(line))
+        except (ValidationError, TypeError, KeyError):
+            loaded.append(None)
+    amounts = [line["amount"] if line else None for line in loaded]
+    period = raw.get("period") if isinstance(raw, dict) else None
+    try:
+        span = Period(dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"]))
+    except (TypeError, KeyError, ValueError):
+        return DraftFigures(amounts, None, None)
+    counted = [line for line in loaded if line]
+    monthly = peak_month(counted, span)[1] if counted and span.start <= span.end else None
+    try:
+        budget = Decimal(str(raw["budget"]["monthly"]))
+    except (TypeError, KeyError, InvalidOperation):
+        budget = None
+    left = budget - monthly if budget is not None and budget.is_finite() and monthly is not None else None
+    return DraftFigures(amounts, monthly, left)

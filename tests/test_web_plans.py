@@ -148,19 +148,19 @@ def test_a_sample_shown_in_the_form_and_posted_back_is_the_same_json(api, web):
 
 
 def test_the_figures_of_a_draft_with_problems_count_the_lines_that_load():
-    from service.cases import plans
+    from schemas.plan import draft_figures
 
     raw = load_sample(ADULT_SUPPORT_PERSON)
-    assert (plans.figures(raw).monthly, plans.figures(raw).budget_left) == (
+    assert (draft_figures(raw).monthly, draft_figures(raw).budget_left) == (
         Decimal("544.20"),
         Decimal("55.80"),
     )
     raw["services"][1]["quantity"] = "daudz"
-    found = plans.figures(raw)
+    found = draft_figures(raw)
     assert found.amounts[1] is None and found.amounts[0] == Decimal("184.00")
     assert found.monthly == Decimal("309.00") and found.budget_left == Decimal("291.00")
     del raw["period"]
-    assert plans.figures(raw).monthly is None
+    assert draft_figures(raw).monthly is None
 
 
 def test_dates_day_first_or_iso_and_amounts_with_a_decimal_comma(api, web):

@@ -9,17 +9,14 @@ from the latest version.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from schemas.errors import ErrorCollector, Problem, flatten, problem
-from schemas.fields import Period
-from schemas.plan import PlanServiceLineSchema, SupportPlanSchema, peak_month
+from schemas.plan import SupportPlanSchema
 from service.auth import Principal
 from service.cases import clients
 from service.cases.errors import CaseConflict
@@ -59,45 +56,6 @@ def problems_of(raw: Any) -> list[tuple[tuple, Problem]]:
     except ValidationError as exc:
         return flatten(exc.messages)
     return []
-
-
-@dataclass(frozen=True)
-class Figures:
-    """A draft's derived figures as far as they can be worked out: the amount of each service line that
-    loads (None for one that does not), the planned total of the busiest month and the budget left."""
-
-    amounts: list[Decimal | None]
-    monthly: Decimal | None
-    budget_left: Decimal | None
-
-
-def figures(raw: Any) -> Figures:
-    """The schema's derived figures of ``raw``, also for a draft with problems (lines that load count).
-
-    >>> figures({}).monthly is None
-    True
-    """
-    lines = raw.get("services") if isinstance(raw, dict) else None
-    loaded: list[dict[str, Any] | None] = []
-    for line in lines if isinstance(lines, list) else []:
-        try:
-            loaded.append(PlanServiceLineSchema().load(line))
-        except (ValidationError, TypeError, KeyError):
-            loaded.append(None)
-    amounts = [line["amount"] if line else None for line in loaded]
-    period = raw.get("period") if isinstance(raw, dict) else None
-    try:
-        span = Period(dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"]))
-    except (TypeError, KeyError, ValueError):
-        return Figures(amounts, None, None)
-    counted = [line for line in loaded if line]
-    monthly = peak_month(counted, span)[1] if counted and span.start <= span.end else None
-    try:
-        budget = Decimal(str(raw["budget"]["monthly"]))
-    except (TypeError, KeyError, InvalidOperation):
-        budget = None
-    left = budget - monthly if budget is not None and budget.is_finite() and monthly is not None else None
-    return Figures(amounts, monthly, left)
 
 
 def start(session: Session, sealer: Sealer, user: Principal, client: Client) -> Plan:

@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from schemas import catalogue
 from schemas.errors import flatten, problem
-from schemas.plan import SupportPlanSchema
+from schemas.plan import SupportPlanSchema, draft_figures
 from service import audit
 from service.auth import authorize, scope
 from service.cases import changes, plans
@@ -115,7 +115,7 @@ def _editor_page(
         counts=counts,
         labels=_labels(),
         services=service_options(_tariff_day(raw)),
-        figures=plans.figures(raw),
+        figures=draft_figures(raw),
         problems=named if refused else [],
         errors_at=problems_at(shown),
         draft_problems=[] if refused else named,
