@@ -1,21 +1,19 @@
-"""Merge a pack's PDFs into one ``pack.pdf`` with a bookmark per part, byte for byte reproducibly.
+"""Merge a pack's PDFs into one ``pack.pdf`` with a bookmark per part, byte for byte reproducibly, in memory
+that does not follow the pack's size.
 
-Determinism with pypdf 7 needs three things, all done here:
+The parts are read one at a time (qpdf, through pikepdf) and their pages written out at once by
+:class:`~service.packs.pdf_writer.StreamingPdfWriter` — no library merges as a stream (see there). Only one
+source is open at any moment, so a pack of 10 000 parts neither fills the memory nor runs out of file
+descriptors; what stays in memory is a few numbers per page and per bookmark.
 
-* ``/ID``: pypdf writes none unless it encrypts (then it draws it from ``secrets``); we set both halves
-  to the first 16 bytes of a SHA-256 over the titles and the input bytes, so the same input gives the same
-  identifier and a different input a different one;
-* the document information: pypdf's writer starts with ``/Producer (pypdf)`` and no dates; we replace it
-  with ``/Producer (Veidlapas)`` only, and copy nothing from the inputs (no ``/Info``, no XMP metadata, no
-  input outlines), so no dates leak in;
-* order: parts are appended in the order given and bookmarks are added in that order; pypdf numbers
-  objects in the order it clones them, which depends only on the inputs.
+Determinism: objects are numbered in the order they are met, part by part in the order given, and qpdf
+serialises each one the same way every time; ``/ID`` is both halves of the first 16 bytes of a SHA-256
+over the titles and the input bytes, so the same input gives the same identifier and a different input a
+different one; the document information is ``/Producer (Veidlapas)`` only, and nothing is copied from the
+inputs' catalogs (no ``/Info``, XMP metadata, outlines or structure trees), so no dates leak in.
 
 The output is written to a temporary file next to ``target`` and renamed into place, so a failure leaves no
-partial file. Memory: pypdf's ``PdfWriter`` keeps every cloned page and its resources in memory until it
-writes, and each input is read whole: measured ~300 MiB for 1 000 short documents and ~1.6 GiB for 5 000
-(bench/README.md). A streaming merge (writing page objects out incrementally) is the next step for packs
-that large.
+partial file. What a page keeps and what is dropped: :mod:`service.packs.pdf_writer`.
 """
 
 from __future__ import annotations
@@ -26,50 +24,62 @@ from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, ByteStringObject, IndirectObject
+import pikepdf
 
 from service.files import atomic_file
+from service.packs.pdf_writer import Bookmark, StreamingPdfWriter
 
 __all__ = ["PRODUCER", "merge_pdfs"]
 
 PRODUCER = "Veidlapas"
-_CHUNK = 1 << 20
 
 Part = tuple[Sequence[str], bytes | Path]
 
 
-def _identifier(parts: Sequence[Part]) -> bytes:
+class _Identifier:
     """16 bytes identifying the merge: every title path and every input's SHA-256, length-prefixed."""
-    digest = hashlib.sha256(b"veidlapas-pack-pdf\0")
 
-    def feed(data: bytes) -> None:
-        digest.update(len(data).to_bytes(8, "big"))
-        digest.update(data)
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256(b"veidlapas-pack-pdf\0")
 
-    for titles, source in parts:
-        digest.update(len(titles).to_bytes(4, "big"))
+    def _feed(self, data: bytes) -> None:
+        self.digest.update(len(data).to_bytes(8, "big"))
+        self.digest.update(data)
+
+    def add(self, titles: Sequence[str], content: bytes) -> None:
+        self.digest.update(len(titles).to_bytes(4, "big"))
         for title in titles:
-            feed(title.encode("utf-8"))
-        content = hashlib.sha256()  # the same for bytes and for a file holding them
-        if isinstance(source, bytes | bytearray | memoryview):
-            content.update(source)
-        else:
-            with open(source, "rb") as handle:
-                for chunk in iter(lambda: handle.read(_CHUNK), b""):
-                    content.update(chunk)
-        feed(content.digest())
-    return digest.digest()[:16]
+            self._feed(title.encode("utf-8"))
+        self._feed(hashlib.sha256(content).digest())
+
+    def value(self) -> bytes:
+        return self.digest.digest()[:16]
 
 
-def merge_pdfs(parts: list[tuple[list[str], bytes | Path]], target: Path) -> None:
+def _bookmark(
+    stack: list[tuple[str, int]], bookmarks: list[Bookmark], titles: Sequence[str], page: int
+) -> None:
+    """Add a part's bookmarks: the levels its path shares with the previous part's (all but its last
+    title) are that part's; each new level points at ``page``. ``stack`` holds the previous part's path as
+    (title, bookmark index) for each level."""
+    shared = 0
+    while shared < len(titles) - 1 and shared < len(stack) and stack[shared][0] == titles[shared]:
+        shared += 1
+    del stack[shared:]
+    for title in titles[shared:]:
+        bookmarks.append(Bookmark(title, stack[-1][1] if stack else None, page))
+        stack.append((title, len(bookmarks) - 1))
+
+
+def merge_pdfs(parts: Sequence[Part], target: Path) -> None:
     """Append each part's PDF in order to ``target`` and add a bookmark hierarchy from the title paths.
 
     A part's title path is its bookmark's place: ``["Pieprasījums"]`` is a top-level bookmark,
     ``["Klients 1 — 150385-12346", "Akts 2020-09"]`` a bookmark under "Klients 1 …". Consecutive parts
     share the parent bookmarks they have in common (a part whose whole path equals the next part's parent
     becomes that parent). Every bookmark points to the first page of its part (a parent to the first page
-    of the first part under it).
+    of the first part under it); parents start collapsed. A part with no pages, or that is not a PDF, is a
+    ValueError naming its titles.
     """
     if not parts:
         raise ValueError("nothing to merge")
@@ -77,36 +87,25 @@ def merge_pdfs(parts: list[tuple[list[str], bytes | Path]], target: Path) -> Non
         if not titles or any(not isinstance(t, str) or not t.strip() for t in titles):
             raise ValueError(f"a part needs a non-empty title path, not {titles!r}")
 
-    writer = PdfWriter()
-    # (title, outline item) for each level of the previous part's path.
-    stack: list[tuple[str, IndirectObject]] = []
-    for titles, source in parts:
-        reader = PdfReader(BytesIO(bytes(source)) if not isinstance(source, Path) else source)
-        if len(reader.pages) == 0:
-            raise ValueError(f"{' / '.join(titles)}: the PDF has no pages")
-        first_page = len(writer.pages)
-        writer.append(reader, import_outline=False)
-
-        shared = 0
-        while shared < len(titles) - 1 and shared < len(stack) and stack[shared][0] == titles[shared]:
-            shared += 1
-        del stack[shared:]
-        for level in range(shared, len(titles)):
-            parent = stack[-1][1] if stack else None
-            item = writer.add_outline_item(
-                title=titles[level],
-                page_number=first_page,
-                parent=parent,
-                is_open=False,  # thousands of clients: parents start collapsed
-            )
-            stack.append((titles[level], item))
-
-    writer.metadata = {"/Producer": PRODUCER}  # replaces pypdf's own "/Producer (pypdf)"; no dates
-    identifier = ByteStringObject(_identifier(parts))
-    writer._ID = ArrayObject([identifier, identifier])  # no public API; read by the trailer writer
-    writer.page_mode = "/UseOutlines"
-
+    identifier = _Identifier()
+    bookmarks: list[Bookmark] = []
+    stack: list[tuple[str, int]] = []
     with atomic_file(Path(target)) as out:
-        writer.write(out)
+        writer = StreamingPdfWriter(out)
+        for titles, source in parts:
+            content = bytes(source) if not isinstance(source, Path) else source.read_bytes()
+            identifier.add(titles, content)
+            try:
+                pdf = pikepdf.open(BytesIO(content))
+            except pikepdf.PdfError as error:
+                raise ValueError(f"{' / '.join(titles)}: not a readable PDF") from error
+            with pdf:
+                if len(pdf.pages) == 0:
+                    raise ValueError(f"{' / '.join(titles)}: the PDF has no pages")
+                if pdf.is_encrypted:
+                    raise ValueError(f"{' / '.join(titles)}: the PDF is encrypted")
+                first = writer.append(pdf)
+            _bookmark(stack, bookmarks, titles, first)
+        writer.close(bookmarks, identifier.value(), PRODUCER)
         out.flush()
         os.fsync(out.fileno())
