@@ -13,7 +13,8 @@ from pathlib import Path
 import pikepdf
 import pypdfium2
 import pytest
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject
 
 from service.packs.merge import merge_pdfs
 
@@ -156,9 +157,6 @@ def test_inherited_resources_strings_that_look_like_references_and_cycles_surviv
 ) -> None:
     with pikepdf.open(DETAIL) as pdf:
         page = pdf.pages[0].obj
-        pdf.Root.Pages.Resources = page.Resources  # inherited, as other producers write it
-        pdf.Root.Pages.MediaBox = page.MediaBox
-        del page["/Resources"], page["/MediaBox"]
         link = pdf.make_indirect(
             pikepdf.Dictionary(
                 Type=pikepdf.Name.Annot,
@@ -172,8 +170,16 @@ def test_inherited_resources_strings_that_look_like_references_and_cycles_surviv
         )
         page.Annots = pdf.make_indirect(pikepdf.Array([link]))
         pdf.Root.Names = pikepdf.Dictionary()  # dropped with the catalog
-        hand_made = io.BytesIO()
-        pdf.save(hand_made)
+        annotated = io.BytesIO()
+        pdf.save(annotated)
+    writer = PdfWriter(clone_from=annotated)  # qpdf would write the inherited attributes onto the page
+    tree, page = writer.root_object["/Pages"].get_object(), writer.pages[0]
+    for name in ("/Resources", "/MediaBox"):  # inherited, as other producers write them
+        tree[NameObject(name)] = page[name]
+        del page[name]
+    hand_made = io.BytesIO()
+    writer.write(hand_made)
+    assert "/Resources" in PdfReader(hand_made).trailer["/Root"]["/Pages"]
     target = tmp_path / "pack.pdf"
     merge_pdfs([(["Cits"], blank_pdf(99)), (["Izklāsts"], hand_made.getvalue())], target)
     read_cleanly(target, caplog)

@@ -104,7 +104,10 @@ def merge_pdfs(parts: Sequence[Part], target: Path) -> None:
                     raise ValueError(f"{' / '.join(titles)}: the PDF has no pages")
                 if pdf.is_encrypted:
                     raise ValueError(f"{' / '.join(titles)}: the PDF is encrypted")
-                first = writer.append(pdf)
+                try:
+                    first = writer.append(pdf)
+                except RecursionError:
+                    raise ValueError(f"{' / '.join(titles)}: the PDF's objects nest too deeply") from None
             _bookmark(stack, bookmarks, titles, first)
         writer.close(bookmarks, identifier.value(), PRODUCER)
         out.flush()

@@ -14,11 +14,11 @@ profile in a later source is written once). :meth:`StreamingPdfWriter.close` wri
 ``/Pages`` node), the outline, the catalog, the document information, the cross-reference table and the
 trailer.
 
-A page keeps what it draws and shows: its contents, resources (inherited ones copied onto it), boxes,
-rotation and annotations. Dropped with each source's catalog: its outline, structure tree (tagging),
-``/AcroForm`` (form fields; widgets stay as annotations with their appearances), named destinations,
-``/OutputIntents``, metadata and document information. The output is plain PDF 1.7: no object or
-cross-reference streams.
+A page keeps what it draws and shows: its contents, resources, boxes, rotation and annotations (qpdf
+copies the attributes a page inherits from its page tree nodes onto the page as it reads the tree).
+Dropped with each source's catalog: its outline, structure tree (tagging), ``/AcroForm`` (form fields;
+widgets stay as annotations with their appearances), named destinations, ``/OutputIntents``, metadata and
+document information. The output is plain PDF 1.7: no object or cross-reference streams.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ _REMEMBERED = 4096
 #: Page entries that belong to the source document, not to the page.
 _DROPPED_PAGE_KEYS = ("/Parent", "/B", "/StructParents", "/Metadata", "/PieceInfo")
 _LENGTH = pikepdf.Name("/Length")
-_INHERITED = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
 #: In qpdf's serialisation a literal string has its parentheses escaped, so this alternation never sees a
 #: reference inside a string.
 _TOKENS = re.compile(rb"\((?:[^\\()]|\\.)*\)|(?<=[ \[])(\d+) (\d+) R(?=[ \]>/]|$)", re.DOTALL)
@@ -84,12 +83,10 @@ class _Source:
         self.visiting.discard(key)
         number = self.numbers.get(key)
         if number is None:  # not in a cycle: an identical object written before will do
-            number = self.writer.remembered(body, data)
-            if number is not None:
-                self.numbers[key] = number
+            number, new = self.writer.number_for(body, data)
+            self.numbers[key] = number
+            if not new:
                 return number
-            number = self.numbers[key] = self.writer.new_number()
-            self.writer.remember(body, data, number)
         self.emit(number, body, data)
         return number
 
@@ -160,16 +157,17 @@ class StreamingPdfWriter:
         self.offsets.append(0)
         return len(self.offsets) - 1
 
-    def remembered(self, body: bytes, data: bytes | None) -> int | None:
-        number = self._remembered.get(key := _digest(body, data))
+    def number_for(self, body: bytes, data: bytes | None) -> tuple[int, bool]:
+        """The number of an identical object among the last ones written, or a new number (and True)."""
+        key = body if data is None and len(body) < 256 else _digest(body, data)
+        number = self._remembered.get(key)
         if number is not None:
             self._remembered.move_to_end(key)
-        return number
-
-    def remember(self, body: bytes, data: bytes | None, number: int) -> None:
-        self._remembered[_digest(body, data)] = number
+            return number, False
+        number = self._remembered[key] = self.new_number()
         if len(self._remembered) > _REMEMBERED:
             self._remembered.popitem(last=False)
+        return number, True
 
     def append(self, pdf: pikepdf.Pdf) -> int:
         """Copy every page of ``pdf`` (in order) to the output; the index of the first one copied."""
@@ -181,7 +179,6 @@ class StreamingPdfWriter:
         for page in pages:
             source.numbers[page.objgen] = self.new_number()
         for page in pages:
-            _take_inherited(page)
             for name in _DROPPED_PAGE_KEYS:
                 if name in page:
                     del page[name]
@@ -277,16 +274,3 @@ def _page_tree_nodes(pdf: pikepdf.Pdf, pages: Sequence[pikepdf.Dictionary]) -> s
             nodes.add(node.objgen)
             node = node.get("/Parent")
     return nodes
-
-
-def _take_inherited(page: pikepdf.Dictionary) -> None:
-    """Copy onto the page the attributes it inherits from its page tree nodes."""
-    missing = [name for name in _INHERITED if name not in page]
-    node = page.get("/Parent")
-    for _ in range(64):
-        if not missing or not isinstance(node, pikepdf.Dictionary):
-            return
-        for name in [name for name in missing if name in node]:
-            page[name] = node[name]
-            missing.remove(name)
-        node = node.get("/Parent")
