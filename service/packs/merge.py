@@ -32,6 +32,7 @@ from service.packs.pdf_writer import Bookmark, StreamingPdfWriter
 __all__ = ["PRODUCER", "merge_pdfs"]
 
 PRODUCER = "Veidlapas"
+_CHUNK = 1 << 20
 
 Part = tuple[Sequence[str], bytes | Path]
 
@@ -46,11 +47,18 @@ class _Identifier:
         self.digest.update(len(data).to_bytes(8, "big"))
         self.digest.update(data)
 
-    def add(self, titles: Sequence[str], content: bytes) -> None:
+    def add(self, titles: Sequence[str], source: bytes | Path) -> None:
         self.digest.update(len(titles).to_bytes(4, "big"))
         for title in titles:
             self._feed(title.encode("utf-8"))
-        self._feed(hashlib.sha256(content).digest())
+        content = hashlib.sha256()  # the same for bytes and for a file holding them
+        if isinstance(source, Path):
+            with open(source, "rb") as handle:
+                for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                    content.update(chunk)
+        else:
+            content.update(source)
+        self._feed(content.digest())
 
     def value(self) -> bytes:
         return self.digest.digest()[:16]
@@ -93,10 +101,9 @@ def merge_pdfs(parts: Sequence[Part], target: Path) -> None:
     with atomic_file(Path(target)) as out:
         writer = StreamingPdfWriter(out)
         for titles, source in parts:
-            content = bytes(source) if not isinstance(source, Path) else source.read_bytes()
-            identifier.add(titles, content)
+            identifier.add(titles, source)
             try:
-                pdf = pikepdf.open(BytesIO(content))
+                pdf = pikepdf.open(source if isinstance(source, Path) else BytesIO(source))
             except pikepdf.PdfError as error:
                 raise ValueError(f"{' / '.join(titles)}: not a readable PDF") from error
             with pdf:
