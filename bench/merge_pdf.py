@@ -2,16 +2,18 @@
 
 Inputs are real pack documents as LibreOffice and ``fixed_pdf`` make them (``bench/merge_inputs/``: a cover
 letter and a client's detail of the Bauska sample, with their fonts, structure trees and all). A part of
-``--pages`` pages is that many of them joined (by pikepdf, before any timing); every part is then made
-unique (a marker key in each of its objects), so nothing can be shared between parts — the worst case for
-the streaming writer's reuse of identical fonts. Three ways, run alternately, ``--runs`` times each:
+``--pages`` pages is one of them with pages of the others appended (by pikepdf, before any timing); every
+part is then made unique (a marker key in each of its objects), so nothing can be shared between parts —
+the worst case for the streaming writer's reuse of identical fonts. Three ways, run alternately, ``--runs``
+times each:
 
 - **streaming** — ``service.packs.merge.merge_pdfs`` (one source open at a time, written as it goes);
 - **pypdf (before)** — the merge as it was before issue 14: one ``PdfWriter`` holding every page;
 - **pikepdf** — ``Pdf.new()``, ``pages.extend`` per source (all kept open), ``save`` (comparison).
 
-Each run imports its module, then times the merge alone; peak RSS is the process's ``ru_maxrss`` at the
-end (the figure after the imports is printed beside it). Medians; the load average is printed too.
+Each run imports pikepdf, pypdf and the merge, then times the merge alone; peak RSS is the process's
+``ru_maxrss`` at the end (the figure after the imports is printed beside it). Medians; the load average is
+printed too.
 Run: ``.venv/bin/python -m bench.merge_pdf --parts 200 --pages 1`` (``--runs``, ``--ways``).
 """
 
@@ -41,8 +43,8 @@ def make_parts(directory: Path, parts: int, pages: int) -> list[tuple[list[str],
     sources = [pikepdf.open(INPUTS / name) for name in ONE_PAGE]
     made = []
     for index in range(parts):
-        pdf = pikepdf.new()
-        for page in range(pages):
+        pdf = pikepdf.open(INPUTS / ONE_PAGE[index % len(sources)])  # with its structure tree and all
+        for page in range(1, pages):
             pdf.pages.append(sources[(index + page) % len(sources)].pages[0])
         for obj in pdf.objects:
             if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream) and "/Type" not in obj:

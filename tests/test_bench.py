@@ -67,3 +67,11 @@ def test_the_pages_benchmark_times_the_list_a_search_and_a_clients_page():
     for row in ("a page of the client list (50 by name)", "a name search", "a client's page"):
         assert f"| {row}" in output
     assert "| the plan editor (3 service rows) |" in output
+
+
+def test_the_merge_benchmark_merges_real_pack_pdfs_three_ways():
+    output = run_bench("bench.merge_pdf", "--parts", "3", "--pages", "2", "--runs", "1")
+    assert "3 parts of 2 page(s) made" in output
+    for way in ("streaming", "pypdf", "pikepdf"):
+        row = next(line for line in output.splitlines() if line.startswith(f"| {way} |"))
+        assert "| 3 × 2 |" in row and " MiB |" in row
