@@ -42,6 +42,7 @@ _REMEMBERED = 4096
 #: Page entries that belong to the source document, not to the page.
 _DROPPED_PAGE_KEYS = ("/Parent", "/B", "/StructParents", "/Metadata", "/PieceInfo")
 _LENGTH = pikepdf.Name("/Length")
+_XREF_BATCH = 4096
 #: In qpdf's serialisation a literal string has its parentheses escaped, so this alternation never sees a
 #: reference inside a string.
 _TOKENS = re.compile(rb"\((?:[^\\()]|\\.)*\)|(?<=[ \[])(\d+) (\d+) R(?=[ \]>/]|$)", re.DOTALL)
@@ -193,15 +194,10 @@ class StreamingPdfWriter:
     def close(self, bookmarks: Sequence[Bookmark], identifier: bytes, producer: str) -> None:
         """Write the page tree, the outline (closed parents), the catalog, the document information, the
         cross-reference table and the trailer."""
-        chunks: list[bytes] = []
-        size = 0
 
-        def emit(number: int, body: bytes) -> None:
-            nonlocal size
-            self.offsets[number] = self.position + size
-            chunk = b"%d 0 obj\n%s\nendobj\n" % (number, body)
-            chunks.append(chunk)
-            size += len(chunk)
+        def emit(number: int, body: bytes) -> None:  # the file object buffers the small writes
+            self.offsets[number] = self.position
+            self._write((b"%d 0 obj\n" % number, body, b"\nendobj\n"))
 
         kids = b" ".join(b"%d 0 R" % number for number in self.pages)
         emit(_PAGES, b"<< /Type /Pages /Count %d /Kids [ %s ] >>" % (len(self.pages), kids))
@@ -230,20 +226,22 @@ class StreamingPdfWriter:
             catalog += b" /Outlines %d 0 R" % root
         emit(_CATALOG, catalog + b" >>")
         emit(_INFO, b"<< /Producer %s >>" % _text(producer))
-        self._write(chunks)
 
-        table = [b"xref\n0 %d\n0000000000 65535 f \n" % len(self.offsets)]
-        table += [b"%010d 00000 n \n" % offset for offset in self.offsets[1:]]
+        start, size = self.position, len(self.offsets)
+        self._write((b"xref\n0 %d\n0000000000 65535 f \n" % size,))
+        for first in range(1, size, _XREF_BATCH):
+            self._write(
+                [b"%010d 00000 n \n" % offset for offset in self.offsets[first : first + _XREF_BATCH]]
+            )
         hexed = identifier.hex().encode("ascii")
         trailer = b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [ <%s> <%s> ] >>\n" % (
-            len(self.offsets),
+            size,
             _CATALOG,
             _INFO,
             hexed,
             hexed,
         )
-        table.append(trailer + b"startxref\n%d\n%%%%EOF\n" % self.position)
-        self._write(table)
+        self._write((trailer, b"startxref\n%d\n%%%%EOF\n" % start))
 
     def _write(self, chunks: Sequence[bytes]) -> None:
         data = b"".join(chunks)
