@@ -250,6 +250,7 @@ def test_a_bad_part_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> None
         ([(["A"], DETAIL), (["B", "C"], b"%PDF-1.7 not really")], "B / C: not a readable PDF"),
         ([(["A"], DETAIL), (["B"], no_pages.getvalue())], "B: the PDF has no pages"),
         ([(["A"], DETAIL), (["B", " "], DETAIL)], "non-empty title path"),
+        ([(["A"], DETAIL), (["B", "\ud800"], DETAIL)], "non-empty title path"),
         ([], "nothing to merge"),
     ]
     for parts, message in cases:

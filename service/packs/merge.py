@@ -79,6 +79,15 @@ def _bookmark(
         stack.append((title, len(bookmarks) - 1))
 
 
+def _encodable(title: str) -> bool:
+    """Whether a title is text a PDF can hold (no lone surrogate)."""
+    try:
+        title.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def merge_pdfs(parts: Sequence[Part], target: Path) -> None:
     """Append each part's PDF in order to ``target`` and add a bookmark hierarchy from the title paths.
 
@@ -92,7 +101,7 @@ def merge_pdfs(parts: Sequence[Part], target: Path) -> None:
     if not parts:
         raise ValueError("nothing to merge")
     for titles, _ in parts:
-        if not titles or any(not isinstance(t, str) or not t.strip() for t in titles):
+        if not titles or any(not isinstance(t, str) or not t.strip() or not _encodable(t) for t in titles):
             raise ValueError(f"a part needs a non-empty title path, not {titles!r}")
 
     identifier = _Identifier()
