@@ -43,6 +43,8 @@ def page_pixels(pdf: bytes | Path, scale: float = 0.5) -> list[bytes]:
 
 def read_cleanly(path: Path, caplog: pytest.LogCaptureFixture) -> PdfReader:
     """The merged file through qpdf (no warnings, no syntax errors) and pypdf in strict mode (no warning)."""
+    checked = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0 and "No syntax or stream encoding errors" in checked.stdout, checked.stdout
     with pikepdf.open(path) as pdf:
         assert pdf.check_pdf_syntax() == []
         assert pdf.get_warnings() == []
