@@ -531,9 +531,12 @@ def main() -> None:
     ):
         parser.error("--scale must be in (0, 10], --municipalities 1–40, --workers and --concurrency ≥ 1")
     args.max_order_clients = args.max_order_clients or min(MAX_AGREEMENTS, MAX_LINES // args.lines_per_client)
+    from tests.postgres import PostgresUnavailable
+    from tests.redis_server import RedisUnavailable
+
     try:
         result = run(args)
-    except BenchFailed as failed:
+    except (BenchFailed, PostgresUnavailable, RedisUnavailable) as failed:
         print(f"FAILED: {failed}", flush=True)
         sys.exit(1)
     print(report(result, args))

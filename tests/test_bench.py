@@ -67,3 +67,15 @@ def test_the_pages_benchmark_times_the_list_a_search_and_a_clients_page():
     for row in ("a page of the client list (50 by name)", "a name search", "a client's page"):
         assert f"| {row}" in output
     assert "| the plan editor (3 service rows) |" in output
+
+
+def test_the_national_benchmark_makes_a_city_s_and_a_small_municipality_s_packs_on_celery():
+    """Two municipalities, a few clients, DOCX only, with its own PostgreSQL, Redis and two workers
+    (a missing one fails the run, as in the Celery tests). The city's order goes as CSV tables."""
+    output = run_bench("bench.national", "--scale", "0.001", "--municipalities", "2", "--timeout", "240")
+    assert "2 municipalities, 9 clients (seed 14, scale 0.001)" in output
+    assert "2 orders (1 as CSV tables), 45 lines" in output
+    assert "capital: 1 × 8–8 clients" in output and "small: 1 × 1–1 clients" in output
+    row = next(line for line in output.splitlines() if line.startswith("| DOCX at 0.001 on 2×1 |"))
+    assert "| 2 | 9 | 45 | 13 |" in row  # orders, clients, lines, documents (clients + 2 per pack)
+    assert "by parts made:" in output and "largest pool process" in output
