@@ -75,6 +75,7 @@ TIERS = (
     ("small", 27, 6500, 100, 400),
 )
 TABLE_TIERS = ("capital", "city")  # a city's finance office uploads its spreadsheet
+ROOT = Path(__file__).resolve().parent.parent
 MUNICIPALITIES = ("bauska", "liepaja")
 MAX_AGREEMENTS = 5000  # schemas/pack.py: an order's agreements
 POLL_S = 1.0
@@ -304,6 +305,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "VEIDLAPAS_BROKER_URL": redis.url,
             "VEIDLAPAS_JOBS_DIR": str(jobs_dir),
             "VEIDLAPAS_LOG_FORMAT": "json",
+            # the workers run this checkout's code, whichever one the ``veidlapas`` script was installed from
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
         }
         app = create_app(
             {"DATABASE_URL": postgres.url, "JOBS": "celery", "BROKER_URL": redis.url, "JOBS_DIR": jobs_dir}
