@@ -20,8 +20,9 @@ others send JSON.
 
 It runs as docs/deploy.md describes a deployment, on one machine: a throw-away PostgreSQL and Redis
 (``tests/postgres.py``, ``tests/redis_server.py``), ``--workers`` processes of ``veidlapas worker
---concurrency C``, and this process as the web node (``create_app`` and Flask's test client). All orders
-are POSTed at once, as on the morning the month's packs are due, then every job is polled each second.
+--concurrency C``, and this process as the web node (``create_app`` and Flask's test client). All
+orders are POSTed at once, as on the morning the month's packs are due, then every unfinished job is
+polled every 2 s.
 Measured, from the first POST to the last job finished:
 
 - **wall** and **documents per second**, in all and per worker (the parts each worker made, from its log,
@@ -78,7 +79,7 @@ TABLE_TIERS = ("capital", "city")  # a city's finance office uploads its spreads
 ROOT = Path(__file__).resolve().parent.parent
 MUNICIPALITIES = ("bauska", "liepaja")
 MAX_AGREEMENTS = 5000  # schemas/pack.py: an order's agreements
-POLL_S = 1.0
+POLL_S = 2.0
 DISK_EVERY_S = 10.0
 SAMPLE_S = 0.5
 PART_DONE = "veidlapas.job.part["
