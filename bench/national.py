@@ -30,9 +30,10 @@ Measured, from the first POST to the last job finished:
 - **CPU seconds** of the Celery processes and of LibreOffice, a document — the figure sizing is derived
   from, since it does not depend on how busy the machine is — and the whole machine's, to show others'
   share;
-- **memory**: the largest peak RSS (``VmHWM``) of one Celery pool process and of one LibreOffice process
-  (``soffice.bin``; it restarts after ``VEIDLAPAS_PDF_RESTART_AFTER`` conversions, so its peak is its RSS
-  after that many), and the peak of each worker's tree (RSS, and PSS every few samples);
+- **memory**: the largest peak RSS (``VmHWM``) of one Celery pool process and of one LibreOffice process,
+  the median over the converters of their LibreOffice's peak (``soffice.bin``; a converter is replaced
+  after ``VEIDLAPAS_PDF_RESTART_AFTER`` conversions, so this is its RSS after that many), and the peak of
+  each worker's tree (RSS, and PSS every few samples);
 - **disk**: each finished pack's job folder (its input, documents and ``pack.zip``) and the peak of the
   whole job folder during the run.
 
@@ -217,26 +218,34 @@ class WorkerTree(Tree):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.soffice: set[int] = set()
+        self.soffice: dict[int, int] = {}  # soffice.bin → its converter (uno_worker.py)
 
     def _role(self, pid: int, parent_role: str) -> str:
         role = super()._role(pid, parent_role)
         if role == "service":
             return "celery"
-        if role == "office" and _comm(pid) == "soffice.bin":
-            self.soffice.add(pid)
+        stat = _stat(pid)
+        if role == "office" and stat[:1] == ["soffice.bin"]:
+            self.soffice[pid] = int(stat[2])
         return "worker" if parent_role == "celery" and role == "other" else role
 
-    def soffice_peaks(self) -> list[int]:
-        """The peak RSS (KiB) of every ``soffice.bin`` the tree has had."""
-        return [kib for pid, kib in self.hwm.items() if pid in self.soffice]
+    def converter_peaks(self) -> list[int]:
+        """The peak RSS (KiB) of each converter's LibreOffice: the largest of the ``soffice.bin`` it ran (a
+        converter starts it twice, the first time briefly)."""
+        peaks: dict[int, int] = {}
+        for pid, converter in self.soffice.items():
+            peaks[converter] = max(peaks.get(converter, 0), self.hwm.get(pid, 0))
+        return list(peaks.values())
 
 
-def _comm(pid: int) -> str:
+def _stat(pid: int) -> list[str]:
+    """The command name and the fields after it of ``/proc/<pid>/stat`` (the parent is the third)."""
     try:
-        return Path(f"/proc/{pid}/comm").read_text(errors="replace").strip()
+        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
     except OSError:
-        return ""
+        return []
+    name, rest = stat.split("(", 1)[1].rsplit(")", 1)
+    return [name, *rest.split()]
 
 
 def folder_bytes(folder: Path) -> int:
@@ -426,7 +435,7 @@ def check(order: Order, job: dict, seen_s: float, jobs_dir: Path, client) -> dic
 
 def memory(trees: list[WorkerTree], before: list[dict[str, float]]) -> dict[str, Any]:
     """The trees' memory peaks, and the CPU seconds they used since ``before``, by role."""
-    peaks = [kib for tree in trees for kib in tree.soffice_peaks()]
+    peaks = [kib for tree in trees for kib in tree.converter_peaks()]
     cpu: dict[str, float] = {}
     for tree, base in zip(trees, before, strict=True):
         for role, seconds in tree.cpu_s().items():
@@ -435,8 +444,8 @@ def memory(trees: list[WorkerTree], before: list[dict[str, float]]) -> dict[str,
         "worker_peak_mib": max(tree.largest("worker") for tree in trees) / 1024,
         "celery_peak_mib": max(tree.largest("celery") for tree in trees) / 1024,
         "office_peak_mib": max(tree.largest("office") for tree in trees) / 1024,
-        "soffice_started": len(peaks),
-        "soffice_median_mib": statistics.median(peaks) / 1024 if peaks else 0.0,
+        "converters": len(peaks),
+        "converter_median_mib": statistics.median(peaks) / 1024 if peaks else 0.0,
         "tree_rss_mib": max(tree.tree_rss for tree in trees) / 1024,
         "tree_pss_mib": max(tree.tree_pss for tree in trees) / 1024,
         "cpu_s": cpu,
@@ -487,7 +496,8 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
         f"{1000 * cpu.get('office', 0) / documents:.1f} LibreOffice)",
         f"memory: largest pool process {r['worker_peak_mib']:.0f} MiB, "
         f"Celery main {r['celery_peak_mib']:.0f} MiB, largest office process {r['office_peak_mib']:.0f} MiB; "
-        f"{r['soffice_started']} soffice.bin started, median peak {r['soffice_median_mib']:.0f} MiB; "
+        f"{r['converters']} converters started, their LibreOffice's peak median "
+        f"{r['converter_median_mib']:.0f} MiB; "
         f"a worker's tree peak RSS {r['tree_rss_mib']:.0f} MiB, PSS {r['tree_pss_mib']:.0f} MiB",
         f"disk: job folder per pack median {statistics.median(folders) / mib:.1f} MiB, largest "
         f"{folders[-1] / mib:.1f} MiB, {per_1000 / mib:.1f} MiB per 1 000 clients; "
