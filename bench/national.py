@@ -88,7 +88,6 @@ PART_DONE = "veidlapas.job.part["
 
 @dataclass(frozen=True)
 class Municipality:
-    name: str
     tier: str
     clients: int
 
@@ -108,10 +107,7 @@ def country(seed: int = 14, scale: float = 1.0, count: int = 40) -> list[Municip
         drawn = [rng.uniform(low, high) for _ in range(many)]
         sizes += [(tier, size) for size in sorted(fitted(drawn, total, low, high), reverse=True)]
     picked = [sizes[round(i * len(sizes) / count)] for i in range(count)] if count < len(sizes) else sizes
-    return [
-        Municipality(f"{tier}-{number:02d}", tier, max(1, round(clients * scale)))
-        for number, (tier, clients) in enumerate(picked, start=1)
-    ]
+    return [Municipality(tier, max(1, round(clients * scale))) for tier, clients in picked]
 
 
 def fitted(drawn: list[float], total: int, low: int, high: int) -> list[int]:
@@ -157,6 +153,7 @@ def orders(
     pdf: bool,
     max_order_clients: int,
     max_json_bytes: int,
+    max_json_items: int,
 ) -> list[Order]:
     """Every municipality's order(s), each with its own agreement numbers and personal codes."""
     made: list[Order] = []
@@ -170,7 +167,11 @@ def orders(
             body = own_order(number, code, clients, lines_per_client, pdf)
             order = Order(number, municipality, code, clients, len(body["lines"]), False)
             order.json_body = json.dumps(body, ensure_ascii=False).encode()
-            over_json = len(order.json_body) > max_json_bytes or clients > MAX_AGREEMENTS
+            over_json = (
+                len(order.json_body) > max_json_bytes
+                or clients > MAX_AGREEMENTS
+                or order.lines > max_json_items
+            )
             if municipality.tier in TABLE_TIERS or over_json:
                 order.as_tables, order.json_body = True, b""
                 order.form = as_tables(body)
@@ -301,6 +302,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         pdf=args.pdf,
         max_order_clients=args.max_order_clients,
         max_json_bytes=defaults["MAX_CONTENT_LENGTH"],
+        max_json_items=defaults["MAX_JSON_ITEMS"],
     )
     print_country(municipalities, made, args)
     result: dict[str, Any] = {"load_before": os.getloadavg()}
