@@ -8,7 +8,7 @@ MO    := $(PO:.po=.mo)
 HOST  ?= 127.0.0.1
 PORT  ?= 8000
 
-.PHONY: run test fuzz lint lang messages bench system clean
+.PHONY: run test fuzz lint lang messages bench bench-national system clean
 
 run: $(READY) lang ## serve on http://$(HOST):$(PORT) with the samples and a demo administrator
 	@$(BIN)/veidlapas users demo
@@ -37,6 +37,11 @@ bench: $(READY) lang ## benchmarks; figures go into bench/README.md
 	$(BIN)/python -m bench.cases --postgres
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.pages --postgres
+
+NATIONAL_SCALE ?= 1
+bench-national: $(READY) lang ## a national month on Celery (tens of minutes; NATIONAL_SCALE=0.05 for minutes)
+	$(BIN)/python -m bench.national --scale $(NATIONAL_SCALE)
+	$(BIN)/python -m bench.national --scale $(NATIONAL_SCALE) --pdf
 
 lang: $(MO) ## compile the message catalogs
 

@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.national import country, orders
+from service.config import UploadLimits
 from service.documents import KINDS
+from service.packs.tables import read_table_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,3 +78,48 @@ def test_the_merge_benchmark_merges_real_pack_pdfs_three_ways():
     for way in ("streaming", "pypdf", "pikepdf"):
         row = next(line for line in output.splitlines() if line.startswith(f"| {way} |"))
         assert "| 3 × 2 |" in row and " MiB |" in row
+def test_the_national_benchmark_makes_a_city_s_and_a_small_municipality_s_packs_on_celery():
+    """Two municipalities, a few clients, DOCX only, with its own PostgreSQL, Redis and two workers
+    (a missing one fails the run, as in the Celery tests). The city's order goes as CSV tables."""
+    output = run_bench("bench.national", "--scale", "0.001", "--municipalities", "2", "--timeout", "240")
+    assert "2 municipalities, 9 clients (seed 14, scale 0.001)" in output
+    assert "2 orders (1 as CSV tables), 45 lines" in output
+    assert "capital: 1 × 8–8 clients" in output and "small: 1 × 1–1 clients" in output
+    row = next(line for line in output.splitlines() if line.startswith("| DOCX at 0.001 on 2×1 |"))
+    assert "| 2 | 9 | 45 | 13 |" in row  # orders, clients, lines, documents (clients + 2 per pack)
+    assert "by parts made:" in output and "largest pool process" in output
+
+
+def test_the_national_country_is_seeded_and_a_municipality_over_the_order_limit_orders_several_packs():
+    full = country()
+    assert len(full) == 40 and sum(m.clients for m in full) == 30_000 and full[0].clients == 8000
+    by_tier = {
+        tier: [m.clients for m in full if m.tier == tier] for tier in ("capital", "city", "town", "small")
+    }
+    assert [len(sizes) for sizes in by_tier.values()] == [1, 2, 10, 27]
+    assert all(800 <= n <= 1400 for n in by_tier["town"]) and all(100 <= n <= 400 for n in by_tier["small"])
+    assert country() == full and country(seed=15) != full
+
+    made = orders(
+        country(scale=0.001, count=2),
+        lines_per_client=2,
+        pdf=False,
+        max_order_clients=3,
+        max_json_bytes=4_000_000,
+        max_json_items=20_000,
+    )
+    assert [(o.municipality.tier, o.clients, o.lines, o.as_tables) for o in made] == [
+        ("capital", 3, 6, True),
+        ("capital", 3, 6, True),
+        ("capital", 2, 4, True),
+        ("small", 1, 2, False),
+    ]
+    assert [o.code for o in made] == ["bauska", "liepaja", "bauska", "liepaja"]
+    numbers, codes = [], []
+    for order in made[:3]:
+        files = {key: value for key, value in order.form.items() if key != "order"}
+        table = read_table_files(files, UploadLimits())
+        assert len(table.lines) == order.lines and len(table.agreements) == order.clients
+        numbers += [agreement["number"] for agreement in table.agreements]
+        codes += [agreement["client"]["personal_code"] for agreement in table.agreements]
+    assert len(set(numbers)) == len(set(codes)) == 8  # every order its own agreements and clients
