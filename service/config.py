@@ -148,10 +148,12 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "JOB_WORKERS": _integer(environ, "VEIDLAPAS_JOB_WORKERS", 2),
         "PACK_BATCH": _integer(environ, "VEIDLAPAS_PACK_BATCH", 10),
         # A pack order's size when its lines come from uploaded tables or from the accepted acts (a JSON
-        # body keeps the schema's own limits, 5 000 agreements and 20 000 lines). An order above those
-        # JSON limits is checked inside its job, whose failure lists the problems.
+        # body keeps the schema's own limits, 5 000 agreements and 20 000 lines). Such an order with more
+        # lines than PACK_JOB_CHECK_LINES, or more than 5 000 agreements, is validated inside its job
+        # (whose failure lists the problems), not before the 202.
         "PACK_MAX_AGREEMENTS": _integer(environ, "VEIDLAPAS_PACK_MAX_AGREEMENTS", 20_000),
         "PACK_MAX_LINES": _integer(environ, "VEIDLAPAS_PACK_MAX_LINES", 120_000),
+        "PACK_JOB_CHECK_LINES": _integer(environ, "VEIDLAPAS_PACK_JOB_CHECK_LINES", 20_000),
         # A pack job checks before it starts that its folder's disk has room for its estimated output:
         # the documents × these sizes (bytes, measured on the standard templates), again for pack.pdf
         # and for the ZIP, and this margin (bytes) left free.

@@ -12,9 +12,11 @@ every refusal is an :class:`OrderRejected` with the status the API answers.
 
 Sizes: a JSON body holds at most the schema's ``MAX_AGREEMENTS`` (5 000) and ``MAX_LINES`` (20 000); an
 order from tables or from the accepted acts up to the configured ``PACK_MAX_AGREEMENTS`` and
-``PACK_MAX_LINES``. An order within the JSON limits is validated in full here, before the job starts (a
-few seconds at 20 000 lines); a larger one has only its header and its lists' lengths checked here, and
-is validated inside its job (:attr:`Order.request` None), whose failure lists the same problems.
+``PACK_MAX_LINES``. An order within the JSON limits (more exactly: with at most ``PACK_JOB_CHECK_LINES``
+lines, 20 000 by default, and 5 000 agreements) is validated in full here, before the job starts (a few
+seconds at 20 000 lines; 60 000 would keep the request waiting half a minute); a larger one has only its
+header and its lists' lengths checked here, and is validated inside its job (:attr:`Order.request`
+None), whose failure lists the same problems with their places.
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class OrderLimits:
     #: An order from tables or from the accepted acts (a JSON body: the schema's own limits).
     max_agreements: int = MAX_AGREEMENTS
     max_lines: int = MAX_LINES
+    #: Such an order with more lines (or more than ``MAX_AGREEMENTS`` agreements) is validated in its job.
+    job_check_lines: int = MAX_LINES
 
     @classmethod
     def of(cls, config: Mapping[str, Any], json_bytes: int | None = None) -> OrderLimits:
@@ -85,6 +89,7 @@ class OrderLimits:
             upload_limits(config),
             config["PACK_MAX_AGREEMENTS"],
             config["PACK_MAX_LINES"],
+            config["PACK_JOB_CHECK_LINES"],
         )
 
     @property
@@ -200,7 +205,7 @@ def take_order(
         sizes = {"max_agreements": limits.max_agreements, "max_lines": limits.max_lines}
     schema = ReimbursementRequestSchema(**(sizes or {}))
     request: dict[str, Any] | None = None
-    if sizes and in_job(raw_request):
+    if sizes and in_job(raw_request, limits.job_check_lines):
         schema.check_sizes(raw_request)
         numbers = {str(a.get("number")).strip() for a in raw_request["agreements"] if isinstance(a, dict)}
     else:
@@ -218,15 +223,16 @@ def take_order(
     return Order(raw, input_sha256(raw), request)
 
 
-def in_job(raw_request: dict[str, Any]) -> bool:
-    """True when an order is larger than a JSON body may be: its job validates it.
+def in_job(raw_request: dict[str, Any], check_lines: int = MAX_LINES) -> bool:
+    """True when an order has more lines than ``check_lines`` (by default, than a JSON body may hold) or
+    more agreements than a JSON body may hold: its job validates it.
 
     >>> in_job({"agreements": [{}], "lines": [{}] * 20_001}), in_job({"agreements": [{}], "lines": [{}]})
     (True, False)
     """
     agreements, lines = raw_request.get("agreements"), raw_request.get("lines")
     return (isinstance(agreements, list) and len(agreements) > MAX_AGREEMENTS) or (
-        isinstance(lines, list) and len(lines) > MAX_LINES
+        isinstance(lines, list) and len(lines) > check_lines
     )
 
 
