@@ -3,13 +3,16 @@
 Each scenario runs in a fresh Python process (this script runs itself once per scenario), so one
 scenario's memory does not count in the next. That process is the service: ``create_app`` with a
 temporary SQLite database and job folder, the local backend with ``JOB_WORKERS`` worker processes (2
-unless ``--workers``), a user; the order (from ``bench/pack_data.py``, written to a file by the parent
-so that building it costs the measured process nothing) is POSTed as JSON to ``/api/v1/packs`` with
-Flask's test client, ``GET /api/v1/jobs/<id>`` is polled every 0.25 s until the job finishes, and the
-ZIP is downloaded (streamed) and checked against the job's SHA-256 and the manifest. Measured:
+unless ``--workers``), a user; the order (from ``bench/pack_data.py``, written to files by the parent
+so that building it costs the measured process nothing) is POSTed to ``/api/v1/packs`` with Flask's
+test client — as JSON when it fits a JSON body (5 000 agreements, 20 000 lines), else (or with
+``--tables``) as multipart with its agreements and lines as CSV files, as a finance officer uploads
+them — ``GET /api/v1/jobs/<id>`` is polled every 0.25 s until the job finishes, and the ZIP is
+downloaded (streamed) and checked against the job's SHA-256 and the manifest. Measured:
 
-- **POST** — the order request itself: JSON parsing and the validation of every line (``take_order``),
-  the job recorded and its input written;
+- **POST** — the order request itself: JSON (or CSV) parsing and the validation of every line
+  (``take_order``), the job recorded and its input written; an order above the JSON limits is only
+  read and counted here and validated inside its job (in the documents phase's first seconds);
 - **wall** — from the POST to the job seen finished, and documents (the job's ``total``) per second;
   the phases are the job's steps as seen by polling: the worker pool starting (``queued``), the
   documents, ``summary``, ``merging`` (PDF only), ``archive``;
@@ -24,15 +27,17 @@ ZIP is downloaded (streamed) and checked against the job's SHA-256 and the manif
 
 Scenarios: ``docx-1000`` (1 000 clients, 5 000 lines, DOCX only), ``pdf-1000`` (the same with a PDF of
 every document and the merged ``pack.pdf``), ``docx-5000`` (5 000 clients, 4 lines each: 20 000 lines,
-the most an order may hold — 5 lines each would be refused with 413, and by MAX_LINES); ``--quick``
-runs ``docx-50`` and ``pdf-50``. Run: ``.venv/bin/python -m bench.pack`` (``--quick``, ``--scenario
-NAME`` repeated, ``--clients N [--lines-per-client L] [--pdf]``, ``--workers``, ``--batch``).
+the most a JSON body may hold), ``pdf-5000`` (5 000 clients, 6 lines each: 30 000 lines, sent as CSV),
+``pdf-10000`` and ``docx-10000`` (10 000 clients, 60 000 lines, as CSV); ``--quick`` runs ``docx-50``
+and ``pdf-50``. Run: ``.venv/bin/python -m bench.pack`` (``--quick``, ``--scenario NAME`` repeated,
+``--clients N [--lines-per-client L] [--pdf]``, ``--tables``, ``--workers``, ``--batch``).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import logging
 import os
@@ -69,6 +74,9 @@ SCENARIOS = {
     "docx-1000": Scenario(1000, 5, False),
     "pdf-1000": Scenario(1000, 5, True),
     "docx-5000": Scenario(5000, 4, False),  # 5 lines each would be 25 000 lines: above MAX_LINES (20 000)
+    "pdf-5000": Scenario(5000, 6, True),  # 30 000 lines: CSV files
+    "pdf-10000": Scenario(10000, 6, True),
+    "docx-10000": Scenario(10000, 6, False),
     "docx-50": Scenario(50, 5, False),
     "pdf-50": Scenario(50, 5, True),
 }
@@ -235,14 +243,21 @@ class BenchFailed(Exception):
     pass
 
 
-def run_scenario(body_path: Path, workers: int, batch: int | None, timeout_s: float) -> dict[str, Any]:
-    """Make one pack through the API; the figures as a dict."""
+def run_scenario(order_dir: Path, workers: int, batch: int | None, timeout_s: float) -> dict[str, Any]:
+    """Make one pack through the API (the order in ``order_dir``: ``order.json``, and the CSV files of
+    its agreements and lines when it is sent as tables); the figures as a dict."""
     tree = Tree().start()
     from bench.client import signed_in  # imported here: the tree sampler sees their memory too
     from service import create_app
 
-    body = body_path.read_bytes()
-    result: dict[str, Any] = {"order_bytes": len(body), "workers": workers, "load": os.getloadavg()[0]}
+    body = (order_dir / "order.json").read_bytes()
+    tables = {path.stem: path.read_bytes() for path in sorted(order_dir.glob("*.csv"))}
+    result: dict[str, Any] = {
+        "order_bytes": len(body) + sum(map(len, tables.values())),
+        "as_tables": bool(tables),
+        "workers": workers,
+        "load": os.getloadavg()[0],
+    }
     with tempfile.TemporaryDirectory(prefix="veidlapas-bench-pack-") as tmp:
         config: dict[str, Any] = {
             "DATABASE_URL": f"sqlite:///{Path(tmp) / 'veidlapas.db'}",
@@ -262,10 +277,16 @@ def run_scenario(body_path: Path, workers: int, batch: int | None, timeout_s: fl
         tree.sample()
         busy, ours = machine_busy_s(), tree.cpu_s()
         started = time.perf_counter()
-        response = client.post("/api/v1/packs", data=body, content_type="application/json")
+        if tables:
+            files = {key: (io.BytesIO(data), f"{key}.csv") for key, data in tables.items()}
+            response = client.post(
+                "/api/v1/packs", data={"order": body.decode(), **files}, content_type="multipart/form-data"
+            )
+        else:
+            response = client.post("/api/v1/packs", data=body, content_type="application/json")
         posted = time.perf_counter()
         result["post_s"] = posted - started
-        del body
+        del body, tables
         if response.status_code != 202:
             raise BenchFailed(
                 f"POST /api/v1/packs: {response.status_code} {response.get_data(as_text=True)[:800]}"
@@ -352,19 +373,26 @@ def check_pack(path: Path, documents: int) -> dict[str, Any]:
 
 
 def run_in_child(name: str, scenario: Scenario, args: argparse.Namespace) -> dict[str, Any] | None:
-    from bench.pack_data import pack_order
+    from bench.pack_data import order_tables, pack_order
+    from schemas.reimbursement import MAX_AGREEMENTS, MAX_LINES
 
     with tempfile.TemporaryDirectory(prefix="veidlapas-bench-order-") as tmp:
-        body_path = Path(tmp) / "order.json"
         order = pack_order(scenario.clients, lines_per_client=scenario.lines_per_client, pdf=scenario.pdf)
-        body_path.write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")
+        as_tables = (
+            args.tables or len(order["agreements"]) > MAX_AGREEMENTS or len(order["lines"]) > MAX_LINES
+        )
+        if as_tables:
+            order, files = order_tables(order)
+            for key, data in files.items():
+                (Path(tmp) / f"{key}.csv").write_bytes(data)
+        (Path(tmp) / "order.json").write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")
         del order
         options = ["--workers", str(args.workers), "--timeout", str(args.timeout)]
         options += ["--batch", str(args.batch)] if args.batch else []
-        command = [sys.executable, "-m", "bench.pack", "--child", str(body_path), *options]
+        command = [sys.executable, "-m", "bench.pack", "--child", tmp, *options]
         print(
             f"\n== {name}: {scenario.clients:,} clients, {scenario.lines_per_client} lines each, "
-            f"{'DOCX + PDF' if scenario.pdf else 'DOCX only'}",
+            f"{'DOCX + PDF' if scenario.pdf else 'DOCX only'}, {'as CSV' if as_tables else 'as JSON'}",
             flush=True,
         )
         done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
@@ -429,6 +457,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, help="a scenario of your own: this many clients")
     parser.add_argument("--lines-per-client", type=int, default=5)
     parser.add_argument("--pdf", action="store_true", help="with --clients: PDFs and pack.pdf too")
+    parser.add_argument("--tables", action="store_true", help="send every order as CSV files")
     parser.add_argument("--workers", type=int, default=2, help="JOB_WORKERS (default 2)")
     parser.add_argument("--batch", type=int, help="PACK_BATCH (default: the service's)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds a job may take")

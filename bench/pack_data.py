@@ -3,16 +3,22 @@
 Each made client gets its own agreement and plan number, a new-format personal code with the
 template client's birth date, and a Latvian name; it keeps its template's services and the first
 ``lines_per_client`` delivery lines.
+
+An order larger than a JSON body may be (5 000 agreements, 20 000 lines) is sent as tables:
+:func:`order_tables` writes its agreements and lines as the CSV files the API takes (``samples/pack-*.csv``).
 """
 
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 from schemas.personal_code import birth_date
+from service.packs.tables import AGREEMENTS, LINES, table_rows
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "pack-order-bauska-2020-09.json"
 FIRST_NAMES = ("Ārija", "Dāvis", "Ilze", "Jānis", "Ķērsta", "Laima", "Ņikita", "Oļegs", "Rūta", "Žanis")
@@ -47,3 +53,17 @@ def pack_order(clients: int, *, lines_per_client: int = 5, pdf: bool = False) ->
             lines.append({**line, "agreement": number})
     order = {k: v for k, v in sample.items() if k not in ("agreements", "lines")}
     return {**order, "pdf": pdf, "agreements": agreements, "lines": lines}
+
+
+def order_tables(order: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The order's header (its JSON without the lists) and its agreements and lines as CSV files
+    (";"-separated UTF-8 with a BOM, headers as in the input template), by their multipart field."""
+    header = {key: value for key, value in order.items() if key not in ("agreements", "lines")}
+    files = {}
+    for table, key in ((AGREEMENTS, "agreements"), (LINES, "lines")):
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(column.header for column in table.columns)
+        writer.writerows(table_rows(table, order[key]))
+        files[key] = out.getvalue().encode("utf-8-sig")
+    return header, files

@@ -343,6 +343,10 @@ MESSAGES: dict[str, str] = {
     "job.failed_document": N_("The document {document} could not be made: {reason}."),
     "job.interrupted": N_("The job was interrupted {times} times and was stopped."),
     "job.cancelled": N_("The job was cancelled."),
+    "job.disk_short": N_(
+        "There is not enough free disk space for the pack: it needs about {needed} MiB, {free} MiB are free."
+    ),
+    "pack.invalid_order": N_("The order has {count} problems; they are listed in errors."),
     "idempotency.conflict": N_("This idempotency key was used for a different pack."),
     "idempotency.invalid": N_("An Idempotency-Key is 1-100 letters, digits, '.', '_', ':' or '-'."),
     "job.queue_unavailable": N_("The job queue cannot be reached; try again later."),

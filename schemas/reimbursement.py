@@ -38,6 +38,9 @@ from schemas.lines import check_service_group, months_touched
 from schemas.parties import TARGET_GROUPS, Name, OfficialSchema, birth_date, check_age
 from schemas.projects import FundingSchema
 
+#: The most agreements and lines a request holds when it is sent as JSON; a request from uploaded tables or
+#: the accepted acts may hold more (``ReimbursementRequestSchema(max_agreements=…, max_lines=…)``).
+MAX_AGREEMENTS = 5_000
 MAX_LINES = 20_000
 
 
@@ -183,7 +186,7 @@ class ReimbursementRequestSchema(Strict):
     )
     period = PeriodField(required=True, metadata={"description": "A month (YYYY-MM) or a calendar quarter"})
     submitter = Nested(SubmitterSchema, required=True)
-    agreements = List(Nested(AcceptedAgreementSchema), required=True, min_length=1, max_length=5000)
+    agreements = List(Nested(AcceptedAgreementSchema), required=True, min_length=1, max_length=MAX_AGREEMENTS)
     lines = List(Nested(DeliveryLineSchema), required=True, min_length=1, max_length=MAX_LINES)
     attachments = List(Text(max_length=200), load_default=list, max_length=50)
     recipient = Nested(RecipientSchema, dump_only=True)
@@ -192,6 +195,28 @@ class ReimbursementRequestSchema(Strict):
     by_client = List(Nested(ClientTotalSchema), dump_only=True)
     by_service = List(Nested(ServiceTotalSchema), dump_only=True)
     totals = Nested(RequestTotalsSchema, dump_only=True)
+
+    def __init__(self, *args, max_agreements: int = MAX_AGREEMENTS, max_lines: int = MAX_LINES, **kwargs):
+        """The schema; ``max_agreements`` and ``max_lines`` raise (or lower) the lists' limits."""
+        super().__init__(*args, **kwargs)
+        self.limits = {"agreements": max_agreements, "lines": max_lines}
+        for name, limit in self.limits.items():
+            if name in self.fields:
+                self.fields[name].max_length = limit
+
+    def check_sizes(self, raw: Any) -> None:
+        """Only the lists' lengths of a raw request (what :meth:`load` refuses first, without loading it).
+
+        >>> ReimbursementRequestSchema(max_lines=1).check_sizes({"agreements": [], "lines": [{}, {}]})
+        Traceback (most recent call last):
+        marshmallow.exceptions.ValidationError: {'lines': ['Must have at most 1 items.']}
+        """
+        errors = ErrorCollector()
+        for name, limit in self.limits.items():
+            value = raw.get(name) if isinstance(raw, dict) else None
+            if isinstance(value, list) and len(value) > limit:
+                errors.add((name,), problem("list.too_long", max=limit))
+        errors.raise_if_any()
 
     @validates_schema(skip_on_field_errors=False)
     def _check_rules(self, data: dict[str, Any], **kwargs) -> None:
@@ -214,13 +239,10 @@ class ReimbursementRequestSchema(Strict):
 
     @post_load
     def _derive(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
+        """Every figure of the request, accumulated as the lines pass once (see :func:`_grouped`)."""
         project = projects.default()[data["project"]]
-        services = catalogue.default().services
-        for line in data["lines"]:
-            line["unit_price"] = services[line["code"]].tariff(line["date"])
-            line["amount"] = to_money(line["units"] * line["unit_price"])
         agreements = {a["number"]: a for a in data["agreements"]}
-        data["rows"] = _rows(data["lines"], agreements)
+        data["rows"] = _grouped(data["lines"], agreements)
         data["by_client"] = _by_client(data["rows"], data["lines"], agreements)
         data["by_service"] = _by_service(data["rows"])
         total = sum((row["amount"] for row in data["rows"]), Decimal("0.00"))
@@ -359,14 +381,28 @@ def _check_quantities(
             errors.add(("lines",), problem("limit.respite_days", year=year, days=days, max=allowed))
 
 
-def _rows(lines: list[dict[str, Any]], agreements: dict[str, dict]) -> list[dict[str, Any]]:
-    """Lines grouped by agreement, service and unit cost, in agreement and service order."""
+def _grouped(lines: list[dict[str, Any]], agreements: dict[str, dict]) -> list[dict[str, Any]]:
+    """Price every line (its tariff on its date, the amount rounded) and add it to its row as it passes:
+    the rows are the lines grouped by agreement, service and unit cost, in agreement and service order.
+
+    Each line also gets its service's name, unit and unit forms (one dict a service, shared), so that a
+    client's detail lists the same line objects rather than copies.
+    """
     services = catalogue.default().services
-    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    forms: dict[str, dict[str, str]] = {}
+    sums: dict[tuple, list[Decimal]] = {}
     for line in lines:
-        groups[(line["agreement"], line["code"], line["unit_price"])].append(line)
+        service = services[line["code"]]
+        price = service.tariff(line["date"])
+        line["unit_price"] = price
+        line["amount"] = to_money(line["units"] * price)
+        line["name"], line["unit"] = service.name, service.unit.name
+        line["unit_forms"] = forms.setdefault(line["code"], dict(service.unit.forms))
+        group = sums.setdefault((line["agreement"], line["code"], price), [Decimal(0), Decimal("0.00")])
+        group[0] += line["units"]
+        group[1] += line["amount"]
     rows = []
-    for (number, code, price), members in sorted(groups.items()):
+    for (number, code, price), (quantity, amount) in sorted(sums.items()):
         agreement, service = agreements[number], services[code]
         rows.append(
             {
@@ -377,10 +413,10 @@ def _rows(lines: list[dict[str, Any]], agreements: dict[str, dict]) -> list[dict
                 "code": code,
                 "name": service.name,
                 "unit": service.unit.name,
-                "unit_forms": dict(service.unit.forms),
-                "quantity": sum((m["units"] for m in members), Decimal(0)),
+                "unit_forms": forms[code],
+                "quantity": quantity,
                 "unit_cost": price,
-                "amount": sum((m["amount"] for m in members), Decimal("0.00")),
+                "amount": amount,
             }
         )
     return rows
@@ -391,8 +427,8 @@ def _by_client(
 ) -> list[dict[str, Any]]:
     """The rows added up per client, in the rows' order, each with the client's name, rows and lines.
 
-    A client's lines are sorted by date, service code and agreement, and carry their service's name,
-    unit and unit forms.
+    A client's lines (the priced lines themselves, not copies) are sorted by date, service code and
+    agreement.
     """
     clients: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -412,23 +448,14 @@ def _by_client(
         for key, value in (("plans", row["plan_number"]), ("agreements", row["agreement"])):
             if value not in client[key]:
                 client[key].append(value)
-        client["rows"].append(dict(row))
+        client["rows"].append(row)
         client["amount"] += row["amount"]
     for agreement in agreements.values():
         client = clients.get(agreement["client"]["personal_code"])
         if client is not None and client["name"] is None:
             client["name"] = agreement["client"].get("name")
-    services = catalogue.default().services
     for line in sorted(lines, key=lambda line: (line["date"], line["code"], line["agreement"])):
-        service = services[line["code"]]
-        clients[agreements[line["agreement"]]["client"]["personal_code"]]["lines"].append(
-            {
-                **line,
-                "name": service.name,
-                "unit": service.unit.name,
-                "unit_forms": dict(service.unit.forms),
-            }
-        )
+        clients[agreements[line["agreement"]]["client"]["personal_code"]]["lines"].append(line)
     return list(clients.values())
 
 

@@ -147,6 +147,19 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         # Worker processes of the local backend, and documents a worker makes in one task.
         "JOB_WORKERS": _integer(environ, "VEIDLAPAS_JOB_WORKERS", 2),
         "PACK_BATCH": _integer(environ, "VEIDLAPAS_PACK_BATCH", 10),
+        # A pack order's size when its lines come from uploaded tables or from the accepted acts (a JSON
+        # body keeps the schema's own limits, 5 000 agreements and 20 000 lines). Such an order with more
+        # lines than PACK_JOB_CHECK_LINES, or more than 5 000 agreements, is validated inside its job
+        # (whose failure lists the problems), not before the 202.
+        "PACK_MAX_AGREEMENTS": _integer(environ, "VEIDLAPAS_PACK_MAX_AGREEMENTS", 20_000),
+        "PACK_MAX_LINES": _integer(environ, "VEIDLAPAS_PACK_MAX_LINES", 120_000),
+        "PACK_JOB_CHECK_LINES": _integer(environ, "VEIDLAPAS_PACK_JOB_CHECK_LINES", 20_000),
+        # A pack job checks before it starts that its folder's disk has room for its estimated output:
+        # the documents × these sizes (bytes, measured on the standard templates), again for pack.pdf
+        # and for the ZIP, and this margin (bytes) left free.
+        "PACK_DOCX_BYTES": _integer(environ, "VEIDLAPAS_PACK_DOCX_BYTES", 40_000),
+        "PACK_PDF_BYTES": _integer(environ, "VEIDLAPAS_PACK_PDF_BYTES", 60_000),
+        "JOB_DISK_MARGIN": _integer(environ, "VEIDLAPAS_JOB_DISK_MARGIN", 100 * MiB),
         # Celery: the broker, a task's hard time limit, and Redis's visibility timeout (a task a worker
         # took and never acknowledged goes to another worker after it); the limit must be shorter.
         "BROKER_URL": environ.get("VEIDLAPAS_BROKER_URL") or "redis://127.0.0.1:6379/0",

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.national import country, orders
 from service.config import UploadLimits
 from service.documents import KINDS
@@ -34,11 +36,13 @@ def test_the_document_benchmark_runs_at_a_tiny_size():
     assert "plain docxtpl (comparison)" in output and "peak RSS" in output
 
 
-def test_the_pack_benchmark_makes_a_tiny_pack_and_prints_its_row():
-    output = run_bench("bench.pack", "--clients", "3", "--lines-per-client", "2", "--timeout", "120")
+@pytest.mark.parametrize("sent", [(), ("--tables",)], ids=["json", "tables"])
+def test_the_pack_benchmark_makes_a_tiny_pack_and_prints_its_row(sent):
+    output = run_bench("bench.pack", "--clients", "3", "--lines-per-client", "2", "--timeout", "120", *sent)
     row = next(line for line in output.splitlines() if line.startswith("| docx-3 |"))
     assert "| 3 | 6 | 5 |" in row  # clients, lines, documents
     assert "left running {'worker': 0, 'office': 0}" in output
+    assert ("as CSV" if sent else "as JSON") in output
 
 
 def test_the_pdf_benchmark_converts_cold_and_warm():

@@ -12,10 +12,11 @@ from schemas.errors import problem
 from service import audit, jobs
 from service.api.blueprint import Blueprint
 from service.api.listing import listed
-from service.api.problems import PROBLEM_JSON, RequestProblem, language
+from service.api.problems import PROBLEM_JSON, RequestProblem, language, problem_body
 from service.api.schemas import JobArgsSchema, JobSchema, ProblemSchema
 from service.auth import authorize, scope
 from service.i18n import translate
+from service.jobs.problems import read_back
 from service.jobs.records import ACTIVE
 from service.jobs.storage import JobFiles
 from service.store import database
@@ -50,6 +51,10 @@ def job_view(job: Job) -> dict[str, Any]:
     if (error := job.error()) is not None:
         code, message = translate(error, language())
         view["error"] = {"code": code, "message": message}
+        if kept := job.problems():  # an order its job validated: every problem, as a 422 lists them
+            problems, places = read_back(kept)
+            listed = problem_body(422, language(), instance=None, errors=problems, places=places)
+            view["error"]["errors"] = listed["errors"]
     view["result"] = None
     if job.state == "succeeded" and job.deleted_at is None:
         view["result"] = {

@@ -1,10 +1,14 @@
 """Reimbursement packs: POST /api/v1/packs orders one as a background job; GET /api/v1/packs/template.xlsx
 gives the spreadsheet to fill the lines in.
 
-An order is JSON (``samples/pack-order-*.json``), or multipart with the order as JSON in the field
-``order`` and the lines (and agreements) as CSV or XLSX files. Every line is validated before the job
-starts: a bad order answers 422 with every problem, its path and — for files — its sheet, row and
-column. The same order (or the same ``Idempotency-Key``) returns the job made the first time.
+An order is JSON (``samples/pack-order-*.json``; at most 5 000 agreements and 20 000 lines), or multipart
+with the order as JSON in the field ``order`` and the lines (and agreements) as CSV or XLSX files (up to
+``VEIDLAPAS_PACK_MAX_AGREEMENTS`` and ``VEIDLAPAS_PACK_MAX_LINES``, as an order from the accepted acts).
+Every line of an order within the JSON limits is validated before the job starts: a bad order answers
+422 with every problem, its path and — for files — its sheet, row and column. A larger order (above
+``VEIDLAPAS_PACK_JOB_CHECK_LINES``) is validated inside its job: the job fails with ``pack.invalid_order``
+and ``GET /api/v1/jobs/<id>`` lists the same problems in ``error.errors``. The same order (or the same
+``Idempotency-Key``) returns the job made the first time.
 """
 
 from __future__ import annotations

@@ -272,6 +272,12 @@ class JobArgsSchema(PageArgsSchema):
 class JobErrorSchema(Schema):
     code = fields.String(metadata={"description": "Stable error code, e.g. job.failed_document"})
     message = fields.String(metadata={"description": "Why, in the response language"})
+    errors = fields.List(
+        fields.Nested(ProblemItemSchema),
+        metadata={
+            "description": "An order its job validated (pack.invalid_order): every problem, as in a 422"
+        },
+    )
 
 
 class JobResultSchema(Schema):

@@ -22,6 +22,7 @@ from service import jobs
 from service.auth import Principal
 from service.files import atomic_file
 from service.jobs.execution import execute
+from service.jobs.problems import read_back
 from service.jobs.runner import Runner
 from service.packs.job import PackJob, new_pack_job
 from service.packs.order import OrderInput, OrderLimits, OrderRejected, read_order
@@ -72,6 +73,9 @@ def make_pack(app: Flask, files: tuple[Path, ...], output: Path, options: dict[s
     with database(app).session() as session:
         finished = session.get(Job, job.id)
         if finished.state != "succeeded":
+            if kept := finished.problems():  # an order its job validated: its problems, as a table
+                problems, places = read_back(kept)
+                raise PackCommandError(source, problems=problems, places=places)
             raise PackCommandError(source, finished.error() or problem("job.cancelled"))
     files_of_job = runner.files(job.id, PackJob.name)
     _copy_atomically(files_of_job.result, output)

@@ -11,8 +11,10 @@ A document that cannot be made fails its job with the document named and the rea
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import json
 import logging
+import shutil
 import threading
 import zipfile
 from collections import defaultdict
@@ -21,11 +23,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from schemas.delivery import DeliveryActSchema
-from schemas.reimbursement import ReimbursementRequestSchema
+from schemas.errors import flatten
+from schemas.reimbursement import MAX_LINES, ReimbursementRequestSchema
 from service.auth import Principal
+from service.config import MiB, UploadLimits, upload_limits
 from service.documents import KINDS, TemplateFailed, Templates
 from service.documents.inputs import DocumentInputs, TemplateRef
 from service.documents.municipal import MunicipalSettings
@@ -36,8 +41,9 @@ from service.documents.pdf import (
     ConverterUnavailable,
     PoolBusy,
 )
-from service.files import write_atomically
+from service.files import atomic_file, write_atomically
 from service.jobs.kinds import JobKind, Plan, StepFailed, register
+from service.jobs.problems import stored
 from service.jobs.records import new_job
 from service.jobs.storage import JobFiles
 from service.packs import contents
@@ -47,6 +53,7 @@ from service.packs.fixed_pdf import fixed_pdf
 from service.packs.merge import merge_pdfs
 from service.packs.order import Order, canonical, input_sha256
 from service.packs.summary import summary_xlsx
+from service.packs.tables import read_table_files
 from service.register import register_made
 from service.store.models import Job
 
@@ -54,43 +61,35 @@ log = logging.getLogger(__name__)
 
 TRANSIENT = (PoolBusy, ConverterUnavailable, ConversionTimeout)
 GENERATOR = "veidlapas 0.1.0"
-DOCUMENTS_FILE = "documents.json"
+DOCUMENTS_FILE = "documents.jsonl"
+TABLES_FOLDER = "tables"
 
 
 class PackData:
-    """A job's input, with what each step needs loaded only when it is asked for.
+    """A job's input — the whole of it, or one part's slice (:func:`slice_input`) — with what each step
+    needs loaded only when it is asked for.
 
     The whole request is loaded by the schema only where it is printed or summed (cover letter, request,
-    summary, manifest); a client's detail loads just that client's agreements and lines, so a worker making
-    details holds the raw input and one client at a time. The documents' list is worked out once, by
-    :meth:`PackJob.plan`, and read from the job folder after that.
+    summary, manifest): in ``plan``, in ``assemble`` and in the one part that holds the cover letter and
+    the request, each time once and dropped after the step. A part of clients' details and acts reads only
+    its slice, and a client's detail loads just that client's agreements and lines.
     """
 
-    def __init__(
-        self, raw: dict[str, Any], batch_size: int, documents: list[contents.Document] | None = None
-    ) -> None:
+    def __init__(self, raw: dict[str, Any], documents: list[contents.Document] | None = None) -> None:
         self.raw = raw
         self.pdf: bool = raw["pdf"]
-        self.batch_size = batch_size
         self._documents = documents
 
     @cached_property
     def request(self) -> dict[str, Any]:
-        return ReimbursementRequestSchema().load(self.raw["request"])
-
-    @cached_property
-    def acts(self) -> list[dict[str, Any]]:
-        return [DeliveryActSchema().load(act) for act in self.raw["acts"]]
+        return ReimbursementRequestSchema(**(self.raw.get("limits") or {})).load(self.raw["request"])
 
     @cached_property
     def documents(self) -> list[contents.Document]:
         if self._documents is not None:
             return self._documents
-        return contents.documents(self.request, self.acts)
-
-    @property
-    def parts(self) -> list[list[contents.Document]]:
-        return contents.batches(self.documents, self.batch_size)
+        acts = [DeliveryActSchema().load(act) for act in self.raw["acts"]]
+        return contents.documents(self.request, acts)
 
     @cached_property
     def _by_agreement(self) -> tuple[dict[str, list], dict[str, list]]:
@@ -98,15 +97,19 @@ class PackData:
         agreements: dict[str, list] = defaultdict(list)
         lines: dict[str, list] = defaultdict(list)
         for agreement in self.raw["request"]["agreements"]:
-            agreements[str(agreement["number"]).strip()].append(agreement)
+            agreements[_number(agreement)].append(agreement)
         for line in self.raw["request"]["lines"]:
-            lines[str(line["agreement"]).strip()].append(line)
+            lines[_number(line, "agreement")].append(line)
         return agreements, lines
 
     def values_for(self, document: contents.Document) -> dict[str, Any]:
         """The values a document is rendered from: the request, one client's part of it, or an act."""
         if document.act is not None:
-            return DeliveryActSchema().load(self.raw["acts"][document.act])
+            acts = self.raw["acts"]
+            act = (
+                acts[str(document.act)] if isinstance(acts, dict) else acts[document.act]
+            )  # a slice's, or all
+            return DeliveryActSchema().load(act)
         if not document.agreements:
             return self.request
         agreements, lines = self._by_agreement
@@ -116,6 +119,25 @@ class PackData:
             "lines": [line for number in document.agreements for line in lines[number]],
         }
         return ReimbursementRequestSchema().load(subset)
+
+    def slice(self, documents: list[contents.Document]) -> dict[str, Any] | None:
+        """The part of the input that the clients' details and acts of ``documents`` are made from: the
+        request's header with just their agreements and lines, their acts by index; None when a document
+        needs the whole request (the cover letter, the request itself)."""
+        if any(not d.agreements and d.act is None for d in documents):
+            return None
+        agreements, lines = self._by_agreement
+        numbers = list(dict.fromkeys(number for d in documents for number in d.agreements))
+        request = self.raw["request"]
+        return {
+            **{key: value for key, value in self.raw.items() if key not in ("request", "acts")},
+            "request": {
+                **{key: value for key, value in request.items() if key not in ("agreements", "lines")},
+                "agreements": [a for number in numbers for a in agreements[number]],
+                "lines": [line for number in numbers for line in lines[number]],
+            },
+            "acts": {str(d.act): self.raw["acts"][d.act] for d in documents if d.act is not None},
+        }
 
     def extensions(self) -> tuple[str, ...]:
         return ("docx", "pdf") if self.pdf else ("docx",)
@@ -143,6 +165,10 @@ class PackData:
         return DocumentInputs(self.settings, self.templates.get(kind))
 
 
+def _number(record: Any, key: str = "number") -> str:
+    return str(record.get(key) if isinstance(record, dict) else None).strip()
+
+
 class DocumentFailed(Exception):
     """A document of the pack could not be made."""
 
@@ -168,6 +194,12 @@ class PackJob(JobKind):
         return {
             "templates_dir": str(config["TEMPLATES_DIR"]),
             "batch_size": config["PACK_BATCH"],
+            "disk": {
+                "docx": config["PACK_DOCX_BYTES"],
+                "pdf": config["PACK_PDF_BYTES"],
+                "margin": config["JOB_DISK_MARGIN"],
+            },
+            "uploads": dataclasses.asdict(upload_limits(config)),
             "pdf": {
                 "size": converters,
                 "timeout_s": config["PDF_TIMEOUT_S"],
@@ -180,26 +212,40 @@ class PackJob(JobKind):
         super().__init__(settings)
         self.templates = Templates.of(Path(settings["templates_dir"]))
         self._pdf: ConversionPool | None = None
-        self._loaded: tuple[str, PackData] | None = None
         self._lock = threading.Lock()
 
     # -- the steps -----------------------------------------------------------------------------------------
 
     def plan(self, files: JobFiles) -> Plan:
-        """Work out the documents once and keep their list in the job folder; the whole request is then
-        dropped, as it stays loaded only where it is needed."""
+        """Validate an order its job was left to check (failing with every problem, placed in its tables),
+        work out the documents, check the disk has room for them, and write the documents' list and each
+        part's slice of the input (:meth:`PackData.slice`) to the job folder; the whole request is then
+        dropped."""
+        data = self._whole(files)
         try:
-            data = self.data(files)
-            documents = [document.as_dict() for document in data.documents]
-            write_atomically(files.folder / DOCUMENTS_FILE, json.dumps(documents).encode())
-            return Plan(len(documents), len(data.parts))
-        finally:
-            with self._lock:
-                self._loaded = None
+            documents = data.documents
+        except ValidationError as error:
+            problems = flatten(error.messages)
+            raise StepFailed(
+                "pack.invalid_order",
+                count=len(problems),
+                problems=stored(problems, self._places(files, data.raw, problems)),
+            ) from None
+        shutil.rmtree(files.folder / TABLES_FOLDER, ignore_errors=True)
+        self._check_disk(files, len(documents), data.pdf)
+        parts = contents.batches(documents, self.settings["batch_size"])
+        for index, part in enumerate(parts):
+            piece = {"documents": [d.as_dict() for d in part], "input": data.slice(part)}
+            write_atomically(_slice_path(files, index), json.dumps(piece).encode())
+        with atomic_file(files.folder / DOCUMENTS_FILE) as out:
+            for document in documents:  # one a line: the list is never one string
+                out.write(json.dumps(document.as_dict()).encode() + b"\n")
+        return Plan(len(documents), len(parts))
 
     def make_part(self, files: JobFiles, part: int) -> int:
-        data = self.data(files)
-        documents = data.parts[part]
+        piece = json.loads(_slice_path(files, part).read_bytes())
+        documents = [contents.Document.from_dict(d) for d in piece["documents"]]
+        data = PackData(piece["input"] or _read_input(files), documents)
         try:
             for document in documents:
                 self._make_document(data, files, document)
@@ -211,7 +257,7 @@ class PackJob(JobKind):
         return len(documents)
 
     def assemble(self, files: JobFiles, step: Callable[[str], None]) -> None:
-        data = self.data(files)
+        data = self._whole(files)
         step("summary")
         summary = files.part("summary.xlsx")
         files.write_part("summary.xlsx", summary_xlsx(data.request))
@@ -231,7 +277,7 @@ class PackJob(JobKind):
     def record(self, session: Session, job: Job, files: JobFiles) -> None:
         """Every document of the pack into the register, with the versions it was made with and the hash
         and size the pack's manifest gives it (hashed once, as the ZIP was written)."""
-        data = self.data(files)
+        data = self._whole(files)
         with zipfile.ZipFile(files.result) as pack:
             listed = {member["name"]: member for member in json.loads(pack.read(MANIFEST_NAME))["files"]}
         for document in data.documents:
@@ -250,19 +296,36 @@ class PackJob(JobKind):
 
     # -- helpers -------------------------------------------------------------------------------------------
 
-    def data(self, files: JobFiles) -> PackData:
-        """The job's input, loaded once per process and job."""
-        with self._lock:
-            if self._loaded is None or self._loaded[0] != files.job_id:
-                raw = json.loads(files.input.read_text(encoding="utf-8"))
-                listed = files.folder / DOCUMENTS_FILE
-                documents = (
-                    [contents.Document.from_dict(d) for d in json.loads(listed.read_text(encoding="utf-8"))]
-                    if listed.exists()
-                    else None
-                )
-                self._loaded = (files.job_id, PackData(raw, self.settings["batch_size"], documents))
-            return self._loaded[1]
+    def _whole(self, files: JobFiles) -> PackData:
+        """The whole input, with the documents' list once :meth:`plan` has written it."""
+        listed = files.folder / DOCUMENTS_FILE
+        documents = None
+        if listed.exists():
+            with open(listed, "rb") as lines:
+                documents = [contents.Document.from_dict(json.loads(line)) for line in lines]
+        return PackData(_read_input(files), documents)
+
+    def _places(
+        self, files: JobFiles, raw: dict[str, Any], problems: list[tuple[tuple, Any]]
+    ) -> list[dict[str, Any] | None] | None:
+        """Where each problem sits in the order's uploaded tables (kept in the job folder), if it had any."""
+        folder = files.folder / TABLES_FOLDER
+        if not folder.is_dir():
+            return None
+        names = json.loads((folder / "names.json").read_text(encoding="utf-8"))
+        tables = {name: (folder / str(index)).read_bytes() for index, name in enumerate(names)}
+        limits = UploadLimits(**self.settings["uploads"])
+        table = read_table_files(
+            tables, limits, max_lines=(raw.get("limits") or {}).get("max_lines", MAX_LINES)
+        )
+        return [table.place(path) for path, _ in problems]
+
+    def _check_disk(self, files: JobFiles, documents: int, pdf: bool) -> None:
+        """Fail the job before it starts when its folder's disk is short of its estimated output."""
+        needed = disk_estimate(documents, pdf, self.settings["disk"]) + files.input.stat().st_size
+        free = shutil.disk_usage(files.folder).free
+        if free - needed < self.settings["disk"]["margin"]:
+            raise StepFailed("job.disk_short", needed=-(-needed // MiB), free=free // MiB)
 
     def pdf(self) -> ConversionPool:
         with self._lock:
@@ -301,13 +364,53 @@ class PackJob(JobKind):
             raise DocumentFailed(document, type(error).__name__) from error
 
 
+def disk_estimate(documents: int, pdf: bool, sizes: Mapping[str, int]) -> int:
+    """Bytes a pack's output takes at most at once: every document (DOCX, and PDF), ``pack.pdf`` (the PDFs
+    again) and the ZIP (all of that again).
+
+    >>> disk_estimate(10, True, {"docx": 100, "pdf": 200})
+    10000
+    """
+    parts = documents * (sizes["docx"] + (sizes["pdf"] if pdf else 0))
+    merged = documents * sizes["pdf"] if pdf else 0
+    return 2 * (parts + merged)
+
+
+def _read_input(files: JobFiles) -> dict[str, Any]:
+    with open(files.input, "rb") as source:
+        return json.load(source)
+
+
+def _slice_path(files: JobFiles, part: int) -> Path:
+    """A part's slice of the input, among the parts (removed with them)."""
+    return files.part(f"slice-{part}.json")
+
+
+def keep_tables(files: JobFiles, tables: Mapping[str, bytes]) -> None:
+    """Keep an order's uploaded tables beside its input, for the job that validates it to place its
+    problems (the plan removes them once the order is valid)."""
+    folder = files.folder / TABLES_FOLDER
+    for index, data in enumerate(tables.values()):
+        write_atomically(folder / str(index), data)
+    write_atomically(folder / "names.json", json.dumps(list(tables), ensure_ascii=False).encode())
+
+
 def new_pack_job(
     session: Session, user: Principal, backend: str, order: Order, jobs_dir: Path, key: str | None = None
 ) -> Job:
-    """A queued pack job for ``order``, its input written to the job folder, the order audited."""
-    number = order.request["number"]
-    totals = order.request["totals"]
-    return new_job(
+    """A queued pack job for ``order``, its input (and the tables of an order it validates itself) written
+    to the job folder, the order audited with its totals (its size alone when the job validates it)."""
+    request = order.raw["request"]
+    if order.request is None:
+        detail: dict[str, Any] = {"lines": len(request["lines"]), "checked": "job"}
+    else:
+        totals = order.request["totals"]
+        detail = {
+            "lines": totals["lines"],
+            "clients": totals["clients"],
+            **{key: str(totals[key]) for key in ("amount", "esf", "state")},
+        }
+    job = new_job(
         session,
         user,
         kind=PackJob.name,
@@ -315,15 +418,14 @@ def new_pack_job(
         data=canonical(order.raw),
         sha256=order.sha256,
         jobs_dir=jobs_dir,
-        title=number,
-        result_name=safe_member_name(f"Kompensacijas pieprasijums {number}.zip"),
-        detail={
-            "lines": totals["lines"],
-            "clients": totals["clients"],
-            **{key: str(totals[key]) for key in ("amount", "esf", "state")},
-        },
+        title=request["number"],
+        result_name=safe_member_name(f"Kompensacijas pieprasijums {request['number']}.zip"),
+        detail=detail,
         key=key,
     )
+    if order.tables:
+        keep_tables(JobFiles(jobs_dir, job.id), order.tables)
+    return job
 
 
 def _manifest(data: PackData) -> dict[str, Any]:
@@ -341,7 +443,7 @@ def _manifest(data: PackData) -> dict[str, Any]:
         "counts": {
             "clients": request["totals"]["clients"],
             "lines": request["totals"]["lines"],
-            "acts": len(data.acts),
+            "acts": len(data.raw["acts"]),
             "documents": len(data.documents),
         },
         "totals": {k: request["totals"][k] for k in ("amount", "esf", "state")},

@@ -9,6 +9,14 @@ hashed so that the same order finds the same job.
 The API (a JSON body, or multipart with tables) and ``veidlapas pack`` (a JSON file, or table files)
 read their raw inputs with the one :func:`read_order`, and take the order with :meth:`OrderInput.take`;
 every refusal is an :class:`OrderRejected` with the status the API answers.
+
+Sizes: a JSON body holds at most the schema's ``MAX_AGREEMENTS`` (5 000) and ``MAX_LINES`` (20 000); an
+order from tables or from the accepted acts up to the configured ``PACK_MAX_AGREEMENTS`` and
+``PACK_MAX_LINES``. An order within the JSON limits (more exactly: with at most ``PACK_JOB_CHECK_LINES``
+lines, 20 000 by default, and 5 000 agreements) is validated in full here, before the job starts (a few
+seconds at 20 000 lines; 60 000 would keep the request waiting half a minute); a larger one has only its
+header and its lists' lengths checked here, and is validated inside its job (:attr:`Order.request`
+None), whose failure lists the same problems with their places.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from marshmallow import ValidationError
@@ -29,7 +37,7 @@ from schemas.errors import flatten, problem
 from schemas.fields import Period
 from schemas.lines import month_keys
 from schemas.pack import PackOrderSchema, request_input
-from schemas.reimbursement import ReimbursementRequestSchema
+from schemas.reimbursement import MAX_AGREEMENTS, MAX_LINES, ReimbursementRequestSchema
 from service.config import UploadLimits, upload_limits
 from service.documents import KINDS
 from service.documents.inputs import template_on
@@ -47,11 +55,14 @@ ATTACHMENTS = ("Klientu pakalpojumu izklāsti", "Pakalpojumu sniegšanas akti", 
 
 @dataclass(frozen=True)
 class Order:
-    """An accepted order: the job's input (``raw``), its hash and the request it makes."""
+    """An accepted order: the job's input (``raw``), its hash and the request it makes — None when the
+    order is larger than a JSON body may be and is validated inside its job, which then needs the uploaded
+    ``tables`` (by field name) to place its problems."""
 
     raw: dict[str, Any]
     sha256: str
-    request: dict[str, Any]
+    request: dict[str, Any] | None
+    tables: Mapping[str, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,10 +74,23 @@ class OrderLimits:
     json_depth: int
     json_items: int
     uploads: UploadLimits
+    #: An order from tables or from the accepted acts (a JSON body: the schema's own limits).
+    max_agreements: int = MAX_AGREEMENTS
+    max_lines: int = MAX_LINES
+    #: Such an order with more lines (or more than ``MAX_AGREEMENTS`` agreements) is validated in its job.
+    job_check_lines: int = MAX_LINES
 
     @classmethod
     def of(cls, config: Mapping[str, Any], json_bytes: int | None = None) -> OrderLimits:
-        return cls(json_bytes, config["MAX_JSON_DEPTH"], config["MAX_JSON_ITEMS"], upload_limits(config))
+        return cls(
+            json_bytes,
+            config["MAX_JSON_DEPTH"],
+            config["MAX_JSON_ITEMS"],
+            upload_limits(config),
+            config["PACK_MAX_AGREEMENTS"],
+            config["PACK_MAX_LINES"],
+            config["PACK_JOB_CHECK_LINES"],
+        )
 
     @property
     def table_bytes(self) -> int:
@@ -85,11 +109,16 @@ class OrderInput:
 
     body: Any
     table: TableInput | None = None
+    #: The limits it was read within (None: a JSON body's, and every order validated here).
+    limits: OrderLimits | None = None
+    #: The uploaded tables' bytes by field name, kept for a job that validates the order itself.
+    files: Mapping[str, bytes] | None = None
 
     def take(self, session: Session, sealer: Sealer) -> Order:
         """:func:`take_order`; every problem as an :class:`OrderRejected` (422), placed in the tables."""
         try:
-            return take_order(self.body, session, sealer, self.table)
+            order = take_order(self.body, session, sealer, self.table, self.limits)
+            return order if order.request is not None else replace(order, tables=self.files)
         except ValidationError as error:
             problems = flatten(error.messages)
             places = [self.table.place(path) for path, _ in problems] if self.table else None
@@ -105,9 +134,10 @@ def read_order(text: str | bytes | None, tables: Mapping[str, bytes], limits: Or
     """
     body = {} if text is None else _parse(text, limits)
     if not tables:
-        return OrderInput(body)
+        return OrderInput(body, limits=limits)
     try:
-        return OrderInput(body, read_table_files(tables, limits.uploads))
+        table = read_table_files(tables, limits.uploads, max_lines=limits.max_lines)
+        return OrderInput(body, table, limits, tables)
     except TableRejected as rejected:
         raise OrderRejected(422, *rejected.listed()) from None
 
@@ -135,13 +165,18 @@ def input_sha256(raw: dict[str, Any]) -> str:
 
 
 def take_order(
-    body: dict[str, Any], session: Session, sealer: Sealer, table: TableInput | None = None
+    body: dict[str, Any],
+    session: Session,
+    sealer: Sealer,
+    table: TableInput | None = None,
+    limits: OrderLimits | None = None,
 ) -> Order:
     """Validate an order (its ``municipality`` already set) and everything it rests on (accepted acts
     opened with ``sealer``).
 
-    ``table`` holds the agreements and lines of uploaded files, if any. Raises ``ValidationError`` with
-    every problem and its path.
+    ``table`` holds the agreements and lines of uploaded files, if any; ``limits`` the sizes an order
+    from tables or acts may have (None: a JSON body's, and no order left to its job to validate). Raises
+    ``ValidationError`` with every problem and its path.
     """
     agreements, lines = (table.agreements, table.lines) if table else (None, None)
     header = PackOrderSchema().load_header(body)
@@ -165,8 +200,17 @@ def take_order(
     raw_request = request_input(
         header, agreements or [], lines, attachments=list(ATTACHMENTS), municipality=settings.municipality
     )
-    request = ReimbursementRequestSchema().load(raw_request)
-    numbers = {a["number"] for a in request["agreements"]}
+    sizes = None
+    if limits is not None and (from_files or header["source"] == "submissions"):
+        sizes = {"max_agreements": limits.max_agreements, "max_lines": limits.max_lines}
+    schema = ReimbursementRequestSchema(**(sizes or {}))
+    request: dict[str, Any] | None = None
+    if sizes and in_job(raw_request, limits.job_check_lines):
+        schema.check_sizes(raw_request)
+        numbers = {str(a.get("number")).strip() for a in raw_request["agreements"] if isinstance(a, dict)}
+    else:
+        request = schema.load(raw_request)
+        numbers = {a["number"] for a in request["agreements"]}
     raw = {
         "municipality": header["municipality"],
         "pdf": header["pdf"],
@@ -174,7 +218,22 @@ def take_order(
         "acts": [raw_act for raw_act, part in acts if part["agreement"]["number"] in numbers],
         "made_with": made_with(session, settings, day),
     }
+    if request is None:
+        raw["limits"] = sizes
     return Order(raw, input_sha256(raw), request)
+
+
+def in_job(raw_request: dict[str, Any], check_lines: int = MAX_LINES) -> bool:
+    """True when an order has more lines than ``check_lines`` (by default, than a JSON body may hold) or
+    more agreements than a JSON body may hold: its job validates it.
+
+    >>> in_job({"agreements": [{}], "lines": [{}] * 20_001}), in_job({"agreements": [{}], "lines": [{}]})
+    (True, False)
+    """
+    agreements, lines = raw_request.get("agreements"), raw_request.get("lines")
+    return (isinstance(agreements, list) and len(agreements) > MAX_AGREEMENTS) or (
+        isinstance(lines, list) and len(lines) > check_lines
+    )
 
 
 def made_with(session: Session, settings: MunicipalSettings, day: dt.date) -> dict[str, Any]:

@@ -246,7 +246,15 @@ class Job(Scoped, Base):
 
     def error(self) -> Problem | None:
         """Why the job did not finish, as a problem to translate; None when nothing went wrong."""
-        return problem(self.error_code, **json.loads(self.error_params or "{}")) if self.error_code else None
+        if not self.error_code:
+            return None
+        params = json.loads(self.error_params or "{}")
+        params.pop("problems", None)
+        return problem(self.error_code, **params)
+
+    def problems(self) -> list[dict[str, Any]]:
+        """The order's problems its job found (``service.jobs.problems.stored``), if it failed with them."""
+        return json.loads(self.error_params or "{}").get("problems", []) if self.error_code else []
 
 
 class JobPart(Base):
