@@ -764,7 +764,7 @@ def _print_problems(file: Path, problems, lang: str, places=None) -> None:
     for group in group_problems(problems, places):
         code, text = translate(group.problem, lang)
         if group.count > 1:
-            text += " " + translate(group.also(), lang)[1]
+            text += "\n" + translate(group.also(), lang)[1]
         where = json_pointer(group.path) or "/"
         place = group.place or {}
         if place.get("field"):

@@ -205,8 +205,9 @@ NOTES_TEXT = (
     "jāatkārto vai jāatstāj tukši, bet tie nedrīkst atšķirties.",
     "Vienības un daudzums mēnesī ir pakalpojuma mērvienībā (lapā «Kodi»: stundas, dienas, reizes vai "
     "diennaktis) un ievēro tās soli, piemēram, 2,5 stundas.",
-    "Datumus ievadiet kā datumus (piemēram, 08.09.2020); ja datums šūnā ir teksts, tam jābūt formā "
-    "GGGG-MM-DD (2020-09-08).",
+    "Datumus ievadiet kā datumus (piemēram, 08.09.2020); ja datums šūnā ir teksts, rakstiet to formā "
+    "DD.MM.GGGG (08.09.2020) vai GGGG-MM-DD (2020-09-08), bet ne ar slīpsvītrām un ne ar divciparu gadu. "
+    "Skaitļa daļu atdaliet ar komatu (2,5) vai punktu, tūkstošus – ar atstarpi (1 234,50).",
     "Pakalpojuma kodu un mērķa grupu izvēlieties no saraksta; mērķa grupu var ierakstīt arī ar tās "
     "nosaukumu.",
     "Pirmā rinda ir virsraksti: tos nemainiet. Kolonnu secība nav svarīga; liekas kolonnas un tukšas rindas "

@@ -210,6 +210,7 @@ class PageProblem:
     message: str
     also: str = ""
     fields: tuple[str, ...] = ()
+    where: str = ""  # a table's sheet, row and column, for a problem of an uploaded table
 
 
 def page_problems(
@@ -227,10 +228,19 @@ def page_problems(
         paths = [tuple(anchor(path) if anchor else path) for path in group.paths]
         fields = tuple(dict.fromkeys(field_id(path) for path in paths if path))
         also = translate(group.also(), lang())[1] if group.count > 1 else ""
-        shown.append(
-            PageProblem(paths[0], field_id(paths[0]) if paths[0] else "", code, message, also, fields)
-        )
+        field = field_id(paths[0]) if paths[0] else ""
+        shown.append(PageProblem(paths[0], field, code, message, also, fields, _table_place(group.place)))
     return shown
+
+
+def _table_place(place: dict[str, Any] | None) -> str:
+    """Where in an uploaded table a problem is ("Rindas, 7. rinda, Datums"); empty for other places."""
+    if not place or not place.get("row"):
+        return ""
+    sheet = place.get("sheet") or place.get("file")
+    if place.get("column"):
+        return _("{sheet}, row {row}, {column}").format(sheet=sheet, row=place["row"], column=place["column"])
+    return _("{sheet}, row {row}").format(sheet=sheet, row=place["row"])
 
 
 def problems_at(shown: list[PageProblem]) -> dict[str, list[str]]:
