@@ -67,3 +67,10 @@ def test_the_pages_benchmark_times_the_list_a_search_and_a_clients_page():
     for row in ("a page of the client list (50 by name)", "a name search", "a client's page"):
         assert f"| {row}" in output
     assert "| the plan editor (3 service rows) |" in output
+
+
+def test_the_table_reading_benchmark_reads_every_file_and_groups_the_problems():
+    output = run_bench("bench.read_tables", "--lines", "50", "--runs", "1")
+    for name in ("CSV, ISO dates", "CSV as Latvian Excel", "XLSX template", "XLSX, every cell Latvian text"):
+        assert f"| read {name}" in output
+    assert "| group and list 50 equal problems" in output and "peak RSS" in output
