@@ -1,13 +1,13 @@
 """Repeated problems listed once: the one rule every list of problems (API, command line, pages) follows.
 
-Two problems are *the same* when they have the same code, the same message parameters and the same path
-once every list index is left out: a wrong period on every line (``/lines/0/date``, ``/lines/1/date`` …,
-``reimbursement.outside_period`` with the same start and end) is one problem, as is the same unknown
-agreement number on 3 000 lines; the same code with another agreement number, or at another field, is
-another. Problems at no index (the same path twice, or a file's problems at the root) group by the same
-rule. A group keeps the first problem's path, place and message, in the order the first occurrence had,
-and lists every occurrence's path and place (the first included), so nothing is lost; a problem that occurs
-once is a group of one and is shown exactly as before.
+Two problems are *the same* when they have the same code, the same message parameters (compared as the
+message that shows them) and the same path once every list index is left out: a wrong period on every
+line (``/lines/0/date``, ``/lines/1/date`` …, ``reimbursement.outside_period`` with the same start and
+end) is one problem, as is the same unknown agreement number on 3 000 lines; the same code with another
+agreement number, or at another field, is another. Problems at no index (the same path twice, or a file's
+problems at the root) group by the same rule. A group keeps the first problem's path, place and message,
+in the order the first occurrence had, and lists every occurrence's path and place (the first included),
+so nothing is lost; a problem that occurs once is a group of one and is shown exactly as before.
 
 >>> from schemas.errors import problem
 >>> wrong = problem("reimbursement.outside_period", start="2020-09-01", end="2020-09-30")
@@ -81,17 +81,16 @@ class ProblemGroup:
 
 
 def problem_key(path: Path, message: str) -> tuple:
-    """What makes two problems the same: code, parameters, and the path without its list indexes.
+    """What makes two problems the same: code, parameters (as the message, which shows them, has them),
+    and the path without its list indexes.
 
     >>> from schemas.errors import problem
     >>> problem_key(("lines", 7, "agreement"), problem("reimbursement.unknown_agreement", number="L-9"))
-    ('reimbursement.unknown_agreement', (('number', "'L-9'"),), ('lines', None, 'agreement'))
+    ('reimbursement.unknown_agreement', 'No accepted agreement has the number L-9.',
+     ('lines', None, 'agreement'))
     """
     shape = tuple(None if isinstance(part, int) else part for part in path)
-    if isinstance(message, Problem):
-        params = tuple(sorted((name, repr(value)) for name, value in message.params.items()))
-        return message.code, params, shape
-    return None, str(message), shape
+    return getattr(message, "code", None), str(message), shape
 
 
 def group_problems(
