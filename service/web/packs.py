@@ -121,7 +121,7 @@ def _past(session) -> list[dict[str, Any]]:
     return [{"job": job, "detail": details.get(job.id, {})} for job in found]
 
 
-def _packs_page(session, values, status=200, errors=(), order=None, places=None):
+def _packs_page(session, values, status=200, errors=(), order=None, places=None, anchor=None):
     return page(
         "packs.html",
         status,
@@ -129,14 +129,14 @@ def _packs_page(session, values, status=200, errors=(), order=None, places=None)
         choices=_projects(),
         order=order,
         past=_past(session),
-        problems=page_problems(list(errors), places, _anchor),
+        problems=page_problems(list(errors), places, anchor),
         table_mb=OrderLimits.of(current_app.config).table_bytes // 1_000_000,
     )
 
 
 def _refused(session, values, rejected: OrderRejected):
     """The order's problems on the page: each at its header field or in the summary, with its rows."""
-    return _packs_page(session, values, 422, rejected.problems, places=rejected.places)
+    return _packs_page(session, values, 422, rejected.problems, places=rejected.places, anchor=_anchor)
 
 
 @bp.route("/paki", methods=["GET"])
