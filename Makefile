@@ -32,6 +32,7 @@ bench: $(READY) lang ## benchmarks; figures go into bench/README.md
 	$(BIN)/python -m bench.render_documents
 	$(BIN)/python -m bench.convert_pdf
 	$(BIN)/python -m bench.read_forms
+	$(BIN)/python -m bench.read_tables
 	$(BIN)/python -m bench.pack
 	$(BIN)/python -m bench.cases
 	$(BIN)/python -m bench.cases --postgres

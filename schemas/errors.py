@@ -329,6 +329,9 @@ MESSAGES: dict[str, str] = {
         "The formula here has no calculated value: open the file in Excel, let it calculate, and save it."
     ),
     "table.twice": N_('The table "{sheet}" was sent more than once: send each table once.'),
+    # A repeated problem listed once (schemas.problem_groups): what follows its message.
+    "problems.repeated_rows": N_("The same in rows {rows} too ({count} in all)."),
+    "problems.repeated": N_("The same elsewhere too ({count} in all)."),
     # Packs and jobs.
     "municipality.unknown": N_("The municipality {code} is not configured; an administrator adds it."),
     "municipality.not_yours": N_("You may make packs only for your own municipality ({code})."),

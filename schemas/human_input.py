@@ -202,6 +202,8 @@ def read_decimal(text: str) -> Decimal:
         raise AmbiguousNumber()
     if not _NUMBER.fullmatch(text):
         raise InvalidNumber()
+    if "\u00a0" not in text:  # no grouping to check: what babel would give, at a tenth of its cost
+        return Decimal(text.replace(",", "."))
     try:
         return parse_decimal(text.replace(".", ","), locale="lv", strict=True)
     except NumberFormatError:

@@ -18,6 +18,7 @@ from rich.table import Table
 from schemas.catalogue import CatalogueError
 from schemas.errors import flatten, json_pointer, problem
 from schemas.fields import Month
+from schemas.problem_groups import group_problems
 from service import accounts, jobs, submissions
 from service.auth import DEFAULT_TOKEN_DAYS, ROLES, Principal
 from service.config import from_environment, upload_limits
@@ -754,15 +755,18 @@ def _print_found(file: Path, found, lang: str) -> None:
 
 
 def _print_problems(file: Path, problems, lang: str, places=None) -> None:
-    """Every problem as a table row: path (and form field), code, message."""
+    """Every problem as a table row: path (and form field), code, message; a repeated problem once, at its
+    first place, its message followed by the other rows and the count (``schemas.problem_groups``)."""
     errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
     table = Table(title=str(file), title_justify="left")
     for header in ("path", "code", "message"):
         table.add_column(header, overflow="fold")
-    for index, (path, message) in enumerate(problems):
-        code, text = translate(message, lang)
-        where = json_pointer(path) or "/"
-        place = (places[index] or {}) if places else {}
+    for group in group_problems(problems, places):
+        code, text = translate(group.problem, lang)
+        if group.count > 1:
+            text += "\n" + translate(group.also(), lang)[1]
+        where = json_pointer(group.path) or "/"
+        place = group.place or {}
         if place.get("field"):
             where += f"\n(lauks {place['field']}, {place['page']}. lpp.)"
         elif place.get("part"):

@@ -82,6 +82,8 @@ def test_the_merge_benchmark_merges_real_pack_pdfs_three_ways():
     for way in ("streaming", "pypdf", "pikepdf"):
         row = next(line for line in output.splitlines() if line.startswith(f"| {way} |"))
         assert "| 3 × 2 |" in row and " MiB |" in row
+
+
 def test_the_national_benchmark_makes_a_city_s_and_a_small_municipality_s_packs_on_celery():
     """Two municipalities, a few clients, DOCX only, with its own PostgreSQL, Redis and two workers
     (a missing one fails the run, as in the Celery tests). The city's order goes as CSV tables."""
@@ -127,3 +129,10 @@ def test_the_national_country_is_seeded_and_a_municipality_over_the_order_limit_
         numbers += [agreement["number"] for agreement in table.agreements]
         codes += [agreement["client"]["personal_code"] for agreement in table.agreements]
     assert len(set(numbers)) == len(set(codes)) == 8  # every order its own agreements and clients
+
+
+def test_the_table_reading_benchmark_reads_every_file_and_groups_the_problems():
+    output = run_bench("bench.read_tables", "--lines", "50", "--runs", "1")
+    for name in ("CSV, ISO dates", "CSV as Latvian Excel", "XLSX template", "XLSX, every cell Latvian text"):
+        assert f"| read {name}" in output
+    assert "| group and list 50 equal problems" in output and "peak RSS" in output

@@ -136,9 +136,15 @@ def test_codes_already_recorded_are_problems_at_their_rows(admin, app):
     assert send(admin, SAMPLE.read_bytes()).status_code == 201
     again = send(admin, SAMPLE.read_bytes())
     assert again.status_code == 422
-    assert [(e["path"], e["code"], e["row"]) for e in again.json["errors"]] == [
-        (f"/clients/{i}/personal_code", "client.exists", i + 2) for i in range(4)
-    ]
+    [error] = again.json["errors"]  # the same problem on every row is listed once, with all its rows
+    assert (error["path"], error["code"], error["row"], error["count"]) == (
+        "/clients/0/personal_code",
+        "client.exists",
+        2,
+        4,
+    )
+    assert error["paths"] == [f"/clients/{i}/personal_code" for i in range(4)]
+    assert error["rows"] == [2, 3, 4, 5]
     assert len(admin.get("/api/v1/clients").json) == 4
     with database(app).session() as session:
         details = [

@@ -308,18 +308,25 @@ def test_a_bad_date_is_placed_at_its_row_and_column():
     sample = load_sample(BAUSKA)
     sample["lines"][5]["date"] = "2020-13-45"
     table = read({"file": input_template(sample["agreements"], sample["lines"])})
-    assert table.lines[5]["date"] == "2020-13-45"  # text passes through as typed
+    assert table.lines[5]["date"] == "2020-13-45"  # text that is no date is kept as typed, with its problem
+    assert [(path, found.code) for path, found in table.unread] == [
+        (("lines", 5, "date"), "input.date_no_such_day")
+    ]
     found = schema_paths(with_tables(table))
     assert found == {("lines", 5, "date"): ["date.invalid"]}
+    assert [(path, p.code) for path, p in flatten(table.with_unread({"lines": {5: {"date": ["x"]}}}))] == [
+        (("lines", 5, "date"), "input.date_no_such_day")
+    ]
     assert table.place(("lines", 5, "date")) == {"sheet": "Rindas", "row": 7, "column": "Datums"}
 
 
-def test_a_text_date_in_csv_is_left_to_the_schema():
+def test_a_text_date_in_csv_is_read_as_typed_in_latvia():
     data = (LINES_HEADER + "BNP-L-2020/001;APLP;08.09.2020;2\r\n").encode("cp1257")
     table = read({"lines": data})
     assert table.lines == [
-        {"agreement": "BNP-L-2020/001", "code": "APLP", "date": "08.09.2020", "units": "2"}
+        {"agreement": "BNP-L-2020/001", "code": "APLP", "date": "2020-09-08", "units": "2"}
     ]
+    assert table.unread == []
 
 
 def test_empty_cells_are_left_for_the_schema_to_require():
@@ -456,7 +463,7 @@ def test_comma_delimited_csv():
     table = read({"lines": data.encode("utf-8")})
     assert table.lines == [
         {"agreement": "BNP-L-2020/001", "code": "APLP", "date": "2020-09-08", "units": "1.5"},
-        {"agreement": "L-2", "code": "APLP", "date": "2020-09-09", "units": "1,5"},  # the schema explains
+        {"agreement": "L-2", "code": "APLP", "date": "2020-09-09", "units": "1.5"},  # a quoted decimal comma
     ]
     assert table.place(("lines", 1, "units")) == {"sheet": "Rindas", "row": 3, "column": "Vienības"}
     header = ",".join(f'"{c.header}"' if "," in c.header else c.header for c in AGREEMENTS.columns)

@@ -1,7 +1,10 @@
 """One error shape for every failure: RFC 9457 ``application/problem+json``.
 
 Validation failures list every problem as ``{path, code, message}`` with JSON-pointer paths; titles
-and messages are in the request's language (Latvian unless ``Accept-Language`` prefers English).
+and messages are in the request's language (Latvian unless ``Accept-Language`` prefers English). A
+problem that repeats (``schemas.problem_groups``: same code and parameters, same path but for list
+indexes) is listed once, at its first place, with ``count`` and every occurrence's ``paths`` (and, from
+files, ``places`` and ``rows``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from schemas.errors import N_, Problem, flatten, json_pointer, problem
+from schemas.problem_groups import ProblemGroup, group_problems
 from service.auth import AccessRefused, Forbidden, NotVisible, Unauthorized
 from service.documents import TemplateFailed
 from service.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, translate
@@ -108,8 +112,8 @@ def problem_body(
 
     ``detail`` is the status's standard explanation, or the first problem's message when the
     request failed for one reason only. ``places`` (one per error, or None) adds where each problem
-    sits in an uploaded file: a form's field and page, a table's sheet, row and column. ``instance`` is
-    the request's path, when there is one.
+    sits in an uploaded file: a form's field and page, a table's sheet, row and column. Repeated
+    problems are one item (:func:`error_item`). ``instance`` is the request's path, when there is one.
     """
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -118,16 +122,7 @@ def problem_body(
     }
     if instance is not None:
         body["instance"] = instance
-    listed = [
-        {
-            "path": json_pointer(path),
-            "code": code,
-            "message": message,
-            **((places[index] or {}) if places else {}),
-        }
-        for index, (path, raw) in enumerate(errors)
-        for code, message in [translate(raw, lang)]
-    ]
+    listed = [error_item(group, lang) for group in group_problems(errors, places)]
     if status in DETAILS:
         body["detail"] = gettext(DETAILS[status], lang)
     elif len(listed) == 1:
@@ -135,6 +130,21 @@ def problem_body(
     if listed:
         body["errors"] = listed
     return body
+
+
+def error_item(group: ProblemGroup, lang: str) -> dict[str, Any]:
+    """An ``errors`` item: ``path``, ``code``, ``message`` and the place in a file of the first occurrence;
+    when the problem repeats, also ``count`` and every occurrence's ``paths`` (and ``places``, and the
+    ``rows`` of a table's). A problem that occurs once has none of these, as before grouping."""
+    code, message = translate(group.problem, lang)
+    item = {"path": json_pointer(group.path), "code": code, "message": message, **(group.place or {})}
+    if group.count > 1:
+        item |= {"count": group.count, "paths": [json_pointer(path) for path in group.paths]}
+        if any(group.places):
+            item["places"] = [place or {} for place in group.places]
+        if group.rows:
+            item["rows"] = list(group.rows)
+    return item
 
 
 def validation_response(error: ValidationError) -> Response:

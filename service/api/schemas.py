@@ -56,6 +56,11 @@ class ProblemItemSchema(TemplatePlaceSchema):
     sheet = fields.String(metadata={"description": "The table's sheet"})
     row = fields.Integer(metadata={"description": "The table's row, from 1"})
     column = fields.String(metadata={"description": "The table's column heading"})
+    # A problem that repeats is listed once (schemas.problem_groups); these only when it does.
+    count = fields.Integer(metadata={"description": "How many times the problem occurs (only when over 1)"})
+    paths = fields.List(fields.String(), metadata={"description": "Every occurrence's JSON pointer"})
+    places = fields.List(fields.Dict(), metadata={"description": "Every occurrence's place in a file"})
+    rows = fields.List(fields.Integer(), metadata={"description": "Every occurrence's table row"})
 
 
 class ProblemSchema(Schema):

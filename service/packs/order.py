@@ -115,14 +115,18 @@ class OrderInput:
     files: Mapping[str, bytes] | None = None
 
     def take(self, session: Session, sealer: Sealer) -> Order:
-        """:func:`take_order`; every problem as an :class:`OrderRejected` (422), placed in the tables."""
+        """:func:`take_order`; every problem as an :class:`OrderRejected` (422), placed in the tables (a
+        table's value that could not be read by its own problem, in place of the schema's)."""
         try:
             order = take_order(self.body, session, sealer, self.table, self.limits)
-            return order if order.request is not None else replace(order, tables=self.files)
+            if not (self.table and self.table.unread):
+                return order if order.request is not None else replace(order, tables=self.files)
+            messages = {}
         except ValidationError as error:
-            problems = flatten(error.messages)
-            places = [self.table.place(path) for path, _ in problems] if self.table else None
-            raise OrderRejected(422, problems, places) from None
+            messages = error.messages
+        problems = flatten(self.table.with_unread(messages) if self.table else messages)
+        places = [self.table.place(path) for path, _ in problems] if self.table else None
+        raise OrderRejected(422, problems, places) from None
 
 
 def read_order(text: str | bytes | None, tables: Mapping[str, bytes], limits: OrderLimits) -> OrderInput:

@@ -8,15 +8,19 @@ A finance officer fills the template's two sheets (or sends each as a CSV file):
 
 :func:`read_table_files` reads the files with ``service.tables.reading`` (the same checks, limits and
 problems as every uploaded table) into the raw dicts those schemas load, and remembers where each value
-came from: :meth:`TableInput.place` names the sheet, row and column of a schema error's path. Files that
-cannot be read as tables raise :class:`TableRejected` with every problem found.
+came from: :meth:`TableInput.place` names the sheet, row and column of a schema error's path. Dates and
+numbers typed as text are read as Latvian Excel writes them (``15.09.2020``, ``2,5``) or as ISO; one that
+cannot be read is in :attr:`TableInput.unread` with its ``input.*`` problem at its path, and
+:meth:`TableInput.with_unread` puts those in place of what the schema said there. Files that cannot be
+read as tables raise :class:`TableRejected` with every problem found.
 
->>> text = "Līguma Nr.;Pakalpojuma kods;Datums;Vienības\\r\\nL-1;APLP;2020-09-08;2,5\\r\\n"
+>>> text = ("Līguma Nr.;Pakalpojuma kods;Datums;Vienības\\r\\n"
+...         "L-1;APLP;08.09.2020;2,5\\r\\nL-1;APLP;09/15/2020;1\\r\\n")
 >>> table = read_table_files({"lines": text.encode("cp1257")}, UploadLimits(max_bytes=1000))
->>> table.lines, table.agreements
-([{'agreement': 'L-1', 'code': 'APLP', 'date': '2020-09-08', 'units': '2.5'}], None)
->>> table.place(("lines", 0, "date"))
-{'sheet': 'Rindas', 'row': 2, 'column': 'Datums'}
+>>> table.lines[0], table.agreements
+({'agreement': 'L-1', 'code': 'APLP', 'date': '2020-09-08', 'units': '2.5'}, None)
+>>> [(path, found.code, table.place(path)) for path, found in table.unread]
+[(('lines', 1, 'date'), 'input.date_order', {'sheet': 'Rindas', 'row': 3, 'column': 'Datums'})]
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from schemas import catalogue
+from schemas.errors import Problem
 from schemas.parties import TARGET_GROUPS
 from schemas.reimbursement import MAX_LINES
 from service.documents.labels import STANDARD_LABELS, load_labels
+from service.forms.fields import with_problems
 from service.forms.uploads import UploadLimits
 from service.tables.reading import (
     DATE,
@@ -41,11 +47,13 @@ from service.tables.reading import (
     SERVICE,
     TEXT,
     Column,
+    Found,
     Problems,
     RowPlaces,
     Table,
     TableProblem,
     TableRejected,
+    Unread,
     column_of,
     read_tables,
     record,
@@ -197,8 +205,9 @@ NOTES_TEXT = (
     "jāatkārto vai jāatstāj tukši, bet tie nedrīkst atšķirties.",
     "Vienības un daudzums mēnesī ir pakalpojuma mērvienībā (lapā «Kodi»: stundas, dienas, reizes vai "
     "diennaktis) un ievēro tās soli, piemēram, 2,5 stundas.",
-    "Datumus ievadiet kā datumus (piemēram, 08.09.2020); ja datums šūnā ir teksts, tam jābūt formā "
-    "GGGG-MM-DD (2020-09-08).",
+    "Datumus ievadiet kā datumus (piemēram, 08.09.2020); ja datums šūnā ir teksts, rakstiet to formā "
+    "DD.MM.GGGG (08.09.2020) vai GGGG-MM-DD (2020-09-08), bet ne ar slīpsvītrām un ne ar divciparu gadu. "
+    "Skaitļa daļu atdaliet ar komatu (2,5) vai punktu, tūkstošus – ar atstarpi (1 234,50).",
     "Pakalpojuma kodu un mērķa grupu izvēlieties no saraksta; mērķa grupu var ierakstīt arī ar tās "
     "nosaukumu.",
     "Pirmā rinda ir virsraksti: tos nemainiet. Kolonnu secība nav svarīga; liekas kolonnas un tukšas rindas "
@@ -236,11 +245,17 @@ class _Places:
 
 @dataclass(frozen=True)
 class TableInput:
-    """The records read from the files (None for a table no file held) and where they came from."""
+    """The records read from the files (None for a table no file held), where they came from, and the
+    values whose text could not be read as a date or number: each problem at its path in the records."""
 
     agreements: list[dict[str, Any]] | None = None
     lines: list[dict[str, Any]] | None = None
     _places: dict[str, _Places | RowPlaces] = field(default_factory=dict, repr=False)
+    unread: list[tuple[tuple, Problem]] = field(default_factory=list)
+
+    def with_unread(self, messages: Any) -> dict[Any, Any]:
+        """A schema's error ``messages`` with each unread value's problem in place of what it said there."""
+        return with_problems(self.unread, messages)
 
     def place(self, path: tuple) -> dict[str, Any] | None:
         """``{"sheet", "row", "column"}`` of a schema error's path such as ``("lines", 4, "date")``; no
@@ -267,27 +282,45 @@ def read_table_files(
     problems = Problems()
     result: dict[str, Any] = {}
     places: dict[str, _Places | RowPlaces] = {}
+    unread: list[tuple[tuple, Problem]] = []
     if AGREEMENTS.key in found:
         where = found[AGREEMENTS.key]
-        result["agreements"], places["agreements"] = _agreements(
-            where.file, where.sheet, where.rows, problems
-        )
+        result["agreements"], places["agreements"] = _agreements(where, problems, unread)
     if LINES.key in found:
         rows = found[LINES.key]
         result["lines"] = [record(values, LINES.columns) for _, values in rows.rows]
         places["lines"] = RowPlaces.of(rows, LINES)
+        unread += _unread_lines(rows.rows, rows.unread)
     problems.raise_if_any()
-    return TableInput(**result, _places=places)
+    return TableInput(**result, _places=places, unread=unread)
+
+
+_LINE_COLUMNS = {column.header: column for column in LINES.columns}
+
+
+def _unread_lines(rows: list[tuple[int, dict[str, str]]], unread: Unread) -> list[tuple[tuple, Problem]]:
+    """The problems of the line values that could not be read, at their paths."""
+    if not unread:
+        return []
+    return [
+        (("lines", index, *_LINE_COLUMNS[header].path), unread[number, header])
+        for index, (number, values) in enumerate(rows)
+        for header in values
+        if (number, header) in unread
+    ]
 
 
 # --- records --------------------------------------------------------------------------------------------
 
 
 def _agreements(
-    file: str, sheet: str, rows: list[tuple[int, dict[str, str]]], problems: Problems
+    found: Found, problems: Problems, unread: list[tuple[tuple, Problem]]
 ) -> tuple[list[dict[str, Any]], _Places]:
     """One agreement per "Līguma Nr.", in first-appearance order; each row adds a service; an agreement's
-    own value is taken from the first row that gives it, and a later row may not give another."""
+    own value is taken from the first row that gives it, and a later row may not give another. A value
+    that could not be read adds its problem to ``unread`` at its path (an own value: from the row that
+    gave it)."""
+    file, sheet, rows = found.file, found.sheet, found.rows
     own = [c for c in AGREEMENTS.columns if c.path[0] != "services"]
     services = [c for c in AGREEMENTS.columns if c.path[0] == "services"]
     agreements: list[dict[str, Any]] = []
@@ -316,6 +349,8 @@ def _agreements(
             if leaf not in node:
                 node[leaf] = value
                 given[column.path] = number
+                if (number, column.header) in found.unread:
+                    unread.append((("agreements", index, *column.path), found.unread[number, column.header]))
             elif node[leaf] != value:
                 problems.add(
                     {"file": file, "sheet": sheet, "row": number, "column": column.header},
@@ -324,6 +359,10 @@ def _agreements(
                     column=column.header,
                     row=given[column.path],
                 )
+        for column in services:
+            if (number, column.header) in found.unread:
+                path = ("agreements", index, "services", len(agreement["services"]), *column.path[1:])
+                unread.append((path, found.unread[number, column.header]))
         agreement["services"].append(record(values, services).get("services", {}))
         places.service_rows[index].append(number)
     return [_ordered(agreement) for agreement in agreements], places

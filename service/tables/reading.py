@@ -5,15 +5,18 @@ each with its Latvian header, the path its value takes in a record and its kind.
 reads the files of an upload — an XLSX holds one or more of the tables as sheets, a CSV one table,
 recognised by its headers — into rows of ``{header: value}``: text stripped, dates ``YYYY-MM-DD``,
 numbers plain decimal strings, empty cells left out; :func:`record` makes a row the raw dict a schema
-loads and :class:`RowPlaces` names the sheet, row and column of a schema error's path. Files that cannot
-be read as tables raise :class:`TableRejected` with every problem found. Every file is checked under the
-upload limits it is given (``UploadLimits``; an XLSX's package sizes are the ``table_*`` ones): its size,
-and an XLSX's package (ZIP structure, macros, zip bombs, DOCTYPEs) by
+loads and :class:`RowPlaces` names the sheet, row and column of a schema error's path. A date or number
+cell holding text is read as people type it, by ``schemas.human_input`` (``15.09.2020``, ``2,5``, ISO
+too; never a guess at day/month order): one it cannot read is kept as typed, with its ``input.*``
+problem in :attr:`Found.unread`, for the caller to report in place of what the schema says about the
+text. Files that cannot be read as tables raise :class:`TableRejected` with every problem found. Every
+file is checked under the upload limits it is given (``UploadLimits``; an XLSX's package sizes are the
+``table_*`` ones): its size, and an XLSX's package (ZIP structure, macros, zip bombs, DOCTYPEs) by
 ``service.forms.uploads.inspect_package`` before openpyxl reads it in read-only mode.
 
 >>> PEOPLE = Table("Personas", "people", (Column("Vārds", ("name",), TEXT, 20, "", ""),
 ...                                        Column("Datums", ("on",), DATE, 12, "", "", required=False)))
->>> found = read_tables({"f": "Vārds;Datums\\r\\nĀris;2020-09-08\\r\\n".encode("cp1257")}, (PEOPLE,),
+>>> found = read_tables({"f": "Vārds;Datums\\r\\nĀris;08.09.2020\\r\\n".encode("cp1257")}, (PEOPLE,),
 ...                     UploadLimits(max_bytes=1000), {"people": 10})
 >>> [record(values, PEOPLE.columns) for _, values in found["people"].rows]
 [{'name': 'Āris', 'on': '2020-09-08'}]
@@ -27,7 +30,6 @@ import csv
 import datetime as dt
 import io
 import itertools
-import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ from openpyxl import load_workbook
 from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.utils.cell import coordinate_to_tuple
 
+from schemas import human_input
 from schemas.errors import Problem, problem
 from service.documents.labels import STANDARD_LABELS, load_labels
 from service.forms.uploads import UploadLimits, UploadRejected, check_size, inspect_package
@@ -69,7 +72,6 @@ LAST_ROW = 1_048_576  # no spreadsheet has more rows
 MAX_PROBLEMS = 100
 
 TEXT, DATE, NUMBER, SERVICE, GROUP = "text", "date", "number", "service", "group"  # kinds of column
-_DECIMAL_COMMA = re.compile(r"[0-9]+,[0-9]+")
 # codes of upload checks whose forms-oriented message would mislead here
 _UPLOAD_CODES = {"upload.unknown_type": "table.unknown_type", "upload.macro_document": "table.macros"}
 
@@ -151,12 +153,17 @@ class Problems(list):
 Rows = list[tuple[int, dict[str, str]]]  # (row number, {header: value}) of the rows that are not empty
 
 
+Unread = dict[tuple[int, str], Problem]  # (row number, header) → why its text is no date or number
+
+
 class Found(NamedTuple):
-    """A table read from a file: the file's name, the sheet's title as written, and the rows."""
+    """A table read from a file: the file's name, the sheet's title as written, the rows, and the cells
+    whose text could not be read as their column's date or number (kept in the rows as typed)."""
 
     file: str
     sheet: str
     rows: Rows
+    unread: Unread
 
 
 @dataclass(frozen=True)
@@ -229,12 +236,12 @@ def read_tables(
         except UploadRejected as rejected:
             problems.add({"file": name}, _UPLOAD_CODES.get(rejected.code, rejected.code))
             continue
-        for table, sheet, rows in read:
+        for table, sheet, rows, unread in read:
             if table.key in seen:
                 problems.add({"file": name, "sheet": sheet}, "table.twice", sheet=table.sheet)
             seen.add(table.key)
             if rows is not None:
-                found[table.key] = Found(name, sheet, rows)
+                found[table.key] = Found(name, sheet, rows, unread)
     problems.raise_if_any()  # so every table found has its rows
     return found
 
@@ -249,7 +256,10 @@ class _Reading:
     problems: Problems
 
 
-def _read_file(name: str, data: bytes, reading: _Reading) -> list[tuple[Table, str, Rows | None]]:
+Read = tuple[Table, str, Rows | None, Unread]  # a table of a file: its sheet as titled, rows, unread cells
+
+
+def _read_file(name: str, data: bytes, reading: _Reading) -> list[Read]:
     """The tables of one file: an XLSX's sheets, or the one table of a CSV."""
     if not data:
         raise UploadRejected("upload.empty")
@@ -262,7 +272,7 @@ def _read_file(name: str, data: bytes, reading: _Reading) -> list[tuple[Table, s
     return [table] if table else []
 
 
-def _read_xlsx(name: str, data: bytes, reading: _Reading) -> list[tuple[Table, str, Rows | None]]:
+def _read_xlsx(name: str, data: bytes, reading: _Reading) -> list[Read]:
     """The sheets of the tables in a workbook, checked as a package before openpyxl opens it."""
     tables, problems = reading.tables, reading.problems
     inspect_package(data, reading.uploads.for_tables(), main_type=XLSX_MAIN, refuse_external=False)
@@ -281,20 +291,20 @@ def _read_xlsx(name: str, data: bytes, reading: _Reading) -> list[tuple[Table, s
             problems.add({"file": name}, "table.missing_sheet", sheets=sheets)
         read = []
         for table, title in present:
-            place = {"file": name, "sheet": title}
+            place, unread = {"file": name, "sheet": title}, {}
             try:
-                rows = _read_sheet(book[title], table, place, reading.row_limits[table.key], problems)
+                rows = _read_sheet(book[title], table, place, reading.row_limits[table.key], problems, unread)
             except Exception:  # as above
                 problems.add(place, "table.unreadable")
                 rows = None
-            read.append((table, title, rows))
+            read.append((table, title, rows, unread))
         return read
     finally:
         book.close()
 
 
 def _read_sheet(
-    sheet: Any, table: Table, place: dict[str, Any], limit: int, problems: Problems
+    sheet: Any, table: Table, place: dict[str, Any], limit: int, problems: Problems, unread: Unread
 ) -> Rows | None:
     """The rows of a read-only worksheet, or None (and problems) when its header or size is wrong."""
     sheet.reset_dimensions()  # the declared size may be wrong; read what is there
@@ -307,14 +317,10 @@ def _read_sheet(
     for number, cells in enumerate(sheet.iter_rows(min_row=2, max_col=max(positions) + 1), start=2):
         if number > LAST_ROW:
             break
-        values = {}
-        for index, column in positions.items():
-            cell = cells[index]
-            value = _value(cell.value, column)
-            if value is not None:
-                values[column.header] = value
-            elif cell.value is None and cell is not EMPTY_CELL:
-                unvalued = True  # an empty cell written to the file: perhaps a formula without a value
+        values = _row_values(((c, cells[index].value) for index, c in positions.items()), number, unread)
+        unvalued = unvalued or any(
+            cells[index].value is None and cells[index] is not EMPTY_CELL for index in positions
+        )  # an empty cell written to the file: perhaps a formula without a value
         if values:
             if len(rows) == limit:
                 problems.add({**place, "row": number}, "table.too_many_rows", max=limit)
@@ -360,7 +366,7 @@ def _formulas_without_value(source: IO[bytes]) -> Iterator[tuple[int, int]]:
                 yield coordinate_to_tuple(element.get("r"))
 
 
-def _read_csv(name: str, data: bytes, reading: _Reading) -> tuple[Table, str, Rows | None] | None:
+def _read_csv(name: str, data: bytes, reading: _Reading) -> Read | None:
     """The one table of a CSV file: UTF-8 (BOM or not) or Windows-1257, ";" or "," sniffed from the header."""
     tables, problems, limits = reading.tables, reading.problems, reading.row_limits
     try:
@@ -379,30 +385,25 @@ def _read_csv(name: str, data: bytes, reading: _Reading) -> tuple[Table, str, Ro
     table = _recognise(header, tables)
     if table is None:
         raise UploadRejected("upload.unknown_type", "no table's headers")
-    place = {"file": name, "sheet": table.sheet}
+    place, unread = {"file": name, "sheet": table.sheet}, {}
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     number = 1
     try:
         positions = _positions(next(reader), table, place, problems)
         if positions is None:
-            return table, table.sheet, None
+            return table, table.sheet, None, unread
         rows: Rows = []
         for number, line in enumerate(reader, start=2):
-            values = {}
-            for index, column in positions.items():
-                raw = line[index] if index < len(line) else None
-                value = _value(raw, column, decimal_comma=delimiter == ";")
-                if value is not None:
-                    values[column.header] = value
-            if values:
+            cells = ((c, line[index] if index < len(line) else None) for index, c in positions.items())
+            if values := _row_values(cells, number, unread):
                 if len(rows) == limits[table.key]:
                     problems.add({**place, "row": number}, "table.too_many_rows", max=limits[table.key])
-                    return table, table.sheet, None
+                    return table, table.sheet, None, unread
                 rows.append((number, values))
     except csv.Error:
         problems.add({**place, "row": number + 1}, "table.unreadable")
-        return table, table.sheet, None
-    return table, table.sheet, rows
+        return table, table.sheet, None, unread
+    return table, table.sheet, rows, unread
 
 
 def _csv_header(text: str, tables: tuple[Table, ...]) -> tuple[str, list[str]]:
@@ -461,16 +462,38 @@ def _positions(
     return None if wrong else positions
 
 
-def _value(raw: Any, column: Column, *, decimal_comma: bool = False) -> str | None:
+def _row_values(cells: Iterable[tuple[Column, Any]], number: int, unread: Unread) -> dict[str, str]:
+    """A row's values by header (the empty left out); a date or number whose text cannot be read is kept
+    as typed, its problem put in ``unread`` at (``number``, header)."""
+    values = {}
+    for column, raw in cells:
+        try:
+            value = _value(raw, column)
+        except human_input.InvalidInput as failed:
+            value = raw.strip()
+            unread[number, column.header] = problem(failed.code)
+        if value is not None:
+            values[column.header] = value
+    return values
+
+
+def _value(raw: Any, column: Column) -> str | None:
     """A cell as the schema's raw input: stripped text, ``YYYY-MM-DD``, a plain decimal; None when empty.
+    A date or number typed as text is read by ``schemas.human_input`` (raising its ``InvalidInput``).
 
     >>> units, day = Column("V", ("units",), NUMBER, 1, "", ""), Column("D", ("date",), DATE, 1, "", "")
     >>> _value(1.5, units), _value(2.0, units), _value(0.1 + 0.2, units), _value(1e20, units)
     ('1.5', '2', '0.3', '100000000000000000000')
-    >>> _value(" 1,5 ", units, decimal_comma=True), _value("1,5", units)
-    ('1.5', '1,5')
-    >>> _value(dt.datetime(2020, 9, 8), day), _value("  ", units)
-    ('2020-09-08', None)
+    >>> _value(" 1,5 ", units), _value("2.5", units), _value("1 234,50", units)
+    ('1.5', '2.5', '1234.50')
+    >>> _value(dt.datetime(2020, 9, 8), day), _value("15.09.2020", day), _value("2020-09-15", day)
+    ('2020-09-08', '2020-09-15', '2020-09-15')
+    >>> _value("09/15/2020", day)
+    Traceback (most recent call last):
+        ...
+    schemas.human_input.AmbiguousDate: The order of day and month is unclear: type the date day first, ...
+    >>> _value("  ", units) is None
+    True
     >>> group = Column("G", ("group",), GROUP, 1, "", "", labels="target_group")
     >>> _value(" Bērns ar funkcionāliem traucējumiem", group)
     'child_ft'
@@ -483,8 +506,10 @@ def _value(raw: Any, column: Column, *, decimal_comma: bool = False) -> str | No
             return None
         if column.kind == GROUP:
             return choices(column.labels).get(header_key(text), text)
-        if decimal_comma and column.kind == NUMBER and _DECIMAL_COMMA.fullmatch(text):
-            return text.replace(",", ".")
+        if column.kind == DATE:
+            return human_input.read_date(text).isoformat()
+        if column.kind == NUMBER:
+            return format(human_input.read_decimal(text), "f")
         return text
     if isinstance(raw, dt.datetime):
         return raw.date().isoformat()

@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from schemas.errors import N_, Problem, problem
+from schemas.problem_groups import group_problems
 from service.api.problems import PAGE_ERRORS
 from service.auth import AccessRefused, Forbidden, Principal, Unauthorized, authenticate
 from service.config import upload_limits
@@ -199,29 +200,55 @@ def field_id(path: tuple | str) -> str:
 
 @dataclass(frozen=True)
 class PageProblem:
-    """One problem as a page shows it: the field it belongs to (its id) and the message."""
+    """One problem as a page shows it: the field it belongs to (its id) and the message; a repeated
+    problem is shown once, ``also`` saying where else it occurs, and ``fields`` holding every field it
+    is at (the first is ``field``)."""
 
     path: tuple
     field: str
     code: str
     message: str
+    also: str = ""
+    fields: tuple[str, ...] = ()
+    where: str = ""  # a table's sheet, row and column, for a problem of an uploaded table
 
 
-def page_problems(errors: list[tuple[tuple, Problem]]) -> list[PageProblem]:
-    """Problems at their paths, translated into the page's language, in the order given."""
+def page_problems(
+    errors: list[tuple[tuple, Problem]],
+    places: list[dict[str, Any] | None] | None = None,
+    anchor: Callable[[tuple], tuple] | None = None,
+) -> list[PageProblem]:
+    """Problems at their paths, translated into the page's language, in the order given; a repeated one
+    (``schemas.problem_groups``, by the problems' own paths) once, followed by its other rows (from
+    ``places``, one per problem, when the problems come from a file) and the count. ``anchor`` gives the
+    path of the field a problem's path is shown at, when that is another."""
     shown = []
-    for path, raw in errors:
-        code, message = translate(raw, lang())
-        shown.append(PageProblem(tuple(path), field_id(path) if path else "", code, message))
+    for group in group_problems(errors, places):
+        code, message = translate(group.problem, lang())
+        paths = [tuple(anchor(path) if anchor else path) for path in group.paths]
+        fields = tuple(dict.fromkeys(field_id(path) for path in paths if path))
+        also = translate(group.also(), lang())[1] if group.count > 1 else ""
+        field = field_id(paths[0]) if paths[0] else ""
+        shown.append(PageProblem(paths[0], field, code, message, also, fields, _table_place(group.place)))
     return shown
 
 
+def _table_place(place: dict[str, Any] | None) -> str:
+    """Where in an uploaded table a problem is ("Rindas, 7. rinda, Datums"); empty for other places."""
+    if not place or not place.get("row"):
+        return ""
+    sheet = place.get("sheet") or place.get("file")
+    if place.get("column"):
+        return _("{sheet}, row {row}, {column}").format(sheet=sheet, row=place["row"], column=place["column"])
+    return _("{sheet}, row {row}").format(sheet=sheet, row=place["row"])
+
+
 def problems_at(shown: list[PageProblem]) -> dict[str, list[str]]:
-    """The messages of each field id, for the message beside the field."""
+    """The messages of each field id, for the message beside the field (every field of a repeated one)."""
     by_field: dict[str, list[str]] = {}
     for item in shown:
-        if item.field:
-            by_field.setdefault(item.field, []).append(item.message)
+        for field in item.fields or ([item.field] if item.field else []):
+            by_field.setdefault(field, []).append(item.message)
     return by_field
 
 

@@ -2,8 +2,10 @@
 their problems and totals), then made as the background job ``POST /api/v1/packs`` makes, its progress
 followed, and its ZIP downloaded. Finance officers and administrators (``pack:create``).
 
-The order is always the period's accepted acts (``source: submissions``), taken by
-``service.packs.order`` exactly as the API takes it; the month is typed MM.YYYY. (or from–to months).
+The order is the period's accepted acts (``source: submissions``), or the finance officer's own
+spreadsheets — the filled input template (XLSX) or CSVs, as Latvian Excel writes them — uploaded with it;
+either is read and taken by ``service.packs.order`` exactly as the API takes it, and the month is typed
+MM.YYYY. (or from–to months). A problem that repeats on many rows is shown once, with its rows.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, request, send_file, url_for
+from flask import Blueprint, current_app, jsonify, redirect, request, send_file, url_for
 from werkzeug.exceptions import NotFound
 
 from schemas import human_input, municipalities, projects
@@ -24,10 +26,10 @@ from service.auth import authorize, scope
 from service.i18n import translate
 from service.jobs.records import ACTIVE, existing_job
 from service.packs.job import new_pack_job
-from service.packs.order import OrderInput, OrderRejected
+from service.packs.order import OrderInput, OrderLimits, OrderRejected, read_order
 from service.store import database, sealer
 from service.store.models import AuditEntry, Job
-from service.web.base import _, lang, page, page_problems, user
+from service.web.base import _, lang, page, page_problems, takes_upload, user
 
 bp = Blueprint("web_packs", __name__)
 PAST = 20
@@ -75,8 +77,24 @@ def _read(form) -> tuple[dict[str, Any], list]:
     return body, errors
 
 
-def _placed(rejected: OrderRejected) -> list:
-    return [(PLACES.get(path[0], ()) if path else (), reason) for path, reason in rejected.problems]
+def _anchor(path: tuple) -> tuple:
+    """The form field a problem of the order is shown at: the header's own, else none (the summary)."""
+    return PLACES.get(path[0], ()) if path else ()
+
+
+def _order(body: dict[str, Any]) -> OrderInput:
+    """The order with the uploaded tables, if any (then its lines are theirs, not the accepted acts');
+    :class:`OrderRejected` when they cannot be read."""
+    limits = OrderLimits.of(current_app.config)
+    sent = [upload for upload in request.files.getlist("tables") if upload.filename]
+    if not sent:
+        return OrderInput(body)
+    del body["source"]
+    files = {
+        f"{index}. {upload.filename}": upload.stream.read(limits.table_bytes + 1)
+        for index, upload in enumerate(sent, start=1)
+    }
+    return read_order(json.dumps(body), files, limits)
 
 
 def _details(session, job_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -103,7 +121,7 @@ def _past(session) -> list[dict[str, Any]]:
     return [{"job": job, "detail": details.get(job.id, {})} for job in found]
 
 
-def _packs_page(session, values, status=200, errors=(), order=None):
+def _packs_page(session, values, status=200, errors=(), order=None, places=None, anchor=None):
     return page(
         "packs.html",
         status,
@@ -111,8 +129,14 @@ def _packs_page(session, values, status=200, errors=(), order=None):
         choices=_projects(),
         order=order,
         past=_past(session),
-        problems=page_problems(list(errors)),
+        problems=page_problems(list(errors), places, anchor),
+        table_mb=OrderLimits.of(current_app.config).table_bytes // 1_000_000,
     )
+
+
+def _refused(session, values, rejected: OrderRejected):
+    """The order's problems on the page: each at its header field or in the summary, with its rows."""
+    return _packs_page(session, values, 422, rejected.problems, places=rejected.places, anchor=_anchor)
 
 
 @bp.route("/paki", methods=["GET"])
@@ -129,11 +153,12 @@ def packs():
         try:
             order = OrderInput(body).take(session, sealer())
         except OrderRejected as rejected:
-            return _packs_page(session, values, 422, _placed(rejected))
+            return _refused(session, values, rejected)
         return _packs_page(session, values, order=order.request)
 
 
 @bp.route("/paki", methods=["POST"])
+@takes_upload
 def start():
     """Check the order ("Pārbaudīt") or start the pack as a background job ("Sagatavot paku"; the same
     order finds the job it made before)."""
@@ -144,12 +169,11 @@ def start():
         if errors:
             return _packs_page(session, values, 422, errors)
         try:
-            order = OrderInput(body).take(session, sealer())
+            order = _order(body).take(session, sealer())
         except OrderRejected as rejected:
-            if "parbaudit" in request.form:
-                return _packs_page(session, values, 422, _placed(rejected))
-            audit.record(session, current, "validated", "pack", outcome="invalid")
-            return _packs_page(session, values, 422, _placed(rejected))
+            if "parbaudit" not in request.form:
+                audit.record(session, current, "validated", "pack", outcome="invalid")
+            return _refused(session, values, rejected)
         if "parbaudit" in request.form:
             return _packs_page(session, values, order=order.request)
         existing = existing_job(session, current.municipality, None, order.sha256)
