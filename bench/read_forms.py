@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import os
 import resource
 import statistics
@@ -115,6 +116,7 @@ def main() -> None:
     print(f"the filled act: PDF {len(pdf):,} B, DOCX {len(docx):,} B")
     print(f"load average before: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print("| what | median | p95 | runs |\n|---|---:|---:|---:|")
+    logging.getLogger("service.requests").setLevel(logging.WARNING)  # a line per request: not here
     with ExitStack() as stack:
         client = signed_in(bench_app(stack))
         measure(client, "PDF", "pdf", pdf, args.runs, args.warmup)

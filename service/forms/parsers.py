@@ -52,7 +52,7 @@ class ParserPool:
         """``function(data)`` in a warm child: what ``uploads.run_limited`` returns or raises."""
         payload = uploads.pickled(function)
         for attempt in (1, 2):
-            worker, pooled = self._take()
+            worker, pooled = self._take(timeout_s)
             try:
                 outcome = worker.run(payload, data, timeout_s)
             except WorkerGone:  # it died idle (killed from outside): not the file's doing, try a fresh one
@@ -71,7 +71,7 @@ class ParserPool:
         raise AssertionError("unreachable")
 
     def workers(self) -> list[int]:
-        """The process ids of the idle children (for tests and the benchmark)."""
+        """The process ids of the idle children, the next one to be used last (for tests)."""
         with self._lock:
             return [worker.process.pid for worker in self._idle]
 
@@ -84,7 +84,7 @@ class ParserPool:
         for worker in idle:
             worker.stop()
 
-    def _take(self) -> tuple[Worker, bool]:
+    def _take(self, timeout_s: float) -> tuple[Worker, bool]:
         """An idle child, or a new pooled one while the pool has room (the first use starts them all),
         or else a one-off child; and whether it belongs to the pool."""
         with self._lock:
@@ -93,7 +93,7 @@ class ParserPool:
             room = 0 if self._closed else self.size - self._pooled
             self._pooled += max(room, 0)
         if room <= 0:
-            return Worker(self.memory_bytes, self._cpu_budget_s), False
+            return Worker(self.memory_bytes, uploads.cpu_budget_s(timeout_s, 1)), False
         worker = self._start()
         for left in range(room - 1, 0, -1):
             try:
@@ -128,17 +128,24 @@ class ParserPool:
         worker.stop()
 
     def _retire(self, worker: Worker, pooled: bool) -> None:
-        """Stop ``worker``; a pooled one is replaced by a fresh child, waiting for the next upload."""
+        """Stop ``worker``; a pooled one is replaced by a fresh child, waiting for the next upload (or, if
+        none can be started now, when an upload needs one)."""
         worker.stop()
         if not pooled:
             return
         with self._lock:
-            self._pooled -= 1
-            replace = not self._closed
-            if replace:
-                self._pooled += 1
-        if replace:
-            self._give_back(self._start())
+            closed = self._closed
+            if closed:
+                self._pooled -= 1
+        if closed:
+            return
+        try:
+            replacement = Worker(self.memory_bytes, self._cpu_budget_s, name=POOLED)
+        except OSError:
+            with self._lock:
+                self._pooled -= 1
+            return
+        self._give_back(replacement)
 
 
 def pool(limits: UploadLimits) -> ParserPool:

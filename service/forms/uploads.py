@@ -18,8 +18,10 @@ An upload goes through, in this order (``check`` does steps 1–3 for a form):
    (``ZipFile.infolist()``) for entries, unpacked sizes, ratios, member names, encrypted members and
    macros, its main part's content type checked, and only small XML read for external relationships
    and DOCTYPEs;
-4. ``run_limited(parse, data)`` — the parser itself, in a child process with a wall-clock timeout, an
-   address-space limit and pypdf's own limits lowered to what a form needs (``PYPDF_LIMITS``).
+4. the parser itself, in a child process (a :class:`Worker`) with a wall-clock timeout, a CPU limit, an
+   address-space limit and pypdf's own limits lowered to what a form needs (``PYPDF_LIMITS``):
+   ``run_limited(parse, data)`` starts one for one file; uploaded forms are read in the warm pool of
+   them in :mod:`service.forms.parsers`.
 
 Every refusal is an ``UploadRejected``: its ``code`` names a message of ``schemas.errors.MESSAGES`` (the
 one catalogue; ``problem`` is the coded problem ``service.i18n`` translates like any other) and its
@@ -470,6 +472,7 @@ class Worker:
             target=_serve, args=(child, memory_bytes, cpu_budget_s), name=name, daemon=True
         )
         self.files = 0
+        self._busy = False  # a file sent and no outcome back: stopping kills at once
         try:
             self.process.start()
         finally:
@@ -478,6 +481,7 @@ class Worker:
     def run(self, payload: bytes, data: bytes, timeout_s: float) -> tuple:
         """The child's outcome of one file (see :func:`result`). Raises ``ParseTimeout`` or ``ParseLimit``
         (the child died), after which the worker must be stopped."""
+        self._busy = True
         try:
             self._connection.send((payload, data, timeout_s))
         except (OSError, ValueError):
@@ -492,6 +496,7 @@ class Worker:
         if outcome is None:
             self.process.join(_GRACE_S)
             raise ParseLimit(f"the parser died (exit code {self.process.exitcode})")
+        self._busy = False
         self.files += 1
         return outcome
 
@@ -504,11 +509,12 @@ class Worker:
             return 0
 
     def stop(self) -> None:
-        """Close the pipe (an idle child then exits by itself), kill the child if it has not, reap it."""
+        """Close the pipe (an idle child then exits by itself), kill the child if it has not — at once when
+        it was still busy with a file (timed out) — and reap it."""
         self._connection.close()
         if self.process.pid is None:
             return
-        self.process.join(_GRACE_S if self.files else 0)
+        self.process.join(0 if self._busy else _GRACE_S)
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
