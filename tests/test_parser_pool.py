@@ -53,6 +53,13 @@ def refuse(data: bytes) -> None:
     raise ValueError(f"cannot read {data[:20]!r}")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fork_server():
+    """The fork server started before any test's timeout counts (it imports the readers: seconds, on a
+    busy machine)."""
+    run_limited(pid, b"x", timeout_s=120)
+
+
 @pytest.fixture
 def pool():
     made = ParserPool(size=1, recycle_after=3, memory_bytes=512 * MiB, timeout_s=5)
