@@ -38,6 +38,10 @@ class UploadLimits:
     parse_timeout_s: int = 10
     #: Address-space limit of that child process, in bytes.
     parse_memory_bytes: int = 512 * MiB
+    #: Warm parser processes kept waiting for uploaded forms (``service.forms.parsers``).
+    parsers: int = 2
+    #: Forms a parser process reads before it is replaced by a fresh one.
+    parser_recycle_after: int = 50
     #: Pictures (``word/media``) an uploaded DOCX template may hold.
     template_max_images: int = 50
     #: One picture of an uploaded DOCX template, in bytes.
@@ -90,6 +94,8 @@ UPLOAD_SETTINGS = {
     "table_max_unpacked": "TABLE_MAX_UNPACKED_BYTES",
     "parse_timeout_s": "PARSE_TIMEOUT_S",
     "parse_memory_bytes": "PARSE_MEMORY_BYTES",
+    "parsers": "PARSERS",
+    "parser_recycle_after": "PARSER_RECYCLE_AFTER",
     "template_max_images": "TEMPLATE_MAX_IMAGES",
     "template_max_image_bytes": "TEMPLATE_MAX_IMAGE_BYTES",
 }

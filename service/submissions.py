@@ -1,7 +1,8 @@
 """Reading an uploaded filled form into a delivery act, and keeping it as a submission.
 
-The upload is checked before any parser runs (size, real type, the DOCX archive), parsed in a child
-process with a wall-clock and memory limit — all under the one ``UploadLimits`` of the configuration —
+The upload is checked before any parser runs (size, real type, the DOCX archive), parsed in a warm
+child process of the parser pool (``service.forms.parsers``) with a wall-clock and memory limit — all
+under the one ``UploadLimits`` of the configuration —
 and its fields go through ``DeliveryActSchema`` like any other input. Problems come back with the form
 field (and page) they belong to.
 """
@@ -21,7 +22,7 @@ from schemas.delivery import DELIVERED, DeliveryActSchema
 from schemas.errors import Problem
 from service.auth import Principal
 from service.forms import fields as form_fields
-from service.forms import uploads
+from service.forms import parsers, uploads
 from service.forms.docx_form import read_docx_form
 from service.forms.pdf_form import read_pdf_form
 from service.forms.uploads import UploadLimits
@@ -69,9 +70,7 @@ def read_upload(data: bytes, limits: UploadLimits) -> ReadForm:
     """
     file_type = uploads.check(data, limits)
     reader = read_pdf_form if file_type == "pdf" else partial(read_docx_form, limits=limits)
-    parsed = uploads.run_limited(
-        reader, data, timeout_s=limits.parse_timeout_s, memory_bytes=limits.parse_memory_bytes
-    )
+    parsed = parsers.pool(limits).run(reader, data, timeout_s=limits.parse_timeout_s)
     filled = form_fields.from_fields(parsed["fields"], parsed["agreement"])
     digest = hashlib.sha256(data).hexdigest()
     return ReadForm(file_type, digest, len(data), filled.act, filled.rows, filled.problems)

@@ -420,12 +420,11 @@ def _read(archive: zipfile.ZipFile, name: str) -> bytes:
 
 
 def read_docx_form(data: bytes, limits: UploadLimits = DEFAULT_LIMITS) -> dict[str, Any]:
-    """The values of a filled DOCX form: ``{"fields": {...}, "agreement": {...}, "pages": {...}}``.
-
-    ``pages`` gives each field's page in the form as made (page 2 begins at the page break); an
-    editor may move things. A control still showing its placeholder reads "". The package is inspected
-    under ``limits`` first. Raises :class:`DoctypeRefused`, :class:`NoFields`, :class:`UnknownForm`,
-    :class:`EncryptedForm` (a password-protected document) or :class:`InvalidForm`.
+    """The values of a filled DOCX form: ``{"fields": {...}, "agreement": {...}}`` (each field's page is
+    the layout's, ``fields.page_of``: an editor may move things). A control still showing its
+    placeholder reads "". The package is inspected under ``limits`` first. Raises
+    :class:`DoctypeRefused`, :class:`NoFields`, :class:`UnknownForm`, :class:`EncryptedForm` (a
+    password-protected document) or :class:`InvalidForm`.
     """
     archive = _open(data, limits)
     names = {entry.filename for entry in archive.infolist()}
@@ -442,7 +441,7 @@ def read_docx_form(data: bytes, limits: UploadLimits = DEFAULT_LIMITS) -> dict[s
                 break
     if agreement is None:
         raise UnknownForm("The document was not made by this service: it carries no agreement.")
-    return {"fields": values, "agreement": agreement, "pages": {name: F.page_of(name) for name in values}}
+    return {"fields": values, "agreement": agreement}
 
 
 def _main_part(archive: zipfile.ZipFile) -> str:

@@ -18,8 +18,10 @@ An upload goes through, in this order (``check`` does steps 1–3 for a form):
    (``ZipFile.infolist()``) for entries, unpacked sizes, ratios, member names, encrypted members and
    macros, its main part's content type checked, and only small XML read for external relationships
    and DOCTYPEs;
-4. ``run_limited(parse, data)`` — the parser itself, in a child process with a wall-clock timeout, an
-   address-space limit and pypdf's own limits lowered to what a form needs (``PYPDF_LIMITS``).
+4. the parser itself, in a child process (a :class:`Worker`) with a wall-clock timeout, a CPU limit, an
+   address-space limit and pypdf's own limits lowered to what a form needs (``PYPDF_LIMITS``):
+   ``run_limited(parse, data)`` starts one for one file; uploaded forms are read in the warm pool of
+   them in :mod:`service.forms.parsers`.
 
 Every refusal is an ``UploadRejected``: its ``code`` names a message of ``schemas.errors.MESSAGES`` (the
 one catalogue; ``problem`` is the coded problem ``service.i18n`` translates like any other) and its
@@ -406,7 +408,7 @@ PYPDF_LIMITS: dict[str, Any] = {
 }
 
 # Children are forked from the service's one fork server (service.forking), which imports this module,
-# pypdf and both form readers when it starts, so a child starts in milliseconds.
+# pypdf, pikepdf and both form readers when it starts, so a child starts in milliseconds.
 _READERS = ("service.forms.pdf_form", "service.forms.docx_form")
 _GRACE_S = 1.0  # after a result arrived, how long the child may take to exit before it is killed
 
@@ -418,7 +420,8 @@ def run_limited(
     timeout_s: float = DEFAULT_LIMITS.parse_timeout_s,
     memory_bytes: int = DEFAULT_LIMITS.parse_memory_bytes,
 ) -> Any:
-    """``function(data)`` in a child process with a wall-clock timeout and an address-space limit.
+    """``function(data)`` in a child process of its own with a wall-clock timeout and an address-space
+    limit (a form upload runs in a warm one of :mod:`service.forms.parsers`, under the same limits).
 
     ``function`` must be a module-level function (it is pickled by reference), or a ``functools.partial``
     of one with picklable arguments, and its result must be picklable. Raises ``ParseTimeout`` (killed
@@ -426,44 +429,100 @@ def run_limited(
     that died), ``ParseRejected`` with the child's exception's ``code`` (e.g. ``form.encrypted``) or
     ``upload.unreadable`` for any other exception.
     """
+    payload = pickled(function)
+    worker = Worker(memory_bytes, cpu_budget_s(timeout_s, 1))
     try:
-        payload = pickle.dumps(function)
+        outcome = worker.run(payload, data, timeout_s)
+    finally:
+        worker.stop()
+    return result(outcome)
+
+
+def pickled(function: Callable[[bytes], Any]) -> bytes:
+    """``function`` as the child receives it; a ``TypeError`` for anything but a module-level function."""
+    try:
+        return pickle.dumps(function)
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
         raise TypeError(f"run_limited needs a module-level function, not {function!r}") from exc
-    forker = forking.context(__name__, "pypdf", *_READERS)
-    receiver, sender = forker.Pipe(duplex=False)
-    process = forker.Process(
-        target=_child,
-        args=(sender, payload, data, memory_bytes, timeout_s),
-        name="veidlapas-upload-parser",
-        daemon=True,
-    )
-    try:
-        process.start()
-        sender.close()
-        ready = multiprocessing.connection.wait([receiver, process.sentinel], timeout_s)
+
+
+def cpu_budget_s(timeout_s: float, files: int) -> int:
+    """The CPU seconds a child may use in its life (its hard ``RLIMIT_CPU``): each file's timeout and a
+    second, plus a second to start."""
+    return files * (math.ceil(timeout_s) + 1) + 1
+
+
+class WorkerGone(ParseLimit):
+    """The child was gone before it was sent the file (not the file's doing: a pool tries another)."""
+
+    def __reduce__(self) -> tuple:
+        return (WorkerGone, (self.detail,))
+
+
+class Worker:
+    """One limited parser process: forked from the fork server, its limits set once (``RLIMIT_AS`` at
+    ``memory_bytes``, ``RLIMIT_CPU`` at ``cpu_budget_s`` in all, core dumps off, pypdf's limits lowered),
+    it parses the files sent to it one at a time until its pipe is closed. Each file has a wall-clock
+    ``timeout_s`` (the child is killed past it) and a CPU allowance of that and a second."""
+
+    def __init__(self, memory_bytes: int, cpu_budget_s: int, name: str = "veidlapas-upload-parser") -> None:
+        forker = forking.context(__name__, "pypdf", "pikepdf", *_READERS)
+        self._connection, child = forker.Pipe(duplex=True)
+        self.process = forker.Process(
+            target=_serve, args=(child, memory_bytes, cpu_budget_s), name=name, daemon=True
+        )
+        self.files = 0
+        self._busy = False  # a file sent and no outcome back: stopping kills at once
+        try:
+            self.process.start()
+        finally:
+            child.close()
+
+    def run(self, payload: bytes, data: bytes, timeout_s: float) -> tuple:
+        """The child's outcome of one file (see :func:`result`). Raises ``ParseTimeout`` or ``ParseLimit``
+        (the child died), after which the worker must be stopped."""
+        self._busy = True
+        try:
+            self._connection.send((payload, data, timeout_s))
+        except (OSError, ValueError):
+            raise WorkerGone(f"the parser was gone (exit code {self.process.exitcode})") from None
+        ready = multiprocessing.connection.wait([self._connection, self.process.sentinel], timeout_s)
         if not ready:
             raise ParseTimeout(f"no result within {timeout_s} s")
         try:
-            outcome = receiver.recv() if receiver in ready or receiver.poll() else None
+            outcome = self._connection.recv() if self._connection.poll() else None
         except (EOFError, OSError):
             outcome = None
         if outcome is None:
-            process.join(_GRACE_S)
-            raise ParseLimit(f"the parser died (exit code {process.exitcode})")
-        process.join(_GRACE_S)
-    finally:
-        sender.close()
-        receiver.close()
-        if process.pid is not None:
-            if process.is_alive():
-                process.kill()
-            process.join()
-            process.close()
-    return _result(outcome)
+            self.process.join(_GRACE_S)
+            raise ParseLimit(f"the parser died (exit code {self.process.exitcode})")
+        self._busy = False
+        self.files += 1
+        return outcome
+
+    def resident_bytes(self) -> int:
+        """The child's resident memory now (0 where ``/proc`` cannot tell)."""
+        try:
+            with open(f"/proc/{self.process.pid}/statm", "rb") as statm:
+                return int(statm.read().split()[1]) * resource.getpagesize()
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def stop(self) -> None:
+        """Close the pipe (an idle child then exits by itself), kill the child if it has not — at once when
+        it was still busy with a file (timed out) — and reap it."""
+        self._connection.close()
+        if self.process.pid is None:
+            return
+        self.process.join(0 if self._busy else _GRACE_S)
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.process.close()
 
 
-def _result(outcome: tuple) -> Any:
+def result(outcome: tuple) -> Any:
+    """The value of a child's outcome, or its refusal raised."""
     status = outcome[0]
     if status == "ok":
         return outcome[1]
@@ -477,30 +536,46 @@ def _result(outcome: tuple) -> Any:
     raise ParseRejected(code, detail, details)
 
 
-def _child(sender: Any, payload: bytes, data: bytes, memory_bytes: int, timeout_s: float) -> None:
-    """The child's side: limits first, then the function; every outcome goes back as a plain tuple."""
+def _serve(connection: Any, memory_bytes: int, cpu_budget_s: int) -> None:
+    """The child's side: limits first, then each file sent, every outcome sent back as a plain tuple."""
     try:
-        function = pickle.loads(payload)
-        _prepare_child(memory_bytes, timeout_s)
+        _prepare_child(memory_bytes, cpu_budget_s)
+        failure = None
     except BaseException as exc:
-        sender.send(("crash", f"{type(exc).__name__}: {exc}"))
-        sender.close()
-        return
+        failure = f"{type(exc).__name__}: {exc}"
+    while True:
+        try:
+            payload, data, timeout_s = connection.recv()
+        except (EOFError, OSError):
+            break
+        try:
+            if failure:
+                raise RuntimeError(failure)
+            _allow_cpu(timeout_s)
+            function = pickle.loads(payload)
+        except BaseException as exc:
+            connection.send(("crash", f"{type(exc).__name__}: {exc}"))
+            continue
+        _answer(connection, function, data)
+        del data
+    connection.close()
+
+
+def _answer(connection: Any, function: Callable[[bytes], Any], data: bytes) -> None:
     try:
         outcome: tuple = ("ok", function(data))
     except MemoryError:
         outcome = ("error", "upload.parse_limit", "out of memory under the limit", {})
     except BaseException as exc:
         outcome = _describe(exc)
-    del data
     try:
-        sender.send(outcome)
+        connection.send(outcome)
     except MemoryError:
-        sender.send(("error", "upload.parse_limit", "out of memory sending the result", {}))
+        connection.send(("error", "upload.parse_limit", "out of memory sending the result", {}))
     except Exception as exc:
-        sender.send(("error", "upload.unreadable", f"the result could not be sent: {type(exc).__name__}", {}))
-    finally:
-        sender.close()
+        connection.send(
+            ("error", "upload.unreadable", f"the result could not be sent: {type(exc).__name__}", {})
+        )
 
 
 def _describe(exc: BaseException) -> tuple:
@@ -524,7 +599,7 @@ def _describe(exc: BaseException) -> tuple:
     return ("error", "upload.unreadable", f"{type(exc).__name__} while parsing", {})
 
 
-def _prepare_child(memory_bytes: int, timeout_s: float) -> None:
+def _prepare_child(memory_bytes: int, cpu_budget_s: int) -> None:
     import pypdf
 
     known = {field.name for field in dataclasses.fields(pypdf.Configuration)}
@@ -534,8 +609,19 @@ def _prepare_child(memory_bytes: int, timeout_s: float) -> None:
     pdf_log.propagate = False
     _lower_limit(resource.RLIMIT_CORE, 0)
     # A CPU-time backstop in case the parent could not kill the child (SIGXCPU ends it).
-    _lower_limit(resource.RLIMIT_CPU, math.ceil(timeout_s) + 1)
+    _lower_limit(resource.RLIMIT_CPU, cpu_budget_s)
     _lower_limit(resource.RLIMIT_AS, memory_bytes)
+
+
+def _allow_cpu(timeout_s: float) -> None:
+    """The soft CPU limit for the next file: what the child used so far, the file's timeout and a second
+    (never above the hard limit set at the start; SIGXCPU ends a child past it)."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(used.ru_utime + used.ru_stime + timeout_s) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(
+        resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard)
+    )
 
 
 def _lower_limit(which: int, value: int) -> None:
