@@ -20,7 +20,6 @@ import hashlib
 import io
 import re
 import zipfile
-from functools import lru_cache
 
 from lxml import etree
 
@@ -33,6 +32,10 @@ _W_DECLARED = f'xmlns:w="{_W}"'.encode()
 _REFERENCE = re.compile(rb'<w:[A-Za-z]*Style[A-Za-z]*\s+w:val="([^"]*)"')
 _RESTS_ON = ("basedOn", "link", "next")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+# (digest of styles.xml, styles used) → the slimmed styles.xml or None: one entry per template and
+# set of used styles, so a pack's thousand documents parse their template's styles once
+_CACHE: dict[tuple[bytes, frozenset[bytes]], bytes | None] = {}
+_CACHE_SIZE = 64
 
 
 def slim_docx(docx: bytes) -> bytes:
@@ -53,7 +56,12 @@ def slim_docx(docx: bytes) -> bytes:
                 return docx  # the prefix w is not WordprocessingML here: leave it to LibreOffice
             used.update(_REFERENCE.findall(data))
     styles = parts[STYLES]
-    slimmed = _slim_styles(hashlib.blake2b(styles, digest_size=16).digest(), styles, frozenset(used))
+    key = (hashlib.blake2b(styles, digest_size=16).digest(), frozenset(used))
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = _slim_styles(styles, key[1])
+    slimmed = _CACHE[key]
     if slimmed is None:
         return docx
     parts[STYLES] = slimmed
@@ -64,10 +72,9 @@ def slim_docx(docx: bytes) -> bytes:
     return out.getvalue()
 
 
-@lru_cache(maxsize=32)
-def _slim_styles(_digest: bytes, styles: bytes, used: frozenset[bytes]) -> bytes | None:
+def _slim_styles(styles: bytes, used: frozenset[bytes]) -> bytes | None:
     """``styles.xml`` with only the styles ``used`` needs; None when nothing would be left out or it
-    cannot be read. (The digest is part of the key so that the cache compares it before the bytes.)"""
+    cannot be read."""
     try:
         root = etree.fromstring(styles, _PARSER)
     except etree.XMLSyntaxError:
