@@ -131,7 +131,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "PDF_CONVERTERS": _integer(environ, "VEIDLAPAS_PDF_CONVERTERS", 2),
         "PDF_TIMEOUT_S": _integer(environ, "VEIDLAPAS_PDF_TIMEOUT_S", 60),
         "PDF_RESTART_AFTER": _integer(environ, "VEIDLAPAS_PDF_RESTART_AFTER", 500),
-        "PDF_RSS_LIMIT_MB": _integer(environ, "VEIDLAPAS_PDF_RSS_LIMIT_MB", 300),
+        "PDF_RSS_LIMIT_MB": _integer(environ, "VEIDLAPAS_PDF_RSS_LIMIT_MB", 250),
         "PDF_QUEUE": _integer(environ, "VEIDLAPAS_PDF_QUEUE", 8),
         # Uploaded files (forms, tables): the limits of ``UploadLimits``, each from VEIDLAPAS_<key>.
         **{
