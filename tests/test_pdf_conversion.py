@@ -29,6 +29,7 @@ from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
 
+from service.config import SettingsError, from_environment
 from service.documents import KINDS, Templates
 from service.documents.pdf import (
     INSTALL_HINT,
@@ -282,6 +283,13 @@ def test_worker_over_its_memory_limit_is_restarted_and_the_conversion_kept(plan_
         )
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "300MB"])
+def test_the_memory_limit_setting_refuses_what_is_not_a_positive_whole_number(bad):
+    assert from_environment({})["PDF_RSS_LIMIT_MB"] == 250
+    with pytest.raises(SettingsError, match="VEIDLAPAS_PDF_RSS_LIMIT_MB"):
+        from_environment({"VEIDLAPAS_PDF_RSS_LIMIT_MB": bad})
 
 
 def test_worker_under_its_memory_limit_goes_on(plan_docx):
