@@ -132,10 +132,12 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
             Path(environ["VEIDLAPAS_DATA_KEY_FILE"]) if environ.get("VEIDLAPAS_DATA_KEY_FILE") else None
         ),
         # PDF conversion: warm LibreOffice converters, a time limit per document, a restart after N
-        # documents, and how many requests may wait before the API answers 503 with Retry-After.
+        # documents or once one holds more than so many MiB of memory, and how many
+        # requests may wait before the API answers 503 with Retry-After.
         "PDF_CONVERTERS": _integer(environ, "VEIDLAPAS_PDF_CONVERTERS", 2),
         "PDF_TIMEOUT_S": _integer(environ, "VEIDLAPAS_PDF_TIMEOUT_S", 60),
-        "PDF_RESTART_AFTER": _integer(environ, "VEIDLAPAS_PDF_RESTART_AFTER", 50),
+        "PDF_RESTART_AFTER": _integer(environ, "VEIDLAPAS_PDF_RESTART_AFTER", 500),
+        "PDF_RSS_LIMIT_MB": _integer(environ, "VEIDLAPAS_PDF_RSS_LIMIT_MB", 250),
         "PDF_QUEUE": _integer(environ, "VEIDLAPAS_PDF_QUEUE", 8),
         # Uploaded files (forms, tables): the limits of ``UploadLimits``, each from VEIDLAPAS_<key>.
         **{

@@ -50,6 +50,12 @@ def test_the_pdf_benchmark_converts_cold_and_warm():
     assert "cold (soffice" in output and "warm, pool of 2" in output
 
 
+def test_the_pdf_benchmark_splits_a_pack_documents_time_by_setting():
+    output = run_bench("bench.convert_pdf", "--split", "--documents", "2")
+    assert output.count("LibreOffice a document: load") == 3
+    assert "without slimming the DOCX" in output and "restarts:" in output and "soffice's memory" in output
+
+
 def test_the_form_reading_benchmark_reads_a_pdf_and_a_docx():
     output = run_bench("bench.read_forms", "--runs", "1", "--warmup", "1")
     for kind in ("PDF", "DOCX"):

@@ -29,6 +29,7 @@ from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
 
+from service.config import SettingsError, from_environment
 from service.documents import KINDS, Templates
 from service.documents.pdf import (
     INSTALL_HINT,
@@ -258,6 +259,45 @@ def test_worker_is_restarted_after_n_conversions(plan_docx):
         assert wait_for(lambda: not live_members(first)), (
             f"the retired office is still running: {live_members(first)}"
         )
+    finally:
+        pool.close()
+
+
+def test_worker_over_its_memory_limit_is_restarted_and_the_conversion_kept(plan_docx):
+    """Every soffice holds far more than 1 MiB: each conversion succeeds and then retires its worker."""
+    before = process_groups_of_workers()
+    pool = started_pool(size=1, restart_after=1000, rss_limit_mb=1)
+    try:
+        (first,) = process_groups_of_workers() - before
+        pdf, figures = pool.convert_measured(plan_docx)
+        assert figures["rss_kib"] > 1024 and figures["load_ms"] > 0 and figures["export_ms"] > 0
+        assert "ĒriksGailītis" in text_of(pdf)
+        assert wait_for(lambda: not live_members(first)), f"still running: {live_members(first)}"
+        assert "ĒriksGailītis" in text_of(pool.convert(plan_docx))
+        state = pool.state()
+        assert (state["conversions"], state["restarts"], state["memory_restarts"], state["failures"]) == (
+            2,
+            2,
+            2,
+            0,
+        )
+    finally:
+        pool.close()
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "300MB"])
+def test_the_memory_limit_setting_refuses_what_is_not_a_positive_whole_number(bad):
+    assert from_environment({})["PDF_RSS_LIMIT_MB"] == 250
+    with pytest.raises(SettingsError, match="VEIDLAPAS_PDF_RSS_LIMIT_MB"):
+        from_environment({"VEIDLAPAS_PDF_RSS_LIMIT_MB": bad})
+
+
+def test_worker_under_its_memory_limit_goes_on(plan_docx):
+    pool = started_pool(size=1, restart_after=1000, rss_limit_mb=100_000)
+    try:
+        for _ in range(2):
+            assert pool.convert(plan_docx).startswith(b"%PDF-")
+        assert (pool.state()["restarts"], pool.state()["memory_restarts"]) == (0, 0)
     finally:
         pool.close()
 

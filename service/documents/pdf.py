@@ -17,7 +17,13 @@ errors named after their cause). Why each piece is there:
 - **Supervised.** A conversion that outlives ``timeout_s`` gets its worker's whole process group killed —
   the worker, ``oosplash`` and ``soffice.bin`` — and a fresh worker started in its place; so does a worker
   whose office died. Every ``restart_after`` conversions a worker is retired and replaced, as Gotenberg
-  restarts LibreOffice every N conversions, so leaks and state cannot pile up.
+  restarts LibreOffice every N conversions, so leaks and state cannot pile up; and so is a worker whose
+  soffice holds more than ``rss_limit_mb`` of resident memory after a conversion (the worker reads it
+  from /proc and reports it with each answer). soffice grows by about 0.7 MiB a document and by far
+  more on a long one; a start costs about 1.3 s of CPU, so the memory limit, not a small N, is what
+  keeps it in bounds (``bench/convert_pdf.py --split`` shows both).
+- **Slim input.** The copy of a DOCX LibreOffice is given leaves out the style definitions nothing in it
+  uses (:mod:`service.documents.slim`): importing them was about 40 % of LibreOffice's time.
 - **Hardened.** LibreOffice as installed fetches what a document links to: converting a DOCX with an
   external image requests it over HTTP, and a ``file://`` image link copies a local file into the PDF
   (Gotenberg's GHSA-rm4c-xj6x-49mw; LibreOffice's own URL handling had exfiltration CVEs too,
@@ -52,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from service.documents import uno_worker
+from service.documents.slim import slim_docx
 
 __all__ = [
     "ConversionError",
@@ -279,7 +286,8 @@ class ConversionPool:
     """A bounded pool of warm LibreOffice converters; thread-safe.
 
     ``size`` workers convert at once; ``timeout_s`` bounds one conversion (not the office's start, which
-    ``start_timeout_s`` bounds); a worker is replaced after ``restart_after`` conversions; at most
+    ``start_timeout_s`` bounds); a worker is replaced after ``restart_after`` conversions, or after the
+    one that left its soffice using more than ``rss_limit_mb`` MiB of memory (0: no limit); at most
     ``queue_limit`` callers wait, each at most ``queue_timeout_s`` (default: ``timeout_s``). Workers start
     on first use, or all at once with :meth:`start`. Close with :meth:`close` (or use ``with``).
     """
@@ -289,18 +297,24 @@ class ConversionPool:
         size: int = 2,
         *,
         timeout_s: float = 60.0,
-        restart_after: int = 50,
+        restart_after: int = 500,
+        rss_limit_mb: int = 0,
         queue_limit: int = 8,
         python: str = SYSTEM_PYTHON,
         soffice: str | None = None,
         start_timeout_s: float = 60.0,
         queue_timeout_s: float | None = None,
+        slim: bool = True,
     ) -> None:
         if size < 1 or restart_after < 1 or queue_limit < 0 or timeout_s <= 0 or start_timeout_s <= 0:
             raise ValueError("size and restart_after must be ≥ 1, queue_limit ≥ 0, timeouts > 0")
+        if rss_limit_mb < 0:
+            raise ValueError("rss_limit_mb must be ≥ 0 (0: no limit)")
         self.size = size
         self.timeout_s = timeout_s
         self.restart_after = restart_after
+        self.rss_limit_kib = rss_limit_mb * 1024
+        self.slim = slim  # off only to measure what it saves (bench/convert_pdf.py)
         self.queue_limit = queue_limit
         self.python = python
         self.soffice = soffice or shutil.which("soffice") or shutil.which("libreoffice")
@@ -314,9 +328,8 @@ class ConversionPool:
         self._closed = False
         self._retiring: list[threading.Thread] = []
         self._durations: deque[float] = deque(maxlen=20)
-        self._counts = dict.fromkeys(
-            ("conversions", "failures", "timeouts", "rejected", "restarts", "replacements"), 0
-        )
+        counted = ("conversions", "failures", "timeouts", "rejected", "restarts", "memory_restarts")
+        self._counts = dict.fromkeys((*counted, "replacements"), 0)
         self._last_error: str | None = None
 
     # -- public ---------------------------------------------------------------------------------------
@@ -327,10 +340,23 @@ class ConversionPool:
         Raises :class:`PoolBusy`, :class:`ConversionTimeout`, :class:`ConversionFailed` or
         :class:`ConverterUnavailable` (all :class:`ConversionError`).
         """
+        return self.convert_measured(docx, pdfa=pdfa, timeout_s=timeout_s)[0]
+
+    def convert_measured(
+        self, docx: bytes, *, pdfa: bool = False, timeout_s: float | None = None
+    ) -> tuple[bytes, dict[str, float]]:
+        """:meth:`convert`, with where the time went: ``load_ms`` and ``export_ms`` (LibreOffice's own
+        figures), ``wait_ms`` (for a free converter, its start included) and ``rss_kib`` (the converter's
+        memory afterwards) — for the benchmark."""
         self._check_installed()
-        slot = self._acquire(time.monotonic() + self.queue_timeout_s)
+        if self.slim:
+            docx = slim_docx(docx)  # before taking a converter: it waits for no one
+        queued = time.monotonic()
+        slot = self._acquire(queued + self.queue_timeout_s)
         try:
-            return self._convert_in(slot, docx, pdfa, self.timeout_s if timeout_s is None else timeout_s)
+            return self._convert_in(
+                slot, docx, pdfa, self.timeout_s if timeout_s is None else timeout_s, queued
+            )
         except ConversionError as error:
             with self._lock:
                 self._counts["failures"] += 1
@@ -481,7 +507,9 @@ class ConversionPool:
         with contextlib.suppress(ConverterUnavailable):  # the next caller tries again and reports it
             slot.worker = self._spawn()
 
-    def _convert_in(self, slot: _Slot, docx: bytes, pdfa: bool, timeout_s: float) -> bytes:
+    def _convert_in(
+        self, slot: _Slot, docx: bytes, pdfa: bool, timeout_s: float, queued: float
+    ) -> tuple[bytes, dict[str, float]]:
         if slot.worker is not None and not slot.worker.alive:
             self._replace(slot, kill=True)  # it died while idle
         if slot.worker is None:
@@ -519,12 +547,16 @@ class ConversionPool:
         if not pdf.startswith(b"%PDF-"):
             raise ConversionFailed("LibreOffice reported success but wrote no PDF")
         worker.conversions += 1
+        figures = {key: answer.get(key, 0) for key in ("load_ms", "export_ms", "rss_kib")}
+        figures["wait_ms"] = round((started - queued) * 1000, 1)
+        over_memory = bool(self.rss_limit_kib) and figures["rss_kib"] > self.rss_limit_kib
         with self._lock:
             self._counts["conversions"] += 1
+            self._counts["memory_restarts"] += over_memory
             self._durations.append(time.monotonic() - started)
-        if worker.conversions >= self.restart_after:
+        if over_memory or worker.conversions >= self.restart_after:
             self._replace(slot, kill=False, planned=True)
-        return pdf
+        return pdf, figures
 
 
 def convert_cold(docx: bytes, *, timeout_s: float = 120.0, soffice: str | None = None) -> bytes:

@@ -204,6 +204,7 @@ class PackJob(JobKind):
                 "size": converters,
                 "timeout_s": config["PDF_TIMEOUT_S"],
                 "restart_after": config["PDF_RESTART_AFTER"],
+                "rss_limit_mb": config["PDF_RSS_LIMIT_MB"],
                 "queue_limit": config["PDF_QUEUE"],
             },
         }
