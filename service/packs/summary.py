@@ -200,46 +200,28 @@ def _summary_sheet(out: RowWriter, values: dict[str, Any], lines_total: str, cli
     head = 3 + len(facts) + 3
     append([None, *(out.text(title, bold=True) for title in ("Summa", "Pārbaude (formula)", "Sakrīt"))])
     total, esf_share, esf, _, state = (head + n for n in range(1, 6))
-
-    def agrees(row: int) -> Any:
-        return out.formula(f"=ROUND(B{row}-C{row},2)=0", None)
-
-    append(
-        [
-            out.text("Kopā, EUR", bold=True),
-            out.money(totals["amount"], bold=True),
-            out.formula(f"={lines_total}"),
-            agrees(total),
-        ]
-    )
-    append([out.text("ESF finansējuma daļa, %"), out.number(funding["esf_share"])])
     # Rounded to whole cents before dividing: total×share is exact for two-place figures, while /100
     # first would leave x.xx5 just below the half in binary floating point and round it down.
-    append(
-        [
-            out.text("ESF finansējums, EUR"),
-            out.money(totals["esf"]),
-            out.formula(f"=ROUND(B{total}*B{esf_share},0)/100"),
-            agrees(esf),
-        ]
+    checks = {
+        total: f"={lines_total}",
+        esf: f"=ROUND(B{total}*B{esf_share},0)/100",
+        state: f"=B{total}-B{esf}",
+        state + 1: f"={clients_total}",
+    }
+    figures = (
+        ("Kopā, EUR", out.money(totals["amount"], bold=True)),
+        ("ESF finansējuma daļa, %", out.number(funding["esf_share"])),
+        ("ESF finansējums, EUR", out.money(totals["esf"])),
+        ("Valsts budžeta finansējuma daļa, %", out.number(funding["state_share"])),
+        ("Valsts budžeta finansējums, EUR", out.money(totals["state"])),
+        ("Kopā pa klientiem, EUR", None),
     )
-    append([out.text("Valsts budžeta finansējuma daļa, %"), out.number(funding["state_share"])])
-    append(
-        [
-            out.text("Valsts budžeta finansējums, EUR"),
-            out.money(totals["state"]),
-            out.formula(f"=B{total}-B{esf}"),
-            agrees(state),
-        ]
-    )
-    append(
-        [
-            out.text("Kopā pa klientiem, EUR"),
-            None,
-            out.formula(f"={clients_total}"),
-            out.formula(f"=ROUND(B{total}-C{state + 1},2)=0", None),
-        ]
-    )
+    for row, (title, figure) in enumerate(figures, start=total):
+        cells = [out.text(title, bold=row == total), figure]
+        if row in checks:  # the check formula, and whether it agrees with the total (or the figure)
+            agreed = f"=ROUND(B{total if figure is None else row}-C{row},2)=0"
+            cells += [out.formula(checks[row]), out.formula(agreed, None)]
+        append(cells)
 
 
 # --- helpers ----------------------------------------------------------------------------------------
