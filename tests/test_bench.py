@@ -67,3 +67,12 @@ def test_the_pages_benchmark_times_the_list_a_search_and_a_clients_page():
     for row in ("a page of the client list (50 by name)", "a name search", "a client's page"):
         assert f"| {row}" in output
     assert "| the plan editor (3 service rows) |" in output
+
+
+def test_the_request_layout_benchmark_converts_both_layouts_and_measures_the_summary():
+    output = run_bench("bench.request_layout", "--rows", "3", "--runs", "1", "--summary-lines", "20")
+    row = next(line for line in output.splitlines() if line.startswith("| 3 |"))
+    assert row.count(" s |") == 2 and "load average" in row
+    assert "summary.xlsx of 20 lines" in output
+    assert "lines as a list" in output and "lines as a generator" in output
+    assert output.count("peak RSS added") == 2
