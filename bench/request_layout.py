@@ -4,7 +4,8 @@
   each; made from the Bauska sample by ``bench.pack_data``) converted to PDF by one warm LibreOffice, in
   the standard layout (consecutive tables of at most 200 rows, ``reimbursement.tables``) and in the layout
   before issue 14 (every row in one table: the same template given one part). The two alternate, ``--runs``
-  times each; the medians are printed with the load.
+  times each, after a warm-up conversion at each size (``--no-warm-up``); the medians are printed with
+  the load, and a conversion past ``--timeout`` seconds as timed out.
 - **summary** — ``summary.xlsx`` for ``--summary-lines`` delivery lines (the lines of a loaded request of
   up to 2 000 clients, 5 lines each, repeated), each measured in a fresh process: the peak RSS the build
   adds (``VmHWM`` after it, reset through ``/proc/self/clear_refs`` before it, less ``VmRSS`` before it)
@@ -52,17 +53,17 @@ def load() -> str:
 # --- the request ----------------------------------------------------------------------------------------
 
 
-def request_layouts(sizes: list[int], runs: int) -> None:
+def request_layouts(sizes: list[int], runs: int, timeout: int, warm_up: bool) -> None:
     import pypdfium2
 
     from service.documents import KINDS, Templates
-    from service.documents.pdf import ConversionPool
+    from service.documents.pdf import ConversionPool, ConversionTimeout
 
     kind = KINDS["reimbursement-request"]
     templates = Templates.of(ROOT / "templates_lv")
     print("| rows | tables | one table (before) | pages |")
     print("|---:|---:|---:|---:|")
-    with ConversionPool(size=1, restart_after=10_000, timeout_s=900) as pool:
+    with ConversionPool(size=1, restart_after=10_000, timeout_s=timeout) as pool:
         pool.start(wait=True)
         for rows in sizes:
             values = request_of(rows)
@@ -70,18 +71,27 @@ def request_layouts(sizes: list[int], runs: int) -> None:
                 "tables": templates.render(kind, values),
                 "one table": templates.render(kind, {**values, "tables": [values["rows"]]}),
             }
-            pool.convert(layouts["tables"], timeout_s=900)  # warm-up at this size
+            if warm_up:
+                pool.convert(layouts["tables"], timeout_s=timeout)
             timings: dict[str, list[float]] = {name: [] for name in layouts}
             pages = 0
             for _ in range(runs):
                 for name, docx in layouts.items():
                     started = time.perf_counter()
-                    pdf = pool.convert(docx, timeout_s=900)
+                    try:
+                        pdf = pool.convert(docx, timeout_s=timeout)
+                    except ConversionTimeout:
+                        timings[name].append(float("inf"))
+                        continue
                     timings[name].append(time.perf_counter() - started)
                     pages = len(pypdfium2.PdfDocument(pdf))
-            tables, one = (statistics.median(timings[name]) for name in layouts)
-            row = f"| {len(values['rows'])} | {tables:.2f} s | {one:.2f} s | {pages} |"
+            tables, one = (_seconds(statistics.median(timings[name]), timeout) for name in layouts)
+            row = f"| {len(values['rows'])} | {tables} | {one} | {pages} |"
             print(f"{row}  ({load()})", flush=True)
+
+
+def _seconds(value: float, timeout: int) -> str:
+    return f"> {timeout} s (timed out)" if value == float("inf") else f"{value:.2f} s"
 
 
 # --- the summary workbook -------------------------------------------------------------------------------
@@ -142,6 +152,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="*", default=[500, 1000, 2000, 4000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--timeout", type=int, default=900, help="seconds one conversion may take")
+    parser.add_argument("--no-warm-up", action="store_true", help="no warm-up conversion at each size")
     parser.add_argument("--no-request", action="store_true")
     parser.add_argument("--summary-lines", type=int, default=60_000)
     parser.add_argument("--summary-code", type=Path, default=ROOT)
@@ -153,7 +165,7 @@ def main() -> None:
         return
     if not args.no_request:
         print(f"the reimbursement request as PDF, one warm LibreOffice, median of {args.runs}:")
-        request_layouts(args.rows, args.runs)
+        request_layouts(args.rows, args.runs, args.timeout, not args.no_warm_up)
     if args.summary_lines:
         summary_memory(args.summary_lines, args.summary_code.resolve())
 
