@@ -7,17 +7,21 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import zipfile
 
 import pypdfium2
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
+from lxml import etree
 
 from bench.pack_data import pack_order
 from schemas.pack import PackOrderSchema, request_input
 from schemas.reimbursement import TABLE_ROWS, ReimbursementRequestSchema
 from service.documents import KINDS, Templates
+from service.documents.docx import CompiledTemplate
 from service.documents.formatting import money
+from service.documents.uploaded import check_template
 from tests.test_pdf_conversion import ROOT, started_pool
 
 ROWS = 450
@@ -110,3 +114,57 @@ def test_the_pdf_prints_every_row_in_order_the_totals_and_the_headers_on_every_p
     assert len(pages_with_rows) >= 20
     for number, page in enumerate(pages_with_rows, start=1):
         assert HEADER in " ".join(page.split()), f"page {number} of the table has no column headers"
+
+
+def one_table_template() -> bytes:
+    """The standard request as it was before its rows came in parts (and as a municipality may have
+    uploaded it): one table, one ``{%tr for row in reimbursement.rows %}`` loop numbered by ``loop.index``."""
+    with zipfile.ZipFile(ROOT / "templates_lv" / KIND.template) as package:
+        members = {info: package.read(info) for info in package.infolist()}
+    document = next(info for info in members if info.filename == "word/document.xml")
+    root = etree.fromstring(members[document])
+    body = root.find(qn("w:body"))
+    controls = [p for p in body.iterchildren(qn("w:p")) if "".join(p.itertext()).startswith("{%p")]
+    parts = [p for p in controls if "table" in "".join(p.itertext()) or "loop.last" in "".join(p.itertext())]
+    (opening, between) = parts
+    separator = between.getnext()
+    closing = [separator.getnext(), separator.getnext().getnext()]
+    for element in (opening, between, separator, *closing):
+        body.remove(element)
+    for row in list(root.iter(qn("w:tr"))):
+        if "".join(row.itertext()) in ("{%tr if loop.last %}", "{%tr endif %}"):
+            row.getparent().remove(row)
+    renamed = {
+        "{%tr for row in table %}": "{%tr for row in reimbursement.rows %}",
+        "{{ row.number }}": "{{ loop.index }}",
+    }
+    for text in root.iter(qn("w:t")):
+        text.text = renamed.get(text.text, text.text)
+    members[document] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in members.items():
+            target.writestr(info, data)
+    return out.getvalue()
+
+
+def test_a_template_with_all_rows_in_one_table_still_passes_the_check_and_prints_them_all(values):
+    data = one_table_template()
+    assert "reimbursement.tables" not in "".join(_texts(data))
+    check = check_template(data, KIND)
+    assert check.accepted, [found.problem for found in check.problems]
+    compiled = CompiledTemplate.from_bytes(
+        KIND.template, data, Templates.of(ROOT / "templates_lv").environment
+    )
+    document = Document(
+        io.BytesIO(compiled.render({"reimbursement": values, "municipality": {"clauses": {}}}))
+    )
+    (table,) = row_tables(document)
+    printed = [row.cells[4].text for row in table.rows[1:] if re.fullmatch(r"\d+\.", row.cells[0].text)]
+    assert printed == [row["agreement"] for row in values["rows"]]
+    assert table.rows[ROWS].cells[0].text == f"{ROWS}."
+
+
+def _texts(data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return list(etree.fromstring(package.read("word/document.xml")).itertext())
