@@ -42,6 +42,8 @@ from schemas.projects import FundingSchema
 #: the accepted acts may hold more (``ReimbursementRequestSchema(max_agreements=…, max_lines=…)``).
 MAX_AGREEMENTS = 5_000
 MAX_LINES = 20_000
+#: Rows per printed table of the request (see :func:`tables`).
+TABLE_ROWS = 200
 
 
 class RequestClientSchema(Strict):
@@ -129,6 +131,7 @@ class RecipientSchema(Strict):
 class RowSchema(Strict):
     """One row of the request: a client's service at one unit cost."""
 
+    number = fields.Integer(dump_only=True, metadata={"description": "Its place in the request, from 1"})
     agreement = Text(dump_only=True)
     plan_number = Text(dump_only=True)
     personal_code = Text(dump_only=True)
@@ -192,6 +195,11 @@ class ReimbursementRequestSchema(Strict):
     recipient = Nested(RecipientSchema, dump_only=True)
     funding = Nested(FundingSchema, dump_only=True)
     rows = List(Nested(RowSchema), dump_only=True)
+    tables = List(
+        List(Nested(RowSchema)),
+        dump_only=True,
+        metadata={"description": f"The rows in consecutive tables of at most {TABLE_ROWS}, as printed"},
+    )
     by_client = List(Nested(ClientTotalSchema), dump_only=True)
     by_service = List(Nested(ServiceTotalSchema), dump_only=True)
     totals = Nested(RequestTotalsSchema, dump_only=True)
@@ -243,6 +251,7 @@ class ReimbursementRequestSchema(Strict):
         project = projects.default()[data["project"]]
         agreements = {a["number"]: a for a in data["agreements"]}
         data["rows"] = _grouped(data["lines"], agreements)
+        data["tables"] = tables(data["rows"])
         data["by_client"] = _by_client(data["rows"], data["lines"], agreements)
         data["by_service"] = _by_service(data["rows"])
         total = sum((row["amount"] for row in data["rows"]), Decimal("0.00"))
@@ -261,6 +270,18 @@ class ReimbursementRequestSchema(Strict):
             "lines": len(data["lines"]),
         }
         return data
+
+
+def tables(rows: list[dict[str, Any]], size: int = TABLE_ROWS) -> list[list[dict[str, Any]]]:
+    """The rows in consecutive parts of at most ``size``, in order: the printed request's tables.
+
+    LibreOffice lays a table out in time that grows with the square of its rows; tables of a few hundred
+    rows keep the request's conversion linear.
+
+    >>> [len(part) for part in tables(list(range(450)))]
+    [200, 200, 50]
+    """
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
 
 
 def is_month_or_quarter(period: Period) -> bool:
@@ -406,6 +427,7 @@ def _grouped(lines: list[dict[str, Any]], agreements: dict[str, dict]) -> list[d
         agreement, service = agreements[number], services[code]
         rows.append(
             {
+                "number": len(rows) + 1,
                 "agreement": number,
                 "plan_number": agreement["plan_number"],
                 "personal_code": agreement["client"]["personal_code"],

@@ -145,3 +145,12 @@ def test_the_table_reading_benchmark_reads_every_file_and_groups_the_problems():
     for name in ("CSV, ISO dates", "CSV as Latvian Excel", "XLSX template", "XLSX, every cell Latvian text"):
         assert f"| read {name}" in output
     assert "| group and list 50 equal problems" in output and "peak RSS" in output
+
+
+def test_the_request_layout_benchmark_converts_both_layouts_and_measures_the_summary():
+    output = run_bench("bench.request_layout", "--rows", "3", "--runs", "1", "--summary-lines", "20")
+    row = next(line for line in output.splitlines() if line.startswith("| 3 |"))
+    assert row.count(" s |") == 2 and "load average" in row
+    assert "summary.xlsx of 20 lines" in output
+    assert "lines as a list" in output and "lines as a generator" in output
+    assert output.count("peak RSS added") == 2

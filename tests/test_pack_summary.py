@@ -5,19 +5,29 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import tempfile
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from service.documents.labels import load_labels
-from service.packs.summary import LABELS_FILE, SHEETS, summary_xlsx
+from service.packs.summary import LABELS_FILE, SHEETS, write_summary
 from tests.helpers import load_reimbursement, load_sample
 
 BAUSKA = "reimbursement-request-bauska-2020-09"
 HOSTILE = '=HYPERLINK("http://x","y")'
 CENT = Decimal("0.01")
+
+
+def summary_xlsx(values, labels=None) -> bytes:
+    """The workbook ``write_summary`` writes, as bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "summary.xlsx"
+        write_summary(values, target, labels)
+        return target.read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +260,23 @@ def test_fixed_timestamps(data, book, values):
 def test_other_input_other_bytes(values, data):
     changed = load_reimbursement(load_sample(BAUSKA) | {"number": "KP-BNP-2020/09-2"})
     assert summary_xlsx(changed) != data
+
+
+def test_the_lines_may_come_from_any_iterable_read_once(values, data):
+    streamed = {**values, "lines": (line for line in values["lines"])}
+    assert summary_xlsx(streamed) == data
+
+
+def test_a_failed_workbook_leaves_neither_a_file_nor_its_rows_behind(values, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where openpyxl streams the sheets
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "summary.xlsx"
+    broken = {**values, "lines": [*values["lines"], {"agreement": "L-1"}]}  # a line without its figures
+    with pytest.raises(KeyError):
+        write_summary(broken, target)
+    assert list((tmp_path / "out").iterdir()) == [] and list((tmp_path / "tmp").iterdir()) == []
+    write_summary(values, target)
+    assert [path.name for path in (tmp_path / "out").iterdir()] == ["summary.xlsx"]
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert load_workbook(target).sheetnames == list(SHEETS)

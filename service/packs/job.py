@@ -52,7 +52,7 @@ from service.packs.contents import KINDS_IN_PACK
 from service.packs.fixed_pdf import fixed_pdf
 from service.packs.merge import merge_pdfs
 from service.packs.order import Order, canonical, input_sha256
-from service.packs.summary import summary_xlsx
+from service.packs.summary import write_summary
 from service.packs.tables import read_table_files
 from service.register import register_made
 from service.store.models import Job
@@ -261,7 +261,7 @@ class PackJob(JobKind):
         data = self._whole(files)
         step("summary")
         summary = files.part("summary.xlsx")
-        files.write_part("summary.xlsx", summary_xlsx(data.request))
+        write_summary(data.request, summary)
         merged = files.part("pack.pdf")
         if data.pdf:
             step("merging")

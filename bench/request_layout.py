@@ -1,0 +1,174 @@
+"""Benchmark: the printed request's layout, and the memory of the pack's summary workbook.
+
+- **request** — the reimbursement request of ``--rows`` rows (one client, one delivery line and one row
+  each; made from the Bauska sample by ``bench.pack_data``) converted to PDF by one warm LibreOffice, in
+  the standard layout (consecutive tables of at most 200 rows, ``reimbursement.tables``) and in the layout
+  before issue 14 (every row in one table: the same template given one part). The two alternate, ``--runs``
+  times each, after a warm-up conversion at each size (``--no-warm-up``); the medians are printed with
+  the load, and a conversion past ``--timeout`` seconds as timed out.
+- **summary** — ``summary.xlsx`` for ``--summary-lines`` delivery lines (the lines of a loaded request of
+  up to 2 000 clients, 5 lines each, repeated), each measured in a fresh process: the peak RSS the build
+  adds (``VmHWM`` after it, reset through ``/proc/self/clear_refs`` before it, less ``VmRSS`` before it)
+  and its wall time; once with the lines as a list and once as a generator. ``--summary-code DIR``
+  measures the code of another checkout instead (e.g. the commit before: ``git worktree add ../before
+  <commit>``), whose ``summary_xlsx`` returned bytes.
+
+Run: ``.venv/bin/python -m bench.request_layout --rows 500 1000 2000 4000 --runs 3 --summary-lines 60000``
+(``--no-request`` or ``--summary-lines 0`` leave a part out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def request_of(clients: int, lines_per_client: int = 1) -> dict[str, Any]:
+    """A loaded request of ``clients`` clients; with one line each, one row each."""
+    from bench.pack_data import pack_order
+    from schemas.pack import PackOrderSchema, request_input
+    from schemas.reimbursement import ReimbursementRequestSchema
+
+    order = pack_order(clients, lines_per_client=lines_per_client)
+    header = PackOrderSchema().load_header(order)
+    raw = request_input(header, order["agreements"], order["lines"], attachments=[])
+    return ReimbursementRequestSchema().load(raw)
+
+
+def load() -> str:
+    return "load average " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+# --- the request ----------------------------------------------------------------------------------------
+
+
+def request_layouts(sizes: list[int], runs: int, timeout: int, warm_up: bool) -> None:
+    import pypdfium2
+
+    from service.documents import KINDS, Templates
+    from service.documents.pdf import ConversionPool, ConversionTimeout
+
+    kind = KINDS["reimbursement-request"]
+    templates = Templates.of(ROOT / "templates_lv")
+    print("| rows | tables | one table (before) | pages |")
+    print("|---:|---:|---:|---:|")
+    with ConversionPool(size=1, restart_after=10_000, timeout_s=timeout) as pool:
+        pool.start(wait=True)
+        for rows in sizes:
+            values = request_of(rows)
+            layouts = {
+                "tables": templates.render(kind, values),
+                "one table": templates.render(kind, {**values, "tables": [values["rows"]]}),
+            }
+            if warm_up:
+                pool.convert(layouts["tables"], timeout_s=timeout)
+            timings: dict[str, list[float]] = {name: [] for name in layouts}
+            pages = 0
+            for _ in range(runs):
+                for name, docx in layouts.items():
+                    started = time.perf_counter()
+                    try:
+                        pdf = pool.convert(docx, timeout_s=timeout)
+                    except ConversionTimeout:
+                        timings[name].append(float("inf"))
+                        continue
+                    timings[name].append(time.perf_counter() - started)
+                    pages = len(pypdfium2.PdfDocument(pdf))
+            tables, one = (_seconds(statistics.median(timings[name]), timeout) for name in layouts)
+            row = f"| {len(values['rows'])} | {tables} | {one} | {pages} |"
+            print(f"{row}  ({load()})", flush=True)
+
+
+def _seconds(value: float, timeout: int) -> str:
+    return f"> {timeout} s (timed out)" if value == float("inf") else f"{value:.2f} s"
+
+
+# --- the summary workbook -------------------------------------------------------------------------------
+
+
+def summary_child(lines: int, streamed: bool) -> None:
+    """In a fresh process: build the summary of ``lines`` lines and print its figures as JSON."""
+    from service.packs import summary
+
+    values = request_of(min(2000, max(1, lines // 5)), lines_per_client=5)
+    loaded = values["lines"]
+    copies = -(-lines // len(loaded))
+    repeated = itertools.islice(itertools.chain.from_iterable(itertools.repeat(loaded, copies)), lines)
+    values["lines"] = repeated if streamed else list(repeated)
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "summary.xlsx"
+        Path("/proc/self/clear_refs").write_text("5")  # the peak RSS starts again from here
+        before = _status("VmRSS")
+        started = time.perf_counter()
+        if hasattr(summary, "write_summary"):
+            summary.write_summary(values, target)
+        else:  # the code before issue 14 returned the bytes
+            target.write_bytes(summary.summary_xlsx(values))
+        took = time.perf_counter() - started
+        added = _status("VmHWM") - before
+        print(json.dumps({"added_kib": added, "seconds": took, "bytes": target.stat().st_size}))
+
+
+def _status(key: str) -> int:
+    """A figure of /proc/self/status in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{key}:"):
+            return int(line.split()[1])
+    raise KeyError(key)
+
+
+def summary_memory(lines: int, code: Path) -> None:
+    print(f"summary.xlsx of {lines:,} lines, code of {code}:")
+    for streamed in (False, True):
+        # As a script, so that ``code`` (on PYTHONPATH) comes before this checkout for every import.
+        command = [sys.executable, str(Path(__file__).resolve()), "--summary-child", str(lines)]
+        command += ["--streamed"] if streamed else []
+        env = {**os.environ, "PYTHONPATH": str(code)}
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        if done.returncode:
+            reason = done.stderr.strip().splitlines()[-1]
+            print(f"  lines as a {'generator' if streamed else 'list'}: failed ({reason})")
+            continue
+        figures = json.loads(done.stdout.splitlines()[-1])
+        print(
+            f"  lines as a {'generator' if streamed else 'list':9}  peak RSS added"
+            f" {figures['added_kib'] / 1024:7.1f} MiB   {figures['seconds']:6.2f} s   {figures['bytes']:,} B"
+            f"   ({load()})"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="*", default=[500, 1000, 2000, 4000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--timeout", type=int, default=900, help="seconds one conversion may take")
+    parser.add_argument("--no-warm-up", action="store_true", help="no warm-up conversion at each size")
+    parser.add_argument("--no-request", action="store_true")
+    parser.add_argument("--summary-lines", type=int, default=60_000)
+    parser.add_argument("--summary-code", type=Path, default=ROOT)
+    parser.add_argument("--summary-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--streamed", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.summary_child:
+        summary_child(args.summary_child, args.streamed)
+        return
+    if not args.no_request:
+        print(f"the reimbursement request as PDF, one warm LibreOffice, median of {args.runs}:")
+        request_layouts(args.rows, args.runs, args.timeout, not args.no_warm_up)
+    if args.summary_lines:
+        summary_memory(args.summary_lines, args.summary_code.resolve())
+
+
+if __name__ == "__main__":
+    main()
