@@ -131,11 +131,13 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "DATA_KEY_FILE": (
             Path(environ["VEIDLAPAS_DATA_KEY_FILE"]) if environ.get("VEIDLAPAS_DATA_KEY_FILE") else None
         ),
-        # PDF conversion: warm LibreOffice converters, a time limit per document, a restart after N
-        # documents or once one holds more than so many MiB of memory, and how many
+        # PDF conversion: warm LibreOffice converters, a time limit per document (longer for a long one), a
+        # restart after N documents or once one holds more than so many MiB of memory, and how many
         # requests may wait before the API answers 503 with Retry-After.
         "PDF_CONVERTERS": _integer(environ, "VEIDLAPAS_PDF_CONVERTERS", 2),
         "PDF_TIMEOUT_S": _integer(environ, "VEIDLAPAS_PDF_TIMEOUT_S", 60),
+        # … plus so many seconds for every 1 000 rows a pack's document prints (its request).
+        "PDF_TIMEOUT_PER_1000_ROWS_S": _integer(environ, "VEIDLAPAS_PDF_TIMEOUT_PER_1000_ROWS_S", 30),
         "PDF_RESTART_AFTER": _integer(environ, "VEIDLAPAS_PDF_RESTART_AFTER", 500),
         "PDF_RSS_LIMIT_MB": _integer(environ, "VEIDLAPAS_PDF_RSS_LIMIT_MB", 250),
         "PDF_QUEUE": _integer(environ, "VEIDLAPAS_PDF_QUEUE", 8),

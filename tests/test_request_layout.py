@@ -18,10 +18,12 @@ from lxml import etree
 from bench.pack_data import pack_order
 from schemas.pack import PackOrderSchema, request_input
 from schemas.reimbursement import TABLE_ROWS, ReimbursementRequestSchema
+from service.config import SettingsError, from_environment
 from service.documents import KINDS, Templates
 from service.documents.docx import CompiledTemplate
 from service.documents.formatting import money
 from service.documents.uploaded import check_template
+from service.packs.job import PackJob
 from tests.test_pdf_conversion import ROOT, started_pool
 
 ROWS = 450
@@ -168,3 +170,16 @@ def test_a_template_with_all_rows_in_one_table_still_passes_the_check_and_prints
 def _texts(data: bytes) -> list[str]:
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         return list(etree.fromstring(package.read("word/document.xml")).itertext())
+
+
+def test_a_pack_gives_a_long_request_more_time_to_convert_by_its_rows(values):
+    """The converter's time limit grows with the rows printed, so a 10 000-client request (linear, but a
+    minute or more) is not killed as hung; a client's detail keeps about the plain limit."""
+    limits = {"VEIDLAPAS_PDF_TIMEOUT_S": "45", "VEIDLAPAS_PDF_TIMEOUT_PER_1000_ROWS_S": "40"}
+    config = from_environment(limits)
+    job = PackJob(PackJob.settings(config))
+    assert job._timeout(values) == pytest.approx(45 + 0.450 * 40)
+    assert job._timeout({"rows": values["rows"][:3]}) == pytest.approx(45.12)
+    assert job._timeout({"number": "an act prints no rows"}) == 45
+    with pytest.raises(SettingsError, match="VEIDLAPAS_PDF_TIMEOUT_PER_1000_ROWS_S must be positive"):
+        from_environment({"VEIDLAPAS_PDF_TIMEOUT_PER_1000_ROWS_S": "0"})

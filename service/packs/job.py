@@ -200,6 +200,7 @@ class PackJob(JobKind):
                 "margin": config["JOB_DISK_MARGIN"],
             },
             "uploads": dataclasses.asdict(upload_limits(config)),
+            "row_timeout_s": config["PDF_TIMEOUT_PER_1000_ROWS_S"] / 1000,
             "pdf": {
                 "size": converters,
                 "timeout_s": config["PDF_TIMEOUT_S"],
@@ -342,7 +343,8 @@ class PackJob(JobKind):
             return
         try:
             kind = KINDS[document.kind]
-            docx = self.templates.render(kind, data.values_for(document), data.inputs(document.kind))
+            values = data.values_for(document)
+            docx = self.templates.render(kind, values, data.inputs(document.kind))
         except TemplateFailed as failure:
             raise StepFailed(failure.problem.code, **failure.problem.params) from None
         except Exception as error:
@@ -351,16 +353,22 @@ class PackJob(JobKind):
             )  # no values: personal data
             raise DocumentFailed(document, type(error).__name__) from error
         if data.pdf:
-            files.write_part(pdf_path.name, fixed_pdf(self._convert(document, docx)))
+            files.write_part(pdf_path.name, fixed_pdf(self._convert(document, docx, self._timeout(values))))
         files.write_part(docx_path.name, docx)
 
-    def _convert(self, document: contents.Document, docx: bytes) -> bytes:
+    def _timeout(self, values: Mapping[str, Any]) -> float:
+        """A document's conversion time limit: the pool's, and more for each row it prints, as LibreOffice's
+        time follows a long request's rows (the hung converter is still killed, only later)."""
+        rows = len(values.get("rows", ()))
+        return self.settings["pdf"]["timeout_s"] + rows * self.settings["row_timeout_s"]
+
+    def _convert(self, document: contents.Document, docx: bytes, timeout_s: float) -> bytes:
         """The PDF of a document; a busy, missing or stuck converter gets one more try."""
         try:
             try:
-                return self.pdf().convert(docx)
+                return self.pdf().convert(docx, timeout_s=timeout_s)
             except TRANSIENT:
-                return self.pdf().convert(docx)
+                return self.pdf().convert(docx, timeout_s=timeout_s)
         except ConversionError as error:
             raise DocumentFailed(document, type(error).__name__) from error
 
