@@ -12,9 +12,10 @@ The municipalities file lists only Bauska and Liepāja, so each simulated munici
 of them in turn (project IBM, period 2020-09, the Bauska sample's clients copied by
 ``bench/pack_data.py``), each sent by its own user of that municipality, with its own agreement numbers
 and personal codes: what a pack costs depends on its clients, lines and documents, not on whose name it
-prints. One order may hold at most ``--max-order-clients`` clients (default: the most lines an order
-takes today, ``MAX_LINES`` ÷ lines a client, i.e. 4 000): a city above it orders in several packs, so the
-country's totals stay whole. The cities send their order as an uploaded table (multipart, CSV files
+prints. One order may hold at most ``--max-order-clients`` clients (default: the most an order from tables
+takes, ``VEIDLAPAS_PACK_MAX_LINES`` ÷ lines a client, i.e. 24 000, so every municipality orders one
+pack): a city above it orders in several packs, so the country's totals stay whole.
+The cities send their order as an uploaded table (multipart, CSV files
 "Līgumi" and "Rindas" as a finance officer's spreadsheet), as does any order over the JSON limits; the
 others send JSON.
 
@@ -66,7 +67,8 @@ from typing import Any
 
 from bench.pack import Tree, machine_busy_s
 from bench.pack_data import pack_order
-from schemas.reimbursement import MAX_LINES
+from schemas.reimbursement import MAX_AGREEMENTS
+from service.config import from_environment
 from service.packs.tables import AGREEMENTS, LINES, table_rows
 
 #: (tier, municipalities, total clients, smallest, largest): the country of 30 000 clients.
@@ -79,7 +81,6 @@ TIERS = (
 TABLE_TIERS = ("capital", "city")  # a city's finance office uploads its spreadsheet
 ROOT = Path(__file__).resolve().parent.parent
 MUNICIPALITIES = ("bauska", "liepaja")
-MAX_AGREEMENTS = 5000  # schemas/pack.py: an order's agreements
 POLL_S = 2.0
 DISK_EVERY_S = 10.0
 SAMPLE_S = 0.5
@@ -535,7 +536,7 @@ def main() -> None:
         "--max-order-clients",
         type=int,
         help="the most clients one order holds; a larger municipality orders several packs "
-        "(default: MAX_LINES ÷ lines a client, today 4 000)",
+        "(default: the configured VEIDLAPAS_PACK_MAX_LINES ÷ lines a client, 24 000)",
     )
     parser.add_argument("--seed", type=int, default=14, help="the draw of the municipalities' sizes")
     parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds all packs may take")
@@ -546,7 +547,9 @@ def main() -> None:
         or min(args.workers, args.concurrency) < 1
     ):
         parser.error("--scale must be in (0, 10], --municipalities 1–40, --workers and --concurrency ≥ 1")
-    args.max_order_clients = args.max_order_clients or min(MAX_AGREEMENTS, MAX_LINES // args.lines_per_client)
+    limits = from_environment()
+    most = min(limits["PACK_MAX_AGREEMENTS"], limits["PACK_MAX_LINES"] // args.lines_per_client)
+    args.max_order_clients = args.max_order_clients or most
     from tests.postgres import PostgresUnavailable
     from tests.redis_server import RedisUnavailable
 
