@@ -31,6 +31,9 @@ lint: $(READY)
 bench: $(READY) lang ## benchmarks; figures go into bench/README.md
 	$(BIN)/python -m bench.render_documents
 	$(BIN)/python -m bench.convert_pdf
+	$(BIN)/python -m bench.convert_pdf --split
+	$(BIN)/python -m bench.merge_pdf
+	$(BIN)/python -m bench.request_layout
 	$(BIN)/python -m bench.read_forms
 	$(BIN)/python -m bench.read_tables
 	$(BIN)/python -m bench.pack
