@@ -29,8 +29,9 @@ Scenarios: ``docx-1000`` (1 000 clients, 5 000 lines, DOCX only), ``pdf-1000`` (
 every document and the merged ``pack.pdf``), ``docx-5000`` (5 000 clients, 4 lines each: 20 000 lines,
 the most a JSON body may hold), ``pdf-5000`` (5 000 clients, 6 lines each: 30 000 lines, sent as CSV),
 ``pdf-10000`` and ``docx-10000`` (10 000 clients, 60 000 lines, as CSV) — all of them by default, about
-25 minutes with PDF; ``--quick`` runs ``docx-50`` and ``pdf-50``. Run: ``.venv/bin/python -m bench.pack`` (``--quick``, ``--scenario NAME`` repeated,
-``--clients N [--lines-per-client L] [--pdf]``, ``--tables``, ``--workers``, ``--batch``).
+25 minutes with PDF; ``--quick`` runs ``docx-50`` and ``pdf-50``. Run: ``.venv/bin/python -m bench.pack``
+(``--quick``, ``--scenario NAME`` repeated, ``--clients N [--lines-per-client L] [--pdf]``, ``--tables``,
+``--workers``, ``--batch``).
 """
 
 from __future__ import annotations
