@@ -9,7 +9,7 @@ from typing import Any
 
 from service.forms import fields as F
 from service.forms.fields import EncryptedForm, FormError, InvalidForm, NoFields, UnknownForm, XfaForm
-from service.forms.pdf_form import MAX_AGREEMENT_BYTES, MAX_FIELDS
+from service.forms.pdf_form import MAX_FIELDS, agreement_payload
 
 
 def read_pdf_form(data: bytes) -> dict[str, Any]:
@@ -118,21 +118,7 @@ def _value(value: Any) -> str:
 
 
 def _agreement(reader) -> dict[str, Any]:
-    from service.jsondata import InvalidJson, parse_json
-
     files = reader.attachments.get(F.AGREEMENT_FILE) or []
     if not files:
         raise UnknownForm("The PDF was not made by this service: it carries no agreement.")
-    if len(files[0]) > MAX_AGREEMENT_BYTES:
-        raise UnknownForm("The agreement inside the PDF is too large.")
-    try:
-        payload = parse_json(files[0].decode("utf-8"), max_depth=20)
-    except (UnicodeDecodeError, InvalidJson):
-        raise UnknownForm("The agreement inside the PDF is not readable JSON.") from None
-    if not (
-        isinstance(payload, dict)
-        and payload.get("form") == F.FORM_KIND
-        and isinstance(payload.get("agreement"), dict)
-    ):
-        raise UnknownForm("The PDF carries no delivery-act agreement.")
-    return payload["agreement"]
+    return agreement_payload(files[0])

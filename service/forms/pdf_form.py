@@ -723,12 +723,17 @@ def _value(value: Any) -> str:
 
 
 def _agreement(pdf) -> dict[str, Any]:
-    from service.jsondata import InvalidJson, parse_json
-
     spec = pdf.attachments.get(F.AGREEMENT_FILE)
     if spec is None:
         raise UnknownForm("The PDF was not made by this service: it carries no agreement.")
-    content = _bounded(spec.get_file().obj, MAX_AGREEMENT_BYTES + 1)
+    return agreement_payload(_bounded(spec.get_file().obj, MAX_AGREEMENT_BYTES + 1))
+
+
+def agreement_payload(content: bytes) -> dict[str, Any]:
+    """The agreement from the bytes of the form's embedded agreement file (at most one byte over the
+    limit read), or :class:`UnknownForm` when it is too large, not JSON or not a delivery act's."""
+    from service.jsondata import InvalidJson, parse_json
+
     if len(content) > MAX_AGREEMENT_BYTES:
         raise UnknownForm("The agreement inside the PDF is too large.")
     try:
