@@ -26,6 +26,7 @@ from service.forms.parsers import POOLED, ParserPool
 from service.forms.pdf_form import read_pdf_form
 from service.forms.uploads import ParseLimit, ParseRejected, ParseTimeout, run_limited
 from tests.helpers import upload
+from tests.test_upload_safety import die, spin
 
 MiB = 1024 * 1024
 SAMPLE = (ROOT / "samples" / "delivery-act-filled.pdf").read_bytes()
@@ -38,15 +39,6 @@ def pid(data: bytes) -> int:
 def allocate(data: bytes) -> int:
     """Far more memory than the limit allows."""
     return len(bytearray(1024 * MiB))
-
-
-def spin(data: bytes) -> None:
-    while True:
-        pass
-
-
-def die(data: bytes) -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def refuse(data: bytes) -> None:
