@@ -45,7 +45,8 @@ REQUEST = ROOT / "samples" / "reimbursement-request-bauska-2020-09.json"
 TICKS = os.sysconf("SC_CLK_TCK")
 #: name → the pool's settings for --split: today's, then each change on its own
 SETTINGS = {
-    "now (slim DOCX, restart after 500 or 250 MiB)": {"restart_after": 500, "rss_limit_mb": 250},
+    "now (jemalloc, slim DOCX, restart after 500 or 250 MiB)": {"restart_after": 500, "rss_limit_mb": 250},
+    "on glibc's allocator": {"restart_after": 500, "rss_limit_mb": 250, "allocator": "system"},
     "without slimming the DOCX": {"restart_after": 500, "rss_limit_mb": 250, "slim": False},
     "restart after 50 (before issue 14)": {"restart_after": 50, "slim": False},
 }

@@ -159,14 +159,22 @@ def init_app(app: Flask) -> None:
         app.config["PDF_RESTART_AFTER"],
         app.config["PDF_QUEUE"],
         app.config["PDF_RSS_LIMIT_MB"],
+        app.config["PDF_ALLOCATOR"],
     )
 
 
 @cache
-def _pool(size: int, timeout_s: int, restart_after: int, queue_limit: int, rss_mb: int) -> ConversionPool:
+def _pool(
+    size: int, timeout_s: int, restart_after: int, queue_limit: int, rss_mb: int, allocator: str
+) -> ConversionPool:
     """One pool of LibreOffice converters per process and settings (tests make many applications)."""
     pool = ConversionPool(
-        size, timeout_s=timeout_s, restart_after=restart_after, queue_limit=queue_limit, rss_limit_mb=rss_mb
+        size,
+        timeout_s=timeout_s,
+        restart_after=restart_after,
+        queue_limit=queue_limit,
+        rss_limit_mb=rss_mb,
+        allocator=allocator,
     )
     atexit.register(pool.close)
     return pool

@@ -111,8 +111,9 @@ def write_profile(profile: str) -> None:
         out.write(HARDENED_PROFILE)
 
 
-def office_environment() -> dict[str, str]:
-    """soffice's environment: the dead proxy for curl too, never a proxy exemption."""
+def office_environment(preload: str | None = None) -> dict[str, str]:
+    """soffice's environment: the dead proxy for curl too, never a proxy exemption; with ``preload``, that
+    library (a memory allocator) loaded into it first."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -122,6 +123,9 @@ def office_environment() -> dict[str, str]:
     env.update(http_proxy=dead, https_proxy=dead, ftp_proxy=dead, all_proxy=dead, no_proxy="")
     env.update(HTTP_PROXY=dead, HTTPS_PROXY=dead, FTP_PROXY=dead, ALL_PROXY=dead, NO_PROXY="")
     env["SAL_USE_VCLPLUGIN"] = "svp"
+    env.pop("LD_PRELOAD", None)
+    if preload:
+        env["LD_PRELOAD"] = preload
     return env
 
 
@@ -151,7 +155,9 @@ class Protocol:
 class Office:
     """One soffice process and the UNO desktop connected to it."""
 
-    def __init__(self, soffice: str, profile: str, pipe: str | None = None) -> None:
+    def __init__(
+        self, soffice: str, profile: str, pipe: str | None = None, preload: str | None = None
+    ) -> None:
         import uno  # noqa: F401  (fails early and clearly when this interpreter has no UNO bridge)
 
         self.pipe = pipe or f"veidlapas-{os.getpid()}-{uuid.uuid4().hex}"
@@ -164,7 +170,7 @@ class Office:
             stdin=subprocess.DEVNULL,
             stdout=sys.stderr.fileno(),
             stderr=sys.stderr.fileno(),
-            env=office_environment(),
+            env=office_environment(preload),
         )
         self.desktop = None
         self._office_pids: list[int] = []
@@ -406,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", required=True, help="a folder for this worker's own LibreOffice profile")
     parser.add_argument("--pipe", help="the name of the pipe soffice listens on (default: a new unique one)")
     parser.add_argument("--start-timeout", type=float, default=60.0)
+    parser.add_argument("--preload", help="a library soffice loads first (LD_PRELOAD): a memory allocator")
     args = parser.parse_args(argv)
     protocol = Protocol()
     office: Office | None = None
@@ -419,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
 
     watch_parent(orphaned)
     try:
-        office = Office(args.soffice, args.profile, args.pipe)
+        office = Office(args.soffice, args.profile, args.pipe, args.preload)
     except ImportError as error:
         message = f"no UNO bridge in {sys.executable}: {error}"
         protocol.send({"ready": False, "kind": "unavailable", "error": message})

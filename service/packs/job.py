@@ -206,6 +206,7 @@ class PackJob(JobKind):
                 "timeout_s": config["PDF_TIMEOUT_S"],
                 "restart_after": config["PDF_RESTART_AFTER"],
                 "rss_limit_mb": config["PDF_RSS_LIMIT_MB"],
+                "allocator": config["PDF_ALLOCATOR"],
                 "queue_limit": config["PDF_QUEUE"],
             },
         }
