@@ -125,7 +125,7 @@ def table(widths: list[int], rows: list[str], *, borders=True, margin=85) -> str
     )
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     return (
-        f'<w:tbl {W}><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:type="dxa" w:w="{WIDTH}"/>'
+        f'<w:tbl {W}><w:tblPr><w:tblW w:type="dxa" w:w="{WIDTH}"/>'
         f'<w:jc w:val="left"/><w:tblBorders>{edges}</w:tblBorders><w:tblLayout w:type="fixed"/>'
         f'<w:tblCellMar><w:top w:w="28" w:type="dxa"/><w:left w:w="{margin}" w:type="dxa"/>'
         f'<w:bottom w:w="28" w:type="dxa"/><w:right w:w="{margin}" w:type="dxa"/></w:tblCellMar>'
