@@ -4,7 +4,9 @@
 every platform that may unpack the pack. :class:`PackWriter` writes the ZIP member by member, hashing the
 bytes as they are streamed, and appends ``manifest.json`` last. The same members in the same order give a
 byte-identical ZIP: every member has a fixed timestamp, fixed permissions, ``create_system`` 3 (Unix),
-DEFLATE at a fixed level, no extra fields and no comments.
+DEFLATE at a fixed level (members that are ZIP packages themselves — DOCX, XLSX — are stored: deflating
+them again took a third of the pack's archiving for about 6 % of their size), no extra fields and no
+comments.
 
 Writing to a path goes to a temporary file next to the target, renamed into place only when the ``with``
 block ends normally; if it raises, the temporary file is removed and the target is left as it was. The file
@@ -37,6 +39,8 @@ MANIFEST_NAME = "manifest.json"
 MAX_PART_LENGTH = 100
 CHUNK_SIZE = 1 << 20
 COMPRESS_LEVEL = 6
+#: members already compressed as ZIP packages, stored as they are
+STORED_SUFFIXES = (".docx", ".xlsx", ".zip")
 DEFAULT_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -281,8 +285,11 @@ class PackWriter:
     def _write(self, name: str, chunks: Iterable[bytes], size: int | None = None) -> Member:
         zf = self._require_open()
         info = zipfile.ZipInfo(name, date_time=self._date_time)  # type: ignore[arg-type]
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info._compresslevel = self._compresslevel  # type: ignore[attr-defined]  # 3.13: compress_level
+        if name.lower().endswith(STORED_SUFFIXES):
+            info.compress_type = zipfile.ZIP_STORED
+        else:
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info._compresslevel = self._compresslevel  # type: ignore[attr-defined]  # 3.13: compress_level
         info.create_system = 3
         info.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
         info.file_size = size or 0
