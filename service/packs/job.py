@@ -19,6 +19,7 @@ import threading
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -250,8 +251,13 @@ class PackJob(JobKind):
         documents = [contents.Document.from_dict(d) for d in piece["documents"]]
         data = PackData(piece["input"] or _read_input(files), documents)
         try:
-            for document in documents:
-                self._make_document(data, files, document)
+            if data.pdf:
+                self._make_with_pdf(data, files, documents)
+            else:
+                for document in documents:
+                    made = self._render(data, files, document)
+                    if made is not None:
+                        files.write_part(f"{document.key}.docx", made[0])
         except DocumentFailed as failure:
             title = KINDS[failure.document.kind].title
             raise StepFailed(
@@ -337,11 +343,31 @@ class PackJob(JobKind):
                 atexit.register(self._pdf.close)
             return self._pdf
 
-    def _make_document(self, data: PackData, files: JobFiles, document: contents.Document) -> None:
-        """Render a document (and its PDF) unless an earlier run already made it."""
+    def _make_with_pdf(self, data: PackData, files: JobFiles, documents: list[contents.Document]) -> None:
+        """The documents and their PDFs, each rendered while the one before it converts: the worker's share
+        of a document (rendering, the PDF's rewrite) then overlaps LibreOffice's instead of idling it."""
+        with ThreadPoolExecutor(1, thread_name_prefix="pdf") as converting:
+            pending: Future | None = None
+            for document in documents:
+                made = self._render(data, files, document)
+                if pending is not None:
+                    pending.result()
+                pending = converting.submit(self._finish, files, document, *made) if made else None
+            if pending is not None:
+                pending.result()
+
+    def _finish(self, files: JobFiles, document: contents.Document, docx: bytes, timeout_s: float) -> None:
+        """A rendered document's PDF, then the document: a DOCX in the parts is never without its PDF."""
+        files.write_part(f"{document.key}.pdf", fixed_pdf(self._convert(document, docx, timeout_s)))
+        files.write_part(f"{document.key}.docx", docx)
+
+    def _render(
+        self, data: PackData, files: JobFiles, document: contents.Document
+    ) -> tuple[bytes, float] | None:
+        """A document's DOCX and its PDF's conversion time limit; None when an earlier run made it."""
         docx_path, pdf_path = files.part(f"{document.key}.docx"), files.part(f"{document.key}.pdf")
         if docx_path.exists() and (not data.pdf or pdf_path.exists()):
-            return
+            return None
         try:
             kind = KINDS[document.kind]
             values = data.values_for(document)
@@ -353,9 +379,7 @@ class PackJob(JobKind):
                 "rendering %s failed: %s", document.key, type(error).__name__
             )  # no values: personal data
             raise DocumentFailed(document, type(error).__name__) from error
-        if data.pdf:
-            files.write_part(pdf_path.name, fixed_pdf(self._convert(document, docx, self._timeout(values))))
-        files.write_part(docx_path.name, docx)
+        return docx, self._timeout(values)
 
     def _timeout(self, values: Mapping[str, Any]) -> float:
         """A document's conversion time limit: the pool's, and more for each row it prints, as LibreOffice's
