@@ -266,22 +266,31 @@ class PackJob(JobKind):
         return len(documents)
 
     def assemble(self, files: JobFiles, step: Callable[[str], None]) -> None:
+        """The ZIP: the documents (archived in a thread meanwhile: hashing and deflating mostly run
+        without the interpreter's lock), then ``summary.xlsx`` and ``pack.pdf`` once they are made."""
         data = self._whole(files)
-        step("summary")
-        summary = files.part("summary.xlsx")
-        write_summary(data.request, summary)
-        merged = files.part("pack.pdf")
-        if data.pdf:
-            step("merging")
-            merge_pdfs([(list(d.bookmarks), files.part(f"{d.key}.pdf")) for d in data.documents], merged)
-        step("archive")
-        with PackWriter(files.result, date_time=data.request["date"], manifest=_manifest(data)) as pack:
-            for document in data.documents:
-                for extension in data.extensions():
-                    pack.add_file(f"{document.member}.{extension}", files.part(f"{document.key}.{extension}"))
+        summary, merged = files.part("summary.xlsx"), files.part("pack.pdf")
+        with (
+            PackWriter(files.result, date_time=data.request["date"], manifest=_manifest(data)) as pack,
+            ThreadPoolExecutor(1, thread_name_prefix="archive") as archiving,
+        ):
+            documents = archiving.submit(self._archive_documents, pack, data, files)
+            step("summary")
+            write_summary(data.request, summary)
+            if data.pdf:
+                step("merging")
+                merge_pdfs([(list(d.bookmarks), files.part(f"{d.key}.pdf")) for d in data.documents], merged)
+            step("archive")
+            documents.result()
             pack.add_file("summary.xlsx", summary)
             if data.pdf:
                 pack.add_file("pack.pdf", merged)
+
+    @staticmethod
+    def _archive_documents(pack: PackWriter, data: PackData, files: JobFiles) -> None:
+        for document in data.documents:
+            for extension in data.extensions():
+                pack.add_file(f"{document.member}.{extension}", files.part(f"{document.key}.{extension}"))
 
     def record(self, session: Session, job: Job, files: JobFiles) -> None:
         """Every document of the pack into the register, with the versions it was made with and the hash
