@@ -344,7 +344,8 @@ class PackJob(JobKind):
         try:
             kind = KINDS[document.kind]
             values = data.values_for(document)
-            docx = self.templates.render(kind, values, data.inputs(document.kind))
+            # Written as it renders: the request's length follows the pack's, its XML is never whole here.
+            self.templates.render_to(kind, values, data.inputs(document.kind), docx_path)
         except TemplateFailed as failure:
             raise StepFailed(failure.problem.code, **failure.problem.params) from None
         except Exception as error:
@@ -353,8 +354,8 @@ class PackJob(JobKind):
             )  # no values: personal data
             raise DocumentFailed(document, type(error).__name__) from error
         if data.pdf:
+            docx = docx_path.read_bytes()  # issue 14 (pieces): the request to be converted from the file
             files.write_part(pdf_path.name, fixed_pdf(self._convert(document, docx, self._timeout(values))))
-        files.write_part(docx_path.name, docx)
 
     def _timeout(self, values: Mapping[str, Any]) -> float:
         """A document's conversion time limit: the pool's, and more for each row it prints, as LibreOffice's
