@@ -237,7 +237,8 @@ class _Part:
         self.marker = self.marker or logos.MARKER in data
         if last and self.parser is None:
             root = self._parse(etree.fromstring, data, _XML_PARSER)
-            self.misplaced = not all(logos.well_placed(drawing) for drawing in root.iter(_DRAWING))
+            drawings = root.iter(_DRAWING) if self.marker else ()
+            self.misplaced = not all(logos.well_placed(drawing) for drawing in drawings)
         else:
             self.parser = self.parser or etree.XMLPullParser(events=("end",), tag=_PULLED, **_PARSER_OPTIONS)
             self._parse(self.parser.feed, data)
