@@ -14,9 +14,10 @@ we do ourselves, and why:
 * A part is rendered as a stream (Jinja's ``generate``) straight into its ZIP member, in pieces cut after
   a paragraph's end (``</w:p>``), where neither the rejoining of paragraphs nor ``resolve_listing`` can
   match across the cut, so every piece is transformed alone with the result of transforming the whole
-  part; ``resolve_listing`` runs on a piece only when a text in it holds a line break or another control
-  character (where it changes nothing else). So the memory a document needs does not follow its length
-  (the request of a 10 000-client pack), and :meth:`CompiledTemplate.write` serves small documents too.
+  part; ``resolve_listing`` (a third of a render when run on every part) runs on a piece only when it
+  holds a line break (but the XML declaration's), a tab, a bell or a form feed — what it turns into breaks
+  and tabs; it changes nothing else. So the memory a document needs does not follow its length (the
+  request of a 10 000-client pack), and :meth:`CompiledTemplate.write` serves small documents too.
 * Every rendered part is parsed as it is written (lxml's pull parser, each paragraph and table row
   dropped once parsed), so a template bug can never produce a corrupt file; the ZIP is written with fixed
   timestamps, so equal input gives equal bytes.
@@ -268,7 +269,7 @@ def _needs_listing(text: str) -> bool:
     """Whether ``text`` holds what resolve_listing turns into breaks and tabs (data holds line breaks
     only): a line break other than the one after the XML declaration, which every part has, a tab, a bell
     or a form feed. Outside a text they cost a call that changes nothing."""
-    body = text[text.index("?>") + 2 :].lstrip("\r\n") if text.startswith("<?xml") else text
+    body = text[text.find("?>") + 2 :].lstrip("\r\n") if text.startswith("<?xml") else text
     return "\n" in body or "\t" in body or "\a" in body or "\f" in body
 
 
