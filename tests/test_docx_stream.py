@@ -19,6 +19,7 @@ from service.documents import KINDS, TemplateFailed, Templates, context, docx
 from service.documents.inputs import DocumentInputs, TemplateRef
 from service.documents.logo import drawing
 from service.documents.municipal import MunicipalSettings
+from service.files import atomic_file
 from tests.docx_text import docx_text
 from tests.helpers import load_sample
 from tests.test_municipal_letterhead import LETTERHEADS, LOGO
@@ -159,9 +160,11 @@ def test_invalid_xml_from_a_template_is_a_render_error_and_leaves_no_file(
     rows = "".join(paragraph(run(f"rinda {number}")) for number in range(50))
     template = compiled(templates, rows + "{% if true %}<w:p><w:r>{% endif %}")
     ref = TemplateRef("own", 3, "sha-invalid", package(rows + "{% if true %}<w:p><w:r>{% endif %}"))
-    with pytest.raises(docx.RenderError, match="rendered to invalid XML"):
-        template.render({})
     target = tmp_path / "parts" / "document.docx"
+    invalid = re.escape("test.docx: word/document.xml rendered to invalid XML")
+    with pytest.raises(docx.RenderError, match=invalid), atomic_file(target) as out:  # as render_to writes
+        template.write({}, out)
+    assert not target.exists()
     with pytest.raises(TemplateFailed) as failed:
         templates.render_to(PLAN, {}, DocumentInputs(None, ref), target)
     assert failed.value.problem.code == "template.render_failed"
