@@ -12,9 +12,16 @@
   and its wall time; once with the lines as a list and once as a generator. ``--summary-code DIR``
   measures the code of another checkout instead (e.g. the commit before: ``git worktree add ../before
   <commit>``), whose ``summary_xlsx`` returned bytes.
+- **render** — the memory of rendering the request DOCX as a pack's worker does, for ``--render-clients``
+  clients of ``--render-lines`` lines each (made by ``bench.pack_data``, as ``bench.pack``'s scenarios:
+  5 000 clients, 30 000 lines), each size in a fresh process: the order's input read from JSON, then the
+  peak RSS the request's schema load adds and the peak its render to a file adds (as for the summary),
+  the process's peak (``VmHWM``) and the render's wall time. ``--render-code DIR`` measures another
+  checkout (one without ``Templates.render_to``, before issue 14, renders to bytes and writes them).
 
-Run: ``.venv/bin/python -m bench.request_layout --rows 500 1000 2000 4000 --runs 3 --summary-lines 60000``
-(``--no-request`` or ``--summary-lines 0`` leave a part out).
+Run: ``.venv/bin/python -m bench.request_layout --rows 500 1000 2000 4000 --runs 3 --summary-lines 60000
+--render-clients 1000 5000 10000`` (``--no-request``, ``--summary-lines 0`` or ``--render-clients`` with
+no size leave a part out).
 """
 
 from __future__ import annotations
@@ -148,6 +155,75 @@ def summary_memory(lines: int, code: Path) -> None:
         )
 
 
+# --- the request's render ------------------------------------------------------------------------------
+
+
+def render_child(clients: int, lines_per_client: int) -> None:
+    """In a fresh process: load and render the request of ``clients`` clients as a pack's worker does, and
+    print its figures as JSON."""
+    from bench.pack_data import pack_order
+    from schemas.pack import PackOrderSchema, request_input
+    from schemas.reimbursement import ReimbursementRequestSchema
+    from service.documents import KINDS, Templates
+
+    kind = KINDS["reimbursement-request"]
+    templates = Templates.of(ROOT / "templates_lv")
+    templates.get(kind)
+    order = pack_order(clients, lines_per_client=lines_per_client)
+    header = PackOrderSchema().load_header(order)
+    raw = json.loads(json.dumps(request_input(header, order["agreements"], order["lines"], attachments=[])))
+    del order, header
+    unlimited = {"max_agreements": 10**6, "max_lines": 10**6}
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _status("VmRSS")
+    values = ReimbursementRequestSchema(**unlimited).load(raw)
+    loaded = _status("VmHWM") - before
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "request.docx"
+        Path("/proc/self/clear_refs").write_text("5")
+        before = _status("VmRSS")
+        started = time.perf_counter()
+        if hasattr(templates, "render_to"):
+            templates.render_to(kind, values, None, target)
+        else:  # the code before issue 14 rendered to bytes
+            target.write_bytes(templates.render(kind, values))
+        took = time.perf_counter() - started
+        rendered = _status("VmHWM") - before
+        figures = {"lines": len(raw["lines"]), "rows": len(values["rows"]), "bytes": target.stat().st_size}
+    print(
+        json.dumps(
+            {
+                **figures,
+                "load_kib": loaded,
+                "render_kib": rendered,
+                "seconds": took,
+                "peak_kib": _status("VmHWM"),
+            }
+        )
+    )
+
+
+def render_memory(sizes: list[int], lines_per_client: int, code: Path) -> None:
+    print(f"the request rendered as a pack's worker does, each size in a fresh process, code of {code}:")
+    print("| clients | lines | rows | load adds | render adds | process peak | render | DOCX |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for clients in sizes:
+        command = [sys.executable, str(Path(__file__).resolve()), "--render-child", str(clients)]
+        command += ["--render-lines", str(lines_per_client)]
+        env = {**os.environ, "PYTHONPATH": str(code)}
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        if done.returncode:
+            print(f"| {clients} | failed ({done.stderr.strip().splitlines()[-1]}) |")
+            continue
+        f = json.loads(done.stdout.splitlines()[-1])
+        print(
+            f"| {clients:,} | {f['lines']:,} | {f['rows']:,} | {f['load_kib'] / 1024:.0f} MiB"
+            f" | {f['render_kib'] / 1024:.0f} MiB | {f['peak_kib'] / 1024:.0f} MiB | {f['seconds']:.2f} s"
+            f" | {f['bytes']:,} B |  ({load()})",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="*", default=[500, 1000, 2000, 4000])
@@ -159,15 +235,24 @@ def main() -> None:
     parser.add_argument("--summary-code", type=Path, default=ROOT)
     parser.add_argument("--summary-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--streamed", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--render-clients", type=int, nargs="*", default=[1000, 5000, 10000])
+    parser.add_argument("--render-lines", type=int, default=6, help="delivery lines per client")
+    parser.add_argument("--render-code", type=Path, default=ROOT)
+    parser.add_argument("--render-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.summary_child:
         summary_child(args.summary_child, args.streamed)
+        return
+    if args.render_child:
+        render_child(args.render_child, args.render_lines)
         return
     if not args.no_request:
         print(f"the reimbursement request as PDF, one warm LibreOffice, median of {args.runs}:")
         request_layouts(args.rows, args.runs, args.timeout, not args.no_warm_up)
     if args.summary_lines:
         summary_memory(args.summary_lines, args.summary_code.resolve())
+    if args.render_clients:
+        render_memory(args.render_clients, args.render_lines, args.render_code.resolve())
 
 
 if __name__ == "__main__":

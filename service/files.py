@@ -20,7 +20,7 @@ def atomic_file(target: Path) -> Iterator[IO[bytes]]:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "wb") as out:
+        with os.fdopen(handle, "w+b") as out:  # readable too: a ZIP appended to reads itself
             yield out
         os.replace(temporary, target)
     except BaseException:

@@ -147,8 +147,20 @@ def test_the_table_reading_benchmark_reads_every_file_and_groups_the_problems():
     assert "| group and list 50 equal problems" in output and "peak RSS" in output
 
 
-def test_the_request_layout_benchmark_converts_both_layouts_and_measures_the_summary():
-    output = run_bench("bench.request_layout", "--rows", "3", "--runs", "1", "--summary-lines", "20")
+def test_the_request_layout_benchmark_converts_both_layouts_and_measures_the_summary_and_render():
+    output = run_bench(
+        "bench.request_layout",
+        "--rows",
+        "3",
+        "--runs",
+        "1",
+        "--summary-lines",
+        "20",
+        "--render-clients",
+        "20",
+    )
+    rendered = next(line for line in output.splitlines() if line.startswith("| 20 | 120 |"))
+    assert rendered.count(" MiB |") == 3 and " B |" in rendered and "load average" in rendered
     row = next(line for line in output.splitlines() if line.startswith("| 3 |"))
     assert row.count(" s |") == 2 and "load average" in row
     assert "summary.xlsx of 20 lines" in output

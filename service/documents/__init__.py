@@ -1,5 +1,6 @@
-"""Documents: ``Templates.render(kind, values, inputs)`` turns loaded case data into a Latvian DOCX, and the
-converter pool (:mod:`service.documents.pdf`) turns a DOCX into a PDF.
+"""Documents: ``Templates.render(kind, values, inputs)`` turns loaded case data into a Latvian DOCX
+(``render_to`` writes it to a file as it renders), and the converter pool (:mod:`service.documents.pdf`)
+turns a DOCX into a PDF.
 
 Standard templates are found in the templates folder, checked and compiled on first use (or all at once by
 ``load_all`` at start-up) and cached for the life of the process. A municipality's own template version
@@ -21,7 +22,7 @@ from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 from threading import Lock
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
@@ -31,6 +32,7 @@ from service.documents.formatting import FILTERS
 from service.documents.labels import label_filter, load_labels
 from service.documents.pdf import ConversionPool
 from service.documents.registry import KINDS, DocumentKind
+from service.files import atomic_file
 
 if TYPE_CHECKING:
     from service.documents.inputs import DocumentInputs, TemplateRef
@@ -127,13 +129,29 @@ class Templates:
     ) -> bytes:
         """The DOCX of ``kind`` filled with ``values`` (already loaded by the kind's schema), with the
         municipality's settings and template version of ``inputs`` (the standard ones when not given)."""
+        buffer = io.BytesIO()
+        self._write(kind, values, inputs, buffer)
+        return buffer.getvalue()
+
+    def render_to(
+        self, kind: DocumentKind, values: dict[str, Any], inputs: DocumentInputs | None, target: Path
+    ) -> None:
+        """The same DOCX as :meth:`render`, written to ``target`` as it renders (atomically: on failure
+        there is no file), so a document whose length follows a pack's never is in memory whole."""
+        with atomic_file(target) as out:
+            self._write(kind, values, inputs, out)
+
+    def _write(
+        self, kind: DocumentKind, values: dict[str, Any], inputs: DocumentInputs | None, out: IO[bytes]
+    ) -> None:
         settings = inputs.settings if inputs else None
         template = inputs.template if inputs else None
         logo = settings.logo if settings else None
         if template is None:
-            return self.get(kind).render(context(kind, values, settings), logo=logo)
+            self.get(kind).write(context(kind, values, settings), out, logo=logo)
+            return
         try:
-            return self.uploaded(kind, template).render(context(kind, values, settings), logo=logo)
+            self.uploaded(kind, template).write(context(kind, values, settings), out, logo=logo)
         except MemoryError:
             raise
         except Exception as error:
@@ -142,7 +160,7 @@ class Templates:
 
 def context(kind: DocumentKind, values: dict[str, Any], settings: MunicipalSettings | None) -> dict[str, Any]:
     """What a template of ``kind`` sees: its data under the kind's name and the settings as ``municipality``
-    (the renderer adds ``municipality.logo``, see ``CompiledTemplate.render``). Without settings (outside
+    (the renderer adds ``municipality.logo``, see ``CompiledTemplate.write``). Without settings (outside
     any configured municipality) it has no clauses, so ``{% if municipality.clauses.x %}`` still holds."""
     return {kind.context: values, "municipality": settings.context() if settings else {"clauses": {}}}
 

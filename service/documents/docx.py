@@ -11,12 +11,21 @@ we do ourselves, and why:
   stops the service with the text of the broken paragraph instead of failing at render time.
 * Rendering runs in a ``SandboxedEnvironment`` with autoescape on, so data such as ``<``, ``&`` or
   ``{{ 7*7 }}`` comes out verbatim, and a template cannot reach Python internals.
-* Every rendered part is parsed once more before it is written, so a template bug can never
-  produce a corrupt file; the ZIP is written with fixed timestamps, so equal input gives equal bytes.
+* A part is rendered as a stream (Jinja's ``generate``) straight into its ZIP member, in pieces cut after
+  a paragraph's end (``</w:p>``), where neither the rejoining of paragraphs nor ``resolve_listing`` can
+  match across the cut, so every piece is transformed alone with the result of transforming the whole
+  part; ``resolve_listing`` (a third of a render when run on every part) runs on a piece only when it
+  holds a line break (but the XML declaration's), a tab, a bell or a form feed — what it turns into breaks
+  and tabs; it changes nothing else. So the memory a document needs does not follow its length (the
+  request of a 10 000-client pack), and :meth:`CompiledTemplate.write` serves small documents too.
+* Every rendered part is parsed as it is written (lxml's pull parser, each paragraph and table row
+  dropped once parsed), so a template bug can never produce a corrupt file; the ZIP is written with fixed
+  timestamps, so equal input gives equal bytes.
 * A municipality's logo prints where a template has ``{{r municipality.logo }}``
   (:mod:`service.documents.logo`). The members a printed logo changes — ``[Content_Types].xml`` and the
   relationships of each templated part — are kept aside as well, with a second base without them, so a
-  document without a logo is made as fast as before and one with it gets those members rewritten.
+  document without a logo is made as fast as before and one with it gets those members rewritten (or,
+  when no part printed it, appended as they were: whether a part prints it is known only once written).
 """
 
 from __future__ import annotations
@@ -25,10 +34,9 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from docxtpl import DocxTemplate
 from jinja2 import Template, TemplateSyntaxError, nodes
@@ -46,7 +54,17 @@ BROKEN_TAG = re.compile(r"\{[{%](?:(?![}%]\}).)*?</?w:", re.DOTALL)
 _PARAGRAPH = re.compile(r"<w:p[ >].*?</w:p>", re.DOTALL)
 _XML_TAG = re.compile(r"<[^>]+>")
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
+_XML_PARSER = etree.XMLParser(**_PARSER_OPTIONS)
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_DRAWING = f"{_W}drawing"
+# What the pull parser reports as it ends: paragraphs, table rows and tables, dropped once parsed, and
+# drawings, whose place is checked.
+_PULLED = (f"{_W}p", f"{_W}tr", f"{_W}tbl", _DRAWING)
+#: Characters of rendered XML gathered before a piece is cut (after its last paragraph) and written.
+PIECE = 256 * 1024
+_PARAGRAPH_END = "</w:p>"
+_REJOIN = re.compile(r"\n<w:p([ >])")
 
 # docxtpl's cleaning steps need an instance but use none of its state.
 _DOCXTPL = DocxTemplate(None)
@@ -60,18 +78,9 @@ class RenderError(RuntimeError):
     """A template produced XML that is not well formed (a template bug, never a data problem)."""
 
 
-# Set while a part renders when a printed value holds a line break, which only then needs
-# docxtpl's resolve_listing (a third of the render time when run on every part).
-_LINE_BREAK_PRINTED: ContextVar[bool] = ContextVar("line_break_printed", default=False)
-
-
 def _finalize(value: Any) -> Any:
-    """Every printed value passes here: None prints as nothing; line breaks are noted."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and "\n" in value:
-        _LINE_BREAK_PRINTED.set(True)
-    return value
+    """Every printed value passes here: None prints as nothing."""
+    return "" if value is None else value
 
 
 def make_environment(filters: Mapping[str, Callable[..., Any]]) -> SandboxedEnvironment:
@@ -97,7 +106,8 @@ class CompiledTemplate:
     ``base`` is a ZIP of every part without tags, compressed once at load time; rendering appends
     the filled parts to a copy of it, so per document only the changed XML is compressed. ``lean`` is
     the same without the members in ``changing`` (content types, the templated parts' relationships),
-    which a document that prints the logo writes anew.
+    which a document that prints the logo writes anew; ``withheld`` are the members ``lean`` lacks, as
+    they are, for a document given a logo that no part printed.
     """
 
     name: str
@@ -106,6 +116,7 @@ class CompiledTemplate:
     base: bytes
     lean: bytes = b""
     changing: dict[str, bytes | None] = field(default_factory=dict)
+    withheld: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path, env: SandboxedEnvironment) -> CompiledTemplate:
@@ -141,28 +152,35 @@ class CompiledTemplate:
         }
         base = _archive(static.items())
         # A picture of the logo's name already in the template (one made from a rendered document) gives way.
-        lean = _archive(
-            (name, data)
+        withheld = {
+            name: data
             for name, data in static.items()
-            if name not in changing and not name.startswith(logos.MEDIA_PREFIX)
-        )
-        return cls(file, parts, asts, base, lean, changing)
+            if name in changing or name.startswith(logos.MEDIA_PREFIX)
+        }
+        lean = _archive((name, data) for name, data in static.items() if name not in withheld)
+        return cls(file, parts, asts, base, lean, changing, withheld)
 
     def render(self, context: Mapping[str, Any], logo: Logo | None = None) -> bytes:
-        """The filled document as DOCX bytes. ``municipality.logo`` is set here, the one place: the drawing
-        of ``logo`` where a template prints it, nothing without one."""
+        """The filled document as DOCX bytes (see :meth:`write`)."""
+        buffer = io.BytesIO()
+        self.write(context, buffer, logo)
+        return buffer.getvalue()
+
+    def write(self, context: Mapping[str, Any], out: IO[bytes], logo: Logo | None = None) -> None:
+        """Write the filled document into ``out`` (an empty file, readable and seekable), each part as it
+        renders. ``municipality.logo`` is set here, the one place: the drawing of ``logo`` where a template
+        prints it, nothing without one."""
         printed = logos.drawing(logo) if logo else Markup()
         municipality = {**(context.get("municipality") or {}), "logo": printed}
         context = {**context, "municipality": municipality}
-        rendered = {name: self._render_part(name, context) for name in self.parts}
-        printing = [name for name, data in rendered.items() if logo and logos.MARKER in data]
-        buffer = io.BytesIO(self.lean if printing else self.base)
-        with zipfile.ZipFile(buffer, "a") as out:
-            for name, data in rendered.items():
-                _write(out, name, data)
-            if printing:
-                self._write_logo(out, logo, printing)
-        return buffer.getvalue()
+        out.write(self.lean if logo else self.base)
+        with zipfile.ZipFile(out, "a") as archive:
+            printing = [name for name in self.parts if self._write_part(archive, name, context)]
+            if logo and printing:
+                self._write_logo(archive, logo, printing)
+            elif logo:
+                for name, data in self.withheld.items():
+                    _write(archive, name, data)
 
     def _write_logo(self, out: zipfile.ZipFile, logo: Logo, printing: list[str]) -> None:
         """The members a printed logo needs: the picture, its content type, a relationship per part."""
@@ -176,22 +194,83 @@ class CompiledTemplate:
                 _write(out, name, data)
         _write(out, logos.media_part(extension), logo.data, zipfile.ZIP_STORED)
 
-    def _render_part(self, name: str, context: Mapping[str, Any]) -> bytes:
-        token = _LINE_BREAK_PRINTED.set(False)
+    def _write_part(self, archive: zipfile.ZipFile, name: str, context: Mapping[str, Any]) -> bool:
+        """Render the part ``name`` into its member of ``archive`` in pieces of about :data:`PIECE`
+        characters, each cut after its last paragraph; whether the part prints the logo."""
+        info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(info, "w") as member:
+            part = _Part(f"{self.name}: {name}", member)
+            pending: list[str] = []
+            size, cut_at = 0, PIECE
+            for chunk in self.parts[name].generate(context):
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= cut_at:
+                    text = "".join(pending)
+                    cut = text.rfind(_PARAGRAPH_END) + len(_PARAGRAPH_END)
+                    if cut >= len(_PARAGRAPH_END):
+                        part.write(text[:cut])
+                        text = text[cut:]
+                    pending, size = [text], len(text)
+                    cut_at = size + PIECE
+            return part.write("".join(pending), last=True)
+
+
+class _Part:
+    """One rendered part on its way into its ZIP member: each piece has its paragraphs rejoined (``prepare``
+    split them) and its line breaks resolved, is written, and is checked as XML, with the logo's place.
+    A part of many pieces is fed to a pull parser that drops each paragraph and table row once parsed; a
+    part of one piece (most documents) is parsed at once, which is faster."""
+
+    def __init__(self, name: str, member: IO[bytes]) -> None:
+        self.name, self.member = name, member
+        self.parser: etree.XMLPullParser | None = None
+        self.marker = self.misplaced = False
+
+    def write(self, text: str, last: bool = False) -> bool:
+        """Write the next piece; after the ``last``, whether the part prints the logo."""
+        text = _REJOIN.sub(r"<w:p\1", text)
+        if _needs_listing(text):
+            text = _DOCXTPL.resolve_listing(text)
+        data = text.encode("utf-8")
+        self.member.write(data)
+        self.marker = self.marker or logos.MARKER in data
+        if last and self.parser is None:
+            root = self._parse(etree.fromstring, data, _XML_PARSER)
+            drawings = root.iter(_DRAWING) if self.marker else ()
+            self.misplaced = not all(logos.well_placed(drawing) for drawing in drawings)
+        else:
+            self.parser = self.parser or etree.XMLPullParser(events=("end",), tag=_PULLED, **_PARSER_OPTIONS)
+            self._parse(self.parser.feed, data)
+            if last:
+                self._parse(self.parser.close)
+        if last and self.marker and self.misplaced:
+            raise RenderError(f"{self.name} prints the logo inside text, not with {{{{r … }}}}")
+        return self.marker
+
+    def _parse(self, step: Callable[..., Any], *arguments: Any) -> Any:
         try:
-            xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", self.parts[name].render(context))
-            if _LINE_BREAK_PRINTED.get():
-                xml = _DOCXTPL.resolve_listing(xml)
-        finally:
-            _LINE_BREAK_PRINTED.reset(token)
-        data = xml.encode("utf-8")
-        try:
-            root = etree.fromstring(data, _XML_PARSER)
+            result = step(*arguments)
         except etree.XMLSyntaxError as exc:
-            raise RenderError(f"{self.name}: {name} rendered to invalid XML: {exc}") from None
-        if logos.MARKER in data and not logos.well_placed(root):
-            raise RenderError(f"{self.name}: {name} prints the logo inside text, not with {{{{r … }}}}")
-        return data
+            raise RenderError(f"{self.name} rendered to invalid XML: {exc}") from None
+        for _, element in self.parser.read_events() if self.parser else ():
+            if element.tag == _DRAWING:
+                self.misplaced = self.misplaced or not logos.well_placed(element)
+                continue
+            element.clear(keep_tail=True)
+            parent = element.getparent()
+            while parent is not None and element.getprevious() is not None:
+                del parent[0]
+        return result
+
+
+def _needs_listing(text: str) -> bool:
+    """Whether ``text`` holds what resolve_listing turns into breaks and tabs (data holds line breaks
+    only): a line break other than the one after the XML declaration, which every part has, a tab, a bell
+    or a form feed. Outside a text they cost a call that changes nothing."""
+    body = text[text.find("?>") + 2 :].lstrip("\r\n") if text.startswith("<?xml") else text
+    return "\n" in body or "\t" in body or "\a" in body or "\f" in body
 
 
 def _write(archive: zipfile.ZipFile, name: str, data: bytes, compression: int = zipfile.ZIP_DEFLATED) -> None:

@@ -39,7 +39,6 @@ EMU_PER_CM = 360000
 HEIGHT_EMU = 15 * EMU_PER_CM // 10
 MAX_WIDTH_EMU = 9 * EMU_PER_CM
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_DRAWING = f"{_W}drawing"
 _NOT_RUN_PARENTS = {f"{_W}t", f"{_W}r"}
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=False)
 
@@ -90,10 +89,10 @@ def drawing(logo: Logo) -> Markup:
     )
 
 
-def well_placed(root: etree._Element) -> bool:
-    """Whether every logo run of a rendered part stands where a run may (not inside another run's text,
-    where a plain ``{{ municipality.logo }}`` puts it: well-formed XML that Word refuses to open)."""
-    return all(drawing.getparent().getparent().tag not in _NOT_RUN_PARENTS for drawing in root.iter(_DRAWING))
+def well_placed(drawing: etree._Element) -> bool:
+    """Whether a drawing's run stands where a run may (not inside another run's text, where a plain
+    ``{{ municipality.logo }}`` puts it: well-formed XML that Word refuses to open)."""
+    return drawing.getparent().getparent().tag not in _NOT_RUN_PARENTS
 
 
 def with_relationship(rels: bytes | None, extension: str) -> bytes:

@@ -255,9 +255,7 @@ class PackJob(JobKind):
                 self._make_with_pdf(data, files, documents)
             else:
                 for document in documents:
-                    made = self._render(data, files, document)
-                    if made is not None:
-                        files.write_part(f"{document.key}.docx", made[0])
+                    self._render(data, files, document)
         except DocumentFailed as failure:
             title = KINDS[failure.document.kind].title
             raise StepFailed(
@@ -365,22 +363,24 @@ class PackJob(JobKind):
             if pending is not None:
                 pending.result()
 
-    def _finish(self, files: JobFiles, document: contents.Document, docx: bytes, timeout_s: float) -> None:
-        """A rendered document's PDF, then the document: a DOCX in the parts is never without its PDF."""
-        files.write_part(f"{document.key}.pdf", fixed_pdf(self._convert(document, docx, timeout_s)))
-        files.write_part(f"{document.key}.docx", docx)
+    def _finish(self, files: JobFiles, document: contents.Document, docx: Path, timeout_s: float) -> None:
+        """A rendered document's PDF."""
+        data = docx.read_bytes()  # issue 14 (pieces): the request to be converted from the file
+        files.write_part(f"{document.key}.pdf", fixed_pdf(self._convert(document, data, timeout_s)))
 
     def _render(
         self, data: PackData, files: JobFiles, document: contents.Document
-    ) -> tuple[bytes, float] | None:
-        """A document's DOCX and its PDF's conversion time limit; None when an earlier run made it."""
+    ) -> tuple[Path, float] | None:
+        """A document rendered to its part file, and its PDF's conversion time limit; None when an earlier
+        run made it."""
         docx_path, pdf_path = files.part(f"{document.key}.docx"), files.part(f"{document.key}.pdf")
         if docx_path.exists() and (not data.pdf or pdf_path.exists()):
             return None
         try:
             kind = KINDS[document.kind]
             values = data.values_for(document)
-            docx = self.templates.render(kind, values, data.inputs(document.kind))
+            # Written as it renders: the request's length follows the pack's, its XML is never whole here.
+            self.templates.render_to(kind, values, data.inputs(document.kind), docx_path)
         except TemplateFailed as failure:
             raise StepFailed(failure.problem.code, **failure.problem.params) from None
         except Exception as error:
@@ -388,7 +388,7 @@ class PackJob(JobKind):
                 "rendering %s failed: %s", document.key, type(error).__name__
             )  # no values: personal data
             raise DocumentFailed(document, type(error).__name__) from error
-        return docx, self._timeout(values)
+        return docx_path, self._timeout(values)
 
     def _timeout(self, values: Mapping[str, Any]) -> float:
         """A document's conversion time limit: the pool's, and more for each row it prints, as LibreOffice's
