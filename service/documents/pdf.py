@@ -346,8 +346,19 @@ class ConversionPool:
         self, docx: bytes, *, pdfa: bool = False, timeout_s: float | None = None
     ) -> tuple[bytes, dict[str, float]]:
         """:meth:`convert`, with where the time went: ``load_ms`` and ``export_ms`` (LibreOffice's own
-        figures), ``wait_ms`` (for a free converter, its start included) and ``rss_kib`` (the converter's
-        memory afterwards) — for the benchmark."""
+        figures), ``wait_ms`` (for a free converter, its start included), ``pages``, and ``rss_kib`` and
+        ``peak_kib`` (the converter's memory afterwards, and its peak since it started) — for the
+        benchmark."""
+        return self._serve(docx, pdfa, timeout_s, count=False)
+
+    def pages(self, docx: bytes, *, timeout_s: float | None = None) -> int:
+        """How many pages LibreOffice lays ``docx`` out on: loaded (layout is done while loading), counted
+        and closed, not exported — with the same queue, timeout and supervision as :meth:`convert`."""
+        return int(self._serve(docx, False, timeout_s, count=True)[1]["pages"])
+
+    def _serve(
+        self, docx: bytes, pdfa: bool, timeout_s: float | None, *, count: bool
+    ) -> tuple[bytes, dict[str, float]]:
         self._check_installed()
         if self.slim:
             docx = slim_docx(docx)  # before taking a converter: it waits for no one
@@ -355,7 +366,7 @@ class ConversionPool:
         slot = self._acquire(queued + self.queue_timeout_s)
         try:
             return self._convert_in(
-                slot, docx, pdfa, self.timeout_s if timeout_s is None else timeout_s, queued
+                slot, docx, pdfa, self.timeout_s if timeout_s is None else timeout_s, queued, count
             )
         except ConversionError as error:
             with self._lock:
@@ -508,7 +519,7 @@ class ConversionPool:
             slot.worker = self._spawn()
 
     def _convert_in(
-        self, slot: _Slot, docx: bytes, pdfa: bool, timeout_s: float, queued: float
+        self, slot: _Slot, docx: bytes, pdfa: bool, timeout_s: float, queued: float, count: bool
     ) -> tuple[bytes, dict[str, float]]:
         if slot.worker is not None and not slot.worker.alive:
             self._replace(slot, kill=True)  # it died while idle
@@ -527,9 +538,12 @@ class ConversionPool:
             source.write_bytes(docx)
             started = time.monotonic()
             try:
-                answer = worker.request(
-                    {"input": str(source), "output": str(target), "pdfa": pdfa}, started + timeout_s
+                request = (
+                    {"input": str(source), "count": True}
+                    if count
+                    else {"input": str(source), "output": str(target), "pdfa": pdfa}
                 )
+                answer = worker.request(request, started + timeout_s)
             except _Timeout:
                 self._replace(slot, kill=True)
                 raise ConversionTimeout(f"the PDF conversion took longer than {timeout_s:g} s") from None
@@ -544,10 +558,14 @@ class ConversionPool:
                     self._replace(slot, kill=True)
                 raise ConversionFailed(f"LibreOffice could not convert the document: {answer.get('error')}")
             pdf = target.read_bytes() if target.is_file() else b""
-        if not pdf.startswith(b"%PDF-"):
+        if count and not (isinstance(answer.get("pages"), int) and answer["pages"] > 0):
+            raise ConversionFailed("LibreOffice loaded the document but could not count its pages")
+        if not count and not pdf.startswith(b"%PDF-"):
             raise ConversionFailed("LibreOffice reported success but wrote no PDF")
         worker.conversions += 1
-        figures = {key: answer.get(key, 0) for key in ("load_ms", "export_ms", "rss_kib")}
+        figures = {
+            key: answer.get(key, 0) for key in ("load_ms", "export_ms", "pages", "rss_kib", "peak_kib")
+        }
         figures["wait_ms"] = round((started - queued) * 1000, 1)
         over_memory = bool(self.rss_limit_kib) and figures["rss_kib"] > self.rss_limit_kib
         with self._lock:
