@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
@@ -52,6 +52,7 @@ from service.packs.contents import KINDS_IN_PACK
 from service.packs.fixed_pdf import fixed_pdf
 from service.packs.merge import merge_pdfs
 from service.packs.order import Order, canonical, input_sha256
+from service.packs.pieces import convert_in_pieces
 from service.packs.summary import write_summary
 from service.packs.tables import read_table_files
 from service.register import register_made
@@ -59,6 +60,7 @@ from service.store.models import Job
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 TRANSIENT = (PoolBusy, ConverterUnavailable, ConversionTimeout)
 GENERATOR = "veidlapas 0.1.0"
 DOCUMENTS_FILE = "documents.jsonl"
@@ -201,6 +203,7 @@ class PackJob(JobKind):
             },
             "uploads": dataclasses.asdict(upload_limits(config)),
             "row_timeout_s": config["PDF_TIMEOUT_PER_1000_ROWS_S"] / 1000,
+            "piece_rows": config["PDF_PIECE_ROWS"],
             "pdf": {
                 "size": converters,
                 "timeout_s": config["PDF_TIMEOUT_S"],
@@ -352,8 +355,16 @@ class PackJob(JobKind):
                 "rendering %s failed: %s", document.key, type(error).__name__
             )  # no values: personal data
             raise DocumentFailed(document, type(error).__name__) from error
+        rows = self.settings["piece_rows"]
+        if data.pdf and len(values.get("rows", ())) > rows:  # a long request: from its file, in pieces
+            files.write_part(docx_path.name, docx)
+            timeout_s = self._timeout({"rows": range(rows)})  # each piece's, by the rows it prints
+            pool = self.pdf()
+            self._convert(document, lambda: convert_in_pieces(pool, docx_path, pdf_path, timeout_s, rows))
+            return
         if data.pdf:
-            files.write_part(pdf_path.name, fixed_pdf(self._convert(document, docx, self._timeout(values))))
+            pdf = self._convert(document, lambda: self.pdf().convert(docx, timeout_s=self._timeout(values)))
+            files.write_part(pdf_path.name, fixed_pdf(pdf))
         files.write_part(docx_path.name, docx)
 
     def _timeout(self, values: Mapping[str, Any]) -> float:
@@ -362,13 +373,13 @@ class PackJob(JobKind):
         rows = len(values.get("rows", ()))
         return self.settings["pdf"]["timeout_s"] + rows * self.settings["row_timeout_s"]
 
-    def _convert(self, document: contents.Document, docx: bytes, timeout_s: float) -> bytes:
-        """The PDF of a document; a busy, missing or stuck converter gets one more try."""
+    def _convert(self, document: contents.Document, convert: Callable[[], T]) -> T:
+        """A document's conversion; a busy, missing or stuck converter gets one more try."""
         try:
             try:
-                return self.pdf().convert(docx, timeout_s=timeout_s)
+                return convert()
             except TRANSIENT:
-                return self.pdf().convert(docx, timeout_s=timeout_s)
+                return convert()
         except ConversionError as error:
             raise DocumentFailed(document, type(error).__name__) from error
 
