@@ -44,7 +44,7 @@ from xml.parsers import expat
 import pikepdf
 from lxml import etree
 
-from service.documents.pdf import ConversionPool
+from service.documents.pdf import ConversionFailed, ConversionPool
 from service.files import atomic_file
 from service.packs.fixed_pdf import fix_file
 from service.packs.merge import PRODUCER
@@ -346,7 +346,10 @@ def convert_in_pieces(pool: ConversionPool, docx: Path, pdf: Path, timeout_s: fl
     fails it all, leaving no ``pdf``."""
     with tempfile.TemporaryDirectory(prefix="veidlapas-pieces-") as folder:
         work = Path(folder)
-        split = split_docx(docx, work, piece_rows)
+        try:
+            split = split_docx(docx, work, piece_rows)
+        except (expat.ExpatError, ValueError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as error:
+            raise ConversionFailed(f"the document could not be cut into pieces: {error}") from None
         title = None
         if len(split) == 1:
             converted = work / "whole.pdf"

@@ -1,0 +1,186 @@
+"""The long request converted to PDF in pieces (service/packs/pieces.py): the splitter on its own (fast,
+no LibreOffice), then 1 200 rows in pieces of at most 410 table rows through the real LibreOffice — every
+row in order, the totals, the column headers on every page of the rows and "Lapa X no N" read on across
+the pieces."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pikepdf
+import pypdfium2
+import pytest
+from lxml import etree
+
+from service.documents import KINDS, Templates
+from service.documents.formatting import money
+from service.documents.pdf import ConversionFailed, ConversionTimeout
+from service.packs.pieces import Element, W, convert_in_pieces, plan_pieces, split_docx
+from tests.test_pdf_conversion import ROOT, started_pool
+from tests.test_request_layout import HEADER, request_of
+
+ROWS, PIECE_ROWS = 1200, 410
+KIND = KINDS["reimbursement-request"]
+
+
+def body_texts(docx: bytes) -> list[str]:
+    """The text of each top-level body element but the final section properties."""
+    with zipfile.ZipFile(io.BytesIO(docx)) as package:
+        body = etree.fromstring(package.read("word/document.xml"))[0]
+    return ["".join(child.itertext()) for child in body if etree.QName(child).localname != "sectPr"]
+
+
+def member(docx: bytes, name: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(docx)) as package:
+        return package.read(name)
+
+
+# --- the splitter, without LibreOffice -----------------------------------------------------------------
+
+
+def test_the_plan_cuts_before_a_table_and_its_leading_paragraphs_and_keeps_a_big_table_whole():
+    p, small, big = Element(0, 0, "p"), Element(0, 0, "tbl", rows=100), Element(0, 0, "tbl", rows=900)
+    assert plan_pieces([p, small, p, small, p, small, p], 250) == [range(0, 4), range(4, 7)]
+    assert plan_pieces([p, small, p, big, p, small], 250) == [range(0, 2), range(2, 4), range(4, 6)]
+    assert plan_pieces([p, big, p], 250) == [range(0, 3)]
+    assert plan_pieces([p, p], 250) == [range(0, 2)]
+    ends_section = Element(0, 0, "p", breaks_section=True)
+    assert plan_pieces([small, small, ends_section, small, small], 100) == [range(0, 4), range(4, 5)]
+    with pytest.raises(ValueError):
+        plan_pieces([p], 0)
+
+
+@pytest.fixture(scope="module")
+def values():
+    return request_of(ROWS)
+
+
+@pytest.fixture(scope="module")
+def docx_file(values, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("request") / "request.docx"
+    path.write_bytes(Templates.of(ROOT / "templates_lv").render(KIND, values))
+    return path
+
+
+def test_the_pieces_hold_exactly_the_body_s_elements_in_order_each_with_the_section(docx_file, tmp_path):
+    split = split_docx(docx_file, tmp_path, PIECE_ROWS)
+    original = docx_file.read_bytes()
+    pieces = [split.piece(index) for index in range(len(split))]
+
+    # tables of 200 rows and a header row each: the summary with the first, two by two, the last with
+    # its totals and the signatures
+    assert split.rows == [9 + 201, 402, 402, 201 + 3 + 4]
+    assert [text for piece in pieces for text in body_texts(piece)] == body_texts(original)
+    section = re.search(rb"<w:sectPr.*</w:sectPr>", member(original, "word/document.xml")).group()
+    for piece in pieces:
+        assert re.search(rb"<w:sectPr.*</w:sectPr>", member(piece, "word/document.xml")).group() == section
+        with zipfile.ZipFile(io.BytesIO(piece)) as package:
+            assert package.namelist() == zipfile.ZipFile(docx_file).namelist()
+            assert member(piece, "word/footer1.xml") == member(original, "word/footer1.xml")
+
+
+def test_a_later_piece_numbers_its_pages_on_and_prints_the_whole_total(docx_file, tmp_path):
+    split = split_docx(docx_file, tmp_path, PIECE_ROWS)
+    piece = split.piece(2, start=17, total=41)
+
+    document = etree.fromstring(member(piece, "word/document.xml"))
+    numbers = document.find(f"{{{W}}}body/{{{W}}}sectPr/{{{W}}}pgNumType")
+    assert numbers.get(f"{{{W}}}start") == "17"
+    footer = etree.fromstring(member(piece, "word/footer1.xml"))
+    instructions = "".join(footer.itertext(f"{{{W}}}instrText"))
+    assert "NUMPAGES" not in instructions and "PAGE" in instructions
+    assert "".join(footer.itertext(f"{{{W}}}t")).endswith("Lapa 1 no 41")  # PAGE's cached result, then 41
+
+
+# --- through LibreOffice -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pool = started_pool(size=1)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="module")
+def pieces_pdf(pool, docx_file, tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("pdf") / "request.pdf"
+    assert convert_in_pieces(pool, docx_file, target, 120, PIECE_ROWS) == 4
+    return target
+
+
+def page_texts(pdf: Path) -> list[str]:
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return [" ".join(page.get_textpage().get_text_range().split()) for page in document]
+    finally:
+        document.close()
+
+
+def test_the_pdf_in_pieces_prints_every_row_in_order_the_totals_headers_and_pages_of_the_whole(
+    pieces_pdf, values
+):
+    pages = page_texts(pieces_pdf)
+    text = "\n".join(pages).replace(" .", ".")  # pdfium reads "1000." as "1000 ."
+    position = 0
+    for row in values["rows"]:
+        for printed in (f"{row['number']}.", row["agreement"]):
+            found = text.find(printed, position)
+            assert found >= 0, f"row {row['number']} missing or out of order"
+            position = found + len(printed)
+    totals = values["totals"]
+    flat = text.replace("\u00a0", " ")
+    assert flat.count(f"Kopā {money(totals['amount'])}".replace("\u00a0", " ")) == 1
+    for amount in (totals["esf"], totals["state"]):
+        assert money(amount).replace("\u00a0", " ") in flat
+    with_rows = [page for page in pages if "GEN-L-" in page]
+    assert len(with_rows) >= 40
+    assert all(HEADER in page for page in with_rows)
+    footers = [re.findall(r"Lapa (\d+) no (\d+)", page) for page in pages]
+    assert footers == [[(str(number), str(len(pages)))] for number in range(1, len(pages) + 1)]
+    with pikepdf.open(pieces_pdf) as pdf:
+        assert str(pdf.docinfo.Title) == "Izmaksu kompensācijas pieprasījums"
+        assert "/CreationDate" not in pdf.docinfo
+        with pdf.open_outline() as outline:
+            titles = [item.title for item in outline.root]
+    assert titles == [
+        "1. Pieprasījuma kopsavilkums",
+        "2. Sniegtie pakalpojumi",
+        "3. Pielikumi",
+        "4. Apliecinājums",
+        "5. Paraksti",
+    ]
+
+
+def test_a_document_that_fits_one_piece_is_converted_whole_as_before(pool, tmp_path):
+    docx = Templates.of(ROOT / "templates_lv").render(KIND, request_of(20))
+    source = tmp_path / "short.docx"
+    source.write_bytes(docx)
+    target = tmp_path / "short.pdf"
+
+    assert convert_in_pieces(pool, source, target, 60, PIECE_ROWS) == 1
+    from service.packs.fixed_pdf import fixed_pdf
+
+    assert target.read_bytes() == fixed_pdf(pool.convert(docx))
+
+
+def test_a_piece_that_fails_or_times_out_fails_the_document_and_leaves_no_pdf(pool, docx_file, tmp_path):
+    target = tmp_path / "request.pdf"
+    with pytest.raises(ConversionTimeout):
+        convert_in_pieces(pool, docx_file, target, 0.5, PIECE_ROWS)
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+    broken = tmp_path / "broken.docx"
+    with zipfile.ZipFile(docx_file) as package, zipfile.ZipFile(broken, "w") as out:
+        for info in package.infolist():
+            data = package.read(info)
+            out.writestr(
+                info, data.replace(b"</w:tbl>", b"</w:tb>", 1) if info.filename.endswith("ent.xml") else data
+            )
+    with pytest.raises(ConversionFailed, match="cut into pieces"):
+        convert_in_pieces(pool, broken, target, 60, PIECE_ROWS)
+    assert not target.exists()
