@@ -184,3 +184,37 @@ def test_a_piece_that_fails_or_times_out_fails_the_document_and_leaves_no_pdf(po
     with pytest.raises(ConversionFailed, match="cut into pieces"):
         convert_in_pieces(pool, broken, target, 60, PIECE_ROWS)
     assert not target.exists()
+
+
+def test_a_pack_makes_its_long_request_s_pdf_in_pieces_and_merges_it_into_pack_pdf(
+    pool, tmp_path, database_url
+):
+    """With a bound of one row the sample's request is cut at every table: its PDF in the pack still reads
+    "Lapa 1 no N" … "Lapa N no N", and pack.pdf holds its pages."""
+    from service import accounts, create_app
+    from service.store import database
+    from tests.test_packs import make_pack, order
+
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": database_url, "JOBS_DIR": tmp_path / "jobs", "PDF_PIECE_ROWS": 1}
+    )
+    with database(app).session() as session:
+        _, token = accounts.add_user(session, "fo", "finance_officer", "bauska")
+    body = order(pdf=True)
+    keep = {agreement["number"] for agreement in body["agreements"][:3]}
+    body["agreements"] = [a for a in body["agreements"] if a["number"] in keep]
+    body["lines"] = [line for line in body["lines"] if line["agreement"] in keep]
+    _, data = make_pack(app.test_client(), body, {"Authorization": f"Bearer {token}"})
+
+    with zipfile.ZipFile(io.BytesIO(data)) as pack:
+        (name,) = [n for n in pack.namelist() if n.endswith(".pdf") and "pieprasijums" in n.lower()]
+        (tmp_path / "request.pdf").write_bytes(pack.read(name))
+        whole = pool.pages(pack.read(name.removesuffix(".pdf") + ".docx"))
+        (tmp_path / "pack.pdf").write_bytes(pack.read("pack.pdf"))
+    pages = page_texts(tmp_path / "request.pdf")
+    assert len(pages) > whole  # each piece begins a page
+    footers = [re.findall(r"Lapa (\d+) no (\d+)", page) for page in pages]
+    assert footers == [[(str(number), str(len(pages)))] for number in range(1, len(pages) + 1)]
+    assert all("KP-BNP-2020/09" in page for page in pages)
+    packed = "\n".join(page_texts(tmp_path / "pack.pdf"))
+    assert all(page in packed for page in pages)
