@@ -6,6 +6,10 @@
   before issue 14 (every row in one table: the same template given one part). The two alternate, ``--runs``
   times each, after a warm-up conversion at each size (``--no-warm-up``); the medians are printed with
   the load, and a conversion past ``--timeout`` seconds as timed out.
+- **pieces** — the request of ``--pieces`` rows (standard layout) converted whole and in pieces of
+  ``--piece-rows`` table rows (:func:`service.packs.pieces.convert_in_pieces`, as a pack makes it), each
+  run by a fresh LibreOffice started before the clock: the wall time and soffice's peak resident memory
+  (``VmHWM`` of its processes, read from /proc before it stops), alternating, medians of ``--runs``.
 - **summary** — ``summary.xlsx`` for ``--summary-lines`` delivery lines (the lines of a loaded request of
   up to 2 000 clients, 5 lines each, repeated), each measured in a fresh process: the peak RSS the build
   adds (``VmHWM`` after it, reset through ``/proc/self/clear_refs`` before it, less ``VmRSS`` before it)
@@ -14,7 +18,8 @@
   <commit>``), whose ``summary_xlsx`` returned bytes.
 
 Run: ``.venv/bin/python -m bench.request_layout --rows 500 1000 2000 4000 --runs 3 --summary-lines 60000``
-(``--no-request`` or ``--summary-lines 0`` leave a part out).
+(``--no-request`` or ``--summary-lines 0`` leave a part out); the pieces alone:
+``.venv/bin/python -m bench.request_layout --no-request --summary-lines 0 --pieces 2000 6400 12850 --runs 3``.
 """
 
 from __future__ import annotations
@@ -90,6 +95,66 @@ def request_layouts(sizes: list[int], runs: int, timeout: int, warm_up: bool) ->
             print(f"{row}  ({load()})", flush=True)
 
 
+# --- the request in pieces ------------------------------------------------------------------------------
+
+
+def office_peak_kib() -> int:
+    """The peak resident memory (VmHWM) of every soffice process under this one, summed."""
+    from service.documents.uno_worker import descendants
+
+    total = 0
+    for pid in descendants(os.getpid()):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if "soffice" in status.split("\n", 1)[0] or "oosplash" in status.split("\n", 1)[0]:
+            total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    return total
+
+
+def request_pieces(sizes: list[int], runs: int, timeout: int, piece_rows: int) -> None:
+    import pypdfium2
+
+    from service.documents import KINDS, Templates
+    from service.documents.pdf import ConversionPool
+    from service.packs.pieces import convert_in_pieces
+
+    kind = KINDS["reimbursement-request"]
+    templates = Templates.of(ROOT / "templates_lv")
+    columns = f"whole: wall | whole: soffice peak | pieces of {piece_rows}: wall | soffice peak"
+    print(f"| rows | {columns} | pieces | pages |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="bench-pieces-") as folder:
+        for rows in sizes:
+            values = request_of(rows)
+            docx = Path(folder) / "request.docx"
+            docx.write_bytes(templates.render(kind, values))
+            figures: dict[str, list[tuple[float, int]]] = {"whole": [], "pieces": []}
+            count = pages = 0
+            for _ in range(runs):
+                for mode in figures:
+                    target = Path(folder) / f"{mode}.pdf"
+                    with ConversionPool(size=1, restart_after=10_000, timeout_s=timeout) as pool:
+                        pool.start(wait=True)
+                        started = time.perf_counter()
+                        if mode == "whole":
+                            target.write_bytes(pool.convert(docx.read_bytes(), timeout_s=timeout))
+                        else:
+                            count = convert_in_pieces(pool, docx, target, timeout, piece_rows)
+                        took = time.perf_counter() - started
+                        figures[mode].append((took, office_peak_kib()))
+                    pages = len(pypdfium2.PdfDocument(target))
+            cells = []
+            for mode in figures:
+                wall = statistics.median(took for took, _ in figures[mode])
+                peak = statistics.median(kib for _, kib in figures[mode]) / 1024
+                cells += [f"{wall:.1f} s", f"{peak:.0f} MiB"]
+            print(
+                f"| {len(values['rows'])} | {' | '.join(cells)} | {count} | {pages} |  ({load()})", flush=True
+            )
+
+
 def _seconds(value: float, timeout: int) -> str:
     return f"> {timeout} s (timed out)" if value == float("inf") else f"{value:.2f} s"
 
@@ -155,6 +220,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=900, help="seconds one conversion may take")
     parser.add_argument("--no-warm-up", action="store_true", help="no warm-up conversion at each size")
     parser.add_argument("--no-request", action="store_true")
+    parser.add_argument("--pieces", type=int, nargs="*", default=[], help="request rows to convert in pieces")
+    parser.add_argument("--piece-rows", type=int, default=1500, help="table rows a piece holds at most")
     parser.add_argument("--summary-lines", type=int, default=60_000)
     parser.add_argument("--summary-code", type=Path, default=ROOT)
     parser.add_argument("--summary-child", type=int, help=argparse.SUPPRESS)
@@ -166,6 +233,9 @@ def main() -> None:
     if not args.no_request:
         print(f"the reimbursement request as PDF, one warm LibreOffice, median of {args.runs}:")
         request_layouts(args.rows, args.runs, args.timeout, not args.no_warm_up)
+    if args.pieces:
+        print(f"the request as PDF, whole and in pieces, a fresh LibreOffice each, median of {args.runs}:")
+        request_pieces(args.pieces, args.runs, args.timeout, args.piece_rows)
     if args.summary_lines:
         summary_memory(args.summary_lines, args.summary_code.resolve())
 
