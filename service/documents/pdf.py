@@ -22,6 +22,10 @@ errors named after their cause). Why each piece is there:
   from /proc and reports it with each answer). soffice grows by about 0.7 MiB a document and by far
   more on a long one; a start costs about 1.3 s of CPU, so the memory limit, not a small N, is what
   keeps it in bounds (``bench/convert_pdf.py --split`` shows both).
+- **Counting pages.** :meth:`ConversionPool.pages` loads a document, reads its page count (layout is done
+  while loading) and closes it, with the same queue, timeout and supervision as a conversion: a long
+  document converted in pieces (:mod:`service.packs.pieces`) needs every piece's pages before it converts
+  the first, for "Lapa X no Y".
 - **Slim input.** The copy of a DOCX LibreOffice is given leaves out the style definitions nothing in it
   uses (:mod:`service.documents.slim`): importing them was about 40 % of LibreOffice's time.
 - **Hardened.** LibreOffice as installed fetches what a document links to: converting a DOCX with an
