@@ -8,8 +8,9 @@
   the load, and a conversion past ``--timeout`` seconds as timed out.
 - **pieces** — the request of ``--pieces`` rows (standard layout) converted whole and in pieces of
   ``--piece-rows`` table rows (:func:`service.packs.pieces.convert_in_pieces`, as a pack makes it), each
-  run by a fresh LibreOffice started before the clock: the wall time and soffice's peak resident memory
-  (``VmHWM`` of its processes, read from /proc before it stops), alternating, medians of ``--runs``.
+  run by a fresh pool of one converter started before the clock and restarted, as a pack's, once its
+  soffice holds more than ``--rss-limit`` MiB after a document: the wall time, the largest peak resident
+  memory (``VmHWM``) of any soffice it ran and the restarts, alternating, medians of ``--runs``.
 - **summary** — ``summary.xlsx`` for ``--summary-lines`` delivery lines (the lines of a loaded request of
   up to 2 000 clients, 5 lines each, repeated), each measured in a fresh process: the peak RSS the build
   adds (``VmHWM`` after it, reset through ``/proc/self/clear_refs`` before it, less ``VmRSS`` before it)
@@ -48,7 +49,8 @@ def request_of(clients: int, lines_per_client: int = 1) -> dict[str, Any]:
     order = pack_order(clients, lines_per_client=lines_per_client)
     header = PackOrderSchema().load_header(order)
     raw = request_input(header, order["agreements"], order["lines"], attachments=[])
-    return ReimbursementRequestSchema().load(raw)
+    limit = max(clients * lines_per_client, 20_000)  # a pack of any size sets its own limits
+    return ReimbursementRequestSchema(max_agreements=limit, max_lines=limit).load(raw)
 
 
 def load() -> str:
@@ -98,22 +100,7 @@ def request_layouts(sizes: list[int], runs: int, timeout: int, warm_up: bool) ->
 # --- the request in pieces ------------------------------------------------------------------------------
 
 
-def office_peak_kib() -> int:
-    """The peak resident memory (VmHWM) of every soffice process under this one, summed."""
-    from service.documents.uno_worker import descendants
-
-    total = 0
-    for pid in descendants(os.getpid()):
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        if "soffice" in status.split("\n", 1)[0] or "oosplash" in status.split("\n", 1)[0]:
-            total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
-    return total
-
-
-def request_pieces(sizes: list[int], runs: int, timeout: int, piece_rows: int) -> None:
+def request_pieces(sizes: list[int], runs: int, timeout: int, piece_rows: int, rss_limit_mb: int) -> None:
     import pypdfium2
 
     from service.documents import KINDS, Templates
@@ -122,20 +109,21 @@ def request_pieces(sizes: list[int], runs: int, timeout: int, piece_rows: int) -
 
     kind = KINDS["reimbursement-request"]
     templates = Templates.of(ROOT / "templates_lv")
-    columns = f"whole: wall | whole: soffice peak | pieces of {piece_rows}: wall | soffice peak"
+    columns = f"whole: wall | soffice peak | pieces of {piece_rows}: wall | soffice peak | restarts"
     print(f"| rows | {columns} | pieces | pages |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="bench-pieces-") as folder:
         for rows in sizes:
             values = request_of(rows)
             docx = Path(folder) / "request.docx"
             docx.write_bytes(templates.render(kind, values))
-            figures: dict[str, list[tuple[float, int]]] = {"whole": [], "pieces": []}
+            figures: dict[str, list[tuple[float, int, int]]] = {"whole": [], "pieces": []}
             count = pages = 0
             for _ in range(runs):
                 for mode in figures:
                     target = Path(folder) / f"{mode}.pdf"
-                    with ConversionPool(size=1, restart_after=10_000, timeout_s=timeout) as pool:
+                    # as a pack's converter: restarted once its soffice holds more than 250 MiB
+                    with ConversionPool(size=1, timeout_s=timeout, rss_limit_mb=rss_limit_mb) as pool:
                         pool.start(wait=True)
                         started = time.perf_counter()
                         if mode == "whole":
@@ -143,13 +131,15 @@ def request_pieces(sizes: list[int], runs: int, timeout: int, piece_rows: int) -
                         else:
                             count = convert_in_pieces(pool, docx, target, timeout, piece_rows)
                         took = time.perf_counter() - started
-                        figures[mode].append((took, office_peak_kib()))
+                        state = pool.state()
+                        figures[mode].append((took, state["peak_kib"], state["restarts"]))
                     pages = len(pypdfium2.PdfDocument(target))
             cells = []
             for mode in figures:
-                wall = statistics.median(took for took, _ in figures[mode])
-                peak = statistics.median(kib for _, kib in figures[mode]) / 1024
+                wall = statistics.median(took for took, _, _ in figures[mode])
+                peak = statistics.median(kib for _, kib, _ in figures[mode]) / 1024
                 cells += [f"{wall:.1f} s", f"{peak:.0f} MiB"]
+            cells.append(str(max(restarts for _, _, restarts in figures["pieces"])))
             print(
                 f"| {len(values['rows'])} | {' | '.join(cells)} | {count} | {pages} |  ({load()})", flush=True
             )
@@ -222,6 +212,7 @@ def main() -> None:
     parser.add_argument("--no-request", action="store_true")
     parser.add_argument("--pieces", type=int, nargs="*", default=[], help="request rows to convert in pieces")
     parser.add_argument("--piece-rows", type=int, default=1500, help="table rows a piece holds at most")
+    parser.add_argument("--rss-limit", type=int, default=250, help="MiB: a converter over it is restarted")
     parser.add_argument("--summary-lines", type=int, default=60_000)
     parser.add_argument("--summary-code", type=Path, default=ROOT)
     parser.add_argument("--summary-child", type=int, help=argparse.SUPPRESS)
@@ -235,7 +226,7 @@ def main() -> None:
         request_layouts(args.rows, args.runs, args.timeout, not args.no_warm_up)
     if args.pieces:
         print(f"the request as PDF, whole and in pieces, a fresh LibreOffice each, median of {args.runs}:")
-        request_pieces(args.pieces, args.runs, args.timeout, args.piece_rows)
+        request_pieces(args.pieces, args.runs, args.timeout, args.piece_rows, args.rss_limit)
     if args.summary_lines:
         summary_memory(args.summary_lines, args.summary_code.resolve())
 

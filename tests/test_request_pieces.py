@@ -155,6 +155,13 @@ def test_the_pdf_in_pieces_prints_every_row_in_order_the_totals_headers_and_page
     ]
 
 
+def test_the_pool_counts_the_pages_a_document_prints_on(pool):
+    docx = Templates.of(ROOT / "templates_lv").render(KIND, request_of(120))
+    pdf = pool.convert(docx)
+    with pikepdf.open(io.BytesIO(pdf)) as printed:
+        assert pool.pages(docx) == len(printed.pages) > 1
+
+
 def test_a_document_that_fits_one_piece_is_converted_whole_as_before(pool, tmp_path):
     docx = Templates.of(ROOT / "templates_lv").render(KIND, request_of(20))
     source = tmp_path / "short.docx"

@@ -335,6 +335,7 @@ class ConversionPool:
         counted = ("conversions", "failures", "timeouts", "rejected", "restarts", "memory_restarts")
         self._counts = dict.fromkeys((*counted, "replacements"), 0)
         self._last_error: str | None = None
+        self._peak_kib = 0  # the largest peak memory any of its soffice processes reached
 
     # -- public ---------------------------------------------------------------------------------------
 
@@ -408,6 +409,7 @@ class ConversionPool:
                 "queue_limit": self.queue_limit,
                 **self._counts,
                 "median_ms": round(durations[len(durations) // 2] * 1000) if durations else None,
+                "peak_kib": self._peak_kib,
                 "last_error": self._last_error,
                 "closed": self._closed,
             }
@@ -575,6 +577,7 @@ class ConversionPool:
         with self._lock:
             self._counts["conversions"] += 1
             self._counts["memory_restarts"] += over_memory
+            self._peak_kib = max(self._peak_kib, int(figures["peak_kib"]))
             self._durations.append(time.monotonic() - started)
         if over_memory or worker.conversions >= self.restart_after:
             self._replace(slot, kill=False, planned=True)
