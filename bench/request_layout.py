@@ -129,7 +129,7 @@ def request_pieces(sizes: list[int], runs: int, timeout: int, piece_rows: int, r
                         if mode == "whole":
                             target.write_bytes(pool.convert(docx.read_bytes(), timeout_s=timeout))
                         else:
-                            count = convert_in_pieces(pool, docx, target, timeout, piece_rows)
+                            count = convert_in_pieces(pool, docx, target, lambda rows: timeout, piece_rows)
                         took = time.perf_counter() - started
                         state = pool.state()
                         figures[mode].append((took, state["peak_kib"], state["restarts"]))

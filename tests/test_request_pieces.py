@@ -95,6 +95,19 @@ def test_a_later_piece_numbers_its_pages_on_and_prints_the_whole_total(docx_file
     assert "".join(footer.itertext(f"{{{W}}}t")).endswith("Lapa 1 no 41")  # PAGE's cached result, then 41
 
 
+def test_a_template_printing_every_row_in_one_table_keeps_that_table_whole_in_one_piece(values, tmp_path):
+    from service.documents.docx import CompiledTemplate
+    from tests.test_request_layout import one_table_template
+
+    compiled = CompiledTemplate.from_bytes(
+        KIND.template, one_table_template(), Templates.of(ROOT / "templates_lv").environment
+    )
+    source = tmp_path / "one-table.docx"
+    source.write_bytes(compiled.render({"reimbursement": values, "municipality": {"clauses": {}}}))
+    split = split_docx(source, tmp_path, PIECE_ROWS)
+    assert split.rows == [9, ROWS + 1 + 3, 4]  # the summary; every row, the header and the totals; signatures
+
+
 # --- through LibreOffice -------------------------------------------------------------------------------
 
 
@@ -108,7 +121,9 @@ def pool():
 @pytest.fixture(scope="module")
 def pieces_pdf(pool, docx_file, tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("pdf") / "request.pdf"
-    assert convert_in_pieces(pool, docx_file, target, 120, PIECE_ROWS) == 4
+    asked: list[int] = []
+    assert convert_in_pieces(pool, docx_file, target, lambda rows: asked.append(rows) or 120, PIECE_ROWS) == 4
+    assert asked == [210, 402, 402, 208]  # each piece's time limit by the rows it prints
     return target
 
 
@@ -168,7 +183,7 @@ def test_a_document_that_fits_one_piece_is_converted_whole_as_before(pool, tmp_p
     source.write_bytes(docx)
     target = tmp_path / "short.pdf"
 
-    assert convert_in_pieces(pool, source, target, 60, PIECE_ROWS) == 1
+    assert convert_in_pieces(pool, source, target, lambda rows: 60, PIECE_ROWS) == 1
     from service.packs.fixed_pdf import fixed_pdf
 
     assert target.read_bytes() == fixed_pdf(pool.convert(docx))
@@ -177,7 +192,7 @@ def test_a_document_that_fits_one_piece_is_converted_whole_as_before(pool, tmp_p
 def test_a_piece_that_fails_or_times_out_fails_the_document_and_leaves_no_pdf(pool, docx_file, tmp_path):
     target = tmp_path / "request.pdf"
     with pytest.raises(ConversionTimeout):
-        convert_in_pieces(pool, docx_file, target, 0.5, PIECE_ROWS)
+        convert_in_pieces(pool, docx_file, target, lambda rows: 0.5, PIECE_ROWS)
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
 
@@ -189,7 +204,7 @@ def test_a_piece_that_fails_or_times_out_fails_the_document_and_leaves_no_pdf(po
                 info, data.replace(b"</w:tbl>", b"</w:tb>", 1) if info.filename.endswith("ent.xml") else data
             )
     with pytest.raises(ConversionFailed, match="cut into pieces"):
-        convert_in_pieces(pool, broken, target, 60, PIECE_ROWS)
+        convert_in_pieces(pool, broken, target, lambda rows: 60, PIECE_ROWS)
     assert not target.exists()
 
 

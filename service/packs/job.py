@@ -358,9 +358,8 @@ class PackJob(JobKind):
         rows = self.settings["piece_rows"]
         if data.pdf and len(values.get("rows", ())) > rows:  # a long request: from its file, in pieces
             files.write_part(docx_path.name, docx)
-            timeout_s = self._timeout({"rows": range(rows)})  # each piece's, by the rows it prints
-            pool = self.pdf()
-            self._convert(document, lambda: convert_in_pieces(pool, docx_path, pdf_path, timeout_s, rows))
+            pool, limit = self.pdf(), lambda printed: self._timeout({"rows": range(printed)})  # a piece's
+            self._convert(document, lambda: convert_in_pieces(pool, docx_path, pdf_path, limit, rows))
             return
         if data.pdf:
             pdf = self._convert(document, lambda: self.pdf().convert(docx, timeout_s=self._timeout(values)))

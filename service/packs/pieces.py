@@ -36,7 +36,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
@@ -339,11 +339,14 @@ def _text_run(like: etree._Element | None, total: int) -> etree._Element:
 # --- the conversion -------------------------------------------------------------------------------------
 
 
-def convert_in_pieces(pool: ConversionPool, docx: Path, pdf: Path, timeout_s: float, piece_rows: int) -> int:
+def convert_in_pieces(
+    pool: ConversionPool, docx: Path, pdf: Path, timeout_s: Callable[[int], float], piece_rows: int
+) -> int:
     """Convert the DOCX file ``docx`` into the PDF file ``pdf`` (written atomically), in pieces of about
-    ``piece_rows`` table rows when it has more; each piece's count and conversion bounded by
-    ``timeout_s``. The number of pieces; a :class:`~service.documents.pdf.ConversionError` of any piece
-    fails it all, leaving no ``pdf``."""
+    ``piece_rows`` table rows when it has more; ``timeout_s(rows)`` bounds the count and the conversion of
+    a piece (or of the whole document when it is not cut) printing ``rows`` table rows. The number of
+    pieces; a :class:`~service.documents.pdf.ConversionError` of any piece fails it all, leaving no
+    ``pdf``."""
     with tempfile.TemporaryDirectory(prefix="veidlapas-pieces-") as folder:
         work = Path(folder)
         try:
@@ -353,15 +356,16 @@ def convert_in_pieces(pool: ConversionPool, docx: Path, pdf: Path, timeout_s: fl
         title = None
         if len(split) == 1:
             converted = work / "whole.pdf"
-            converted.write_bytes(pool.convert(docx.read_bytes(), timeout_s=timeout_s))
+            converted.write_bytes(pool.convert(docx.read_bytes(), timeout_s=timeout_s(split.rows[0])))
         else:
-            counts = [pool.pages(split.piece(index), timeout_s=timeout_s) for index in range(len(split))]
+            limits = [timeout_s(rows) for rows in split.rows]
+            counts = [pool.pages(split.piece(index), timeout_s=limits[index]) for index in range(len(split))]
             total, start = sum(counts), _first_page(split)
             sources = []
             for index, pages in enumerate(counts):
                 sources.append(work / f"piece-{index}.pdf")
                 piece = split.piece(index, start if index else None, total)
-                sources[-1].write_bytes(pool.convert(piece, timeout_s=timeout_s))
+                sources[-1].write_bytes(pool.convert(piece, timeout_s=limits[index]))
                 start += pages
             converted = work / "merged.pdf"
             title = _merge(sources, converted)
