@@ -32,6 +32,7 @@ any piece leaves no PDF.
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import tempfile
@@ -163,15 +164,12 @@ def plan_pieces(elements: Sequence[Element], piece_rows: int) -> list[range]:
     rows = 0
     for unit in units:
         unit_rows = sum(elements[index].rows for index in unit)
-        if pieces and rows and rows + unit_rows > piece_rows:
+        if not pieces or (rows and rows + unit_rows > piece_rows):
             pieces.append(unit)
             rows = unit_rows
-        elif pieces:
+        else:
             pieces[-1] = range(pieces[-1].start, unit.stop)
             rows += unit_rows
-        else:
-            pieces.append(unit)
-            rows = unit_rows
     return pieces
 
 
@@ -206,25 +204,22 @@ class Split:
     def piece(self, index: int, start: int | None = None, total: int | None = None) -> bytes:
         """Piece ``index`` as a DOCX: its page numbers from ``start`` (as the document's own when None)
         and ``total`` in place of every NUMPAGES field of its headers and footers (left when None)."""
-        section = _numbered_section(self.prefix, self.section, start, index > 0) if start else self.section
-        with tempfile.SpooledTemporaryFile(max_size=64 << 20) as out:
-            with (
-                zipfile.ZipFile(self.docx) as package,
-                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as piece,
-            ):
-                for info in package.infolist():
-                    if info.filename == DOCUMENT:
-                        with piece.open(info.filename, "w", force_zip64=True) as target:
-                            target.write(self.prefix)
-                            with open(self.bodies[index], "rb") as body:
-                                shutil.copyfileobj(body, target, _CHUNK)
-                            target.write(section + self.suffix)
-                    elif total is not None and info.filename in self.parts:
-                        piece.writestr(info, _with_total(package.read(info), total))
-                    else:
-                        piece.writestr(info, package.read(info))
-            out.seek(0)
-            return out.read()
+        numbered = start is not None
+        section = _numbered_section(self.prefix, self.section, start, index > 0) if numbered else self.section
+        out = io.BytesIO()  # one piece: bounded by the piece's rows
+        with zipfile.ZipFile(self.docx) as package, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as piece:
+            for info in package.infolist():
+                if info.filename == DOCUMENT:
+                    with piece.open(info.filename, "w", force_zip64=True) as target:
+                        target.write(self.prefix)
+                        with open(self.bodies[index], "rb") as body:
+                            shutil.copyfileobj(body, target, _CHUNK)
+                        target.write(section + self.suffix)
+                elif total is not None and info.filename in self.parts:
+                    piece.writestr(info, _with_total(package.read(info), total))
+                else:
+                    piece.writestr(info, package.read(info))
+        return out.getvalue()
 
 
 def split_docx(docx: Path, folder: Path, piece_rows: int) -> Split:
