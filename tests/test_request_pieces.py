@@ -156,6 +156,9 @@ def test_the_pdf_in_pieces_prints_every_row_in_order_the_totals_headers_and_page
     assert all(HEADER in page for page in with_rows)
     footers = [re.findall(r"Lapa (\d+) no (\d+)", page) for page in pages]
     assert footers == [[(str(number), str(len(pages)))] for number in range(1, len(pages) + 1)]
+    for page in pages:  # the page header and the footer's first half on every page
+        assert "Ierobežotas pieejamības informācija" in page
+        assert f"Izmaksu kompensācijas pieprasījums Nr. {values['number']}" in page
     with pikepdf.open(pieces_pdf) as pdf:
         assert str(pdf.docinfo.Title) == "Izmaksu kompensācijas pieprasījums"
         assert "/CreationDate" not in pdf.docinfo
