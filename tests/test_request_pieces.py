@@ -173,6 +173,25 @@ def test_the_pdf_in_pieces_prints_every_row_in_order_the_totals_headers_and_page
     ]
 
 
+def test_without_a_page_count_in_the_footer_each_piece_is_converted_once_its_numbers_carrying_on(
+    pool, docx_file, tmp_path
+):
+    """A template whose footer prints PAGE twice and NUMPAGES nowhere: no piece is counted first."""
+    source = tmp_path / "no-total.docx"
+    with zipfile.ZipFile(docx_file) as package, zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in package.infolist():
+            data = package.read(info)
+            out.writestr(info, data.replace(b" NUMPAGES ", b" PAGE ") if "footer" in info.filename else data)
+    target = tmp_path / "no-total.pdf"
+    before = pool.state()["conversions"]
+
+    assert convert_in_pieces(pool, source, target, lambda rows: 120, PIECE_ROWS) == 4
+    assert pool.state()["conversions"] - before == 4
+    pages = page_texts(target)
+    footers = [re.findall(r"Lapa (\d+) no (\d+)", page) for page in pages]
+    assert footers == [[(str(number), str(number))] for number in range(1, len(pages) + 1)]
+
+
 def test_the_pool_counts_the_pages_a_document_prints_on(pool):
     docx = Templates.of(ROOT / "templates_lv").render(KIND, request_of(120))
     pdf = pool.convert(docx)

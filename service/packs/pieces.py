@@ -12,12 +12,13 @@ merged with :class:`~service.packs.pdf_writer.StreamingPdfWriter`.
   piece begins a new page. An element larger than the bound stays whole in its piece (a municipality's
   template with one big table converts as one piece, as before). Only the document's last section is cut:
   a piece ends with the final ``w:sectPr``, which is right only there.
-- **Page numbers.** The pieces are first only laid out and their pages counted
-  (:meth:`ConversionPool.pages`); then each is converted with its page numbers starting where the previous
-  piece's ended (``w:pgNumType w:start`` in its ``w:sectPr``; a different first page, ``w:titlePg``, only
-  in the first piece) and every ``NUMPAGES`` field of its headers and footers replaced by the whole
-  document's page count, so "Lapa X no Y" reads on as in one document. The price is a second load of each
-  piece.
+- **Page numbers.** Each piece is converted with its page numbers starting where the previous piece's
+  PDF ended (``w:pgNumType w:start`` in its ``w:sectPr``; a different first page, ``w:titlePg``, only in
+  the first piece). When a header or footer prints the page count (``NUMPAGES``, as the standard
+  request's "Lapa X no Y" does), the pieces are first only laid out and their pages counted
+  (:meth:`ConversionPool.pages`), and every ``NUMPAGES`` field of their headers and footers is replaced by
+  the whole document's count: the price is a second load of each piece. (A ``NUMPAGES`` in the body
+  itself would print its piece's count.)
 - **The PDF.** The pieces' pages in order, the outline (bookmarks) of each piece pointing at its pages,
   the title of the first piece, no dates or random identifiers (:func:`~service.packs.fixed_pdf.fix_file`).
   Like ``pack.pdf`` it is untagged: the pieces' structure trees are not merged.
@@ -197,6 +198,12 @@ class Split:
             self.section = source.read(final.end - position) if final else b""
             self.suffix = source.read()
         self.parts = _headers_and_footers(docx)
+        with zipfile.ZipFile(docx) as package:
+            names = set(package.namelist())
+            #: Whether a header or footer prints the page count (without it no piece needs counting first).
+            self.prints_total = any(
+                re.search(rb"(?i)numpages", package.read(name)) for name in self.parts if name in names
+            )
 
     def __len__(self) -> int:
         return len(self.pieces)
@@ -354,14 +361,19 @@ def convert_in_pieces(
             converted.write_bytes(pool.convert(docx.read_bytes(), timeout_s=timeout_s(split.rows[0])))
         else:
             limits = [timeout_s(rows) for rows in split.rows]
-            counts = [pool.pages(split.piece(index), timeout_s=limits[index]) for index in range(len(split))]
-            total, start = sum(counts), _first_page(split)
+            total = None
+            if split.prints_total:  # every piece's pages first, for NUMPAGES
+                total = sum(
+                    pool.pages(split.piece(index), timeout_s=limits[index]) for index in range(len(split))
+                )
+            start = _first_page(split)
             sources = []
-            for index, pages in enumerate(counts):
+            for index, limit in enumerate(limits):
                 sources.append(work / f"piece-{index}.pdf")
                 piece = split.piece(index, start if index else None, total)
-                sources[-1].write_bytes(pool.convert(piece, timeout_s=limits[index]))
-                start += pages
+                sources[-1].write_bytes(pool.convert(piece, timeout_s=limit))
+                with pikepdf.open(sources[-1]) as printed:
+                    start += len(printed.pages)
             converted = work / "merged.pdf"
             title = _merge(sources, converted)
         fix_file(converted, work / "final.pdf", title)
