@@ -11,7 +11,9 @@ merged with :class:`~service.packs.pdf_writer.StreamingPdfWriter`.
   table (a heading stays with its table, a separator paragraph begins the next page as it would have). A
   piece begins a new page. An element larger than the bound stays whole in its piece (a municipality's
   template with one big table converts as one piece, as before). Only the document's last section is cut:
-  a piece ends with the final ``w:sectPr``, which is right only there.
+  a piece ends with the final ``w:sectPr``, which is right only there. Word's own numbering (a list,
+  footnotes) that runs across a cut starts again in the next piece; the standard request prints its row
+  numbers from the data and cuts only between tables.
 - **Page numbers.** Each piece is converted with its page numbers starting where the previous piece's
   PDF ended (``w:pgNumType w:start`` in its ``w:sectPr``; a different first page, ``w:titlePg``, only in
   the first piece). When a header or footer prints the page count (``NUMPAGES``, as the standard
