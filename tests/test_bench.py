@@ -171,4 +171,4 @@ def test_the_request_layout_benchmark_converts_the_request_whole_and_in_pieces()
     )
     row = next(line for line in output.splitlines() if line.startswith("| 30 |"))
     assert row.count(" s |") == 2 and row.count(" MiB |") == 2 and "load average" in row
-    assert row.split("|")[6].strip() == "3"  # the summary, then the rows' table and the rest
+    assert row.split("|")[7].strip() == "3"  # the summary, then the rows' table and the rest
