@@ -262,3 +262,12 @@ def test_a_pack_makes_its_long_request_s_pdf_in_pieces_and_merges_it_into_pack_p
     assert all("KP-BNP-2020/09" in page for page in pages)
     packed = "\n".join(page_texts(tmp_path / "pack.pdf"))
     assert all(page in packed for page in pages)
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "1.5k"])
+def test_the_piece_bound_is_a_positive_whole_number(bad):
+    from service.config import SettingsError, from_environment
+
+    assert from_environment({})["PDF_PIECE_ROWS"] == 1500
+    with pytest.raises(SettingsError, match="VEIDLAPAS_PDF_PIECE_ROWS"):
+        from_environment({"VEIDLAPAS_PDF_PIECE_ROWS": bad})
