@@ -6,6 +6,11 @@
   before issue 14 (every row in one table: the same template given one part). The two alternate, ``--runs``
   times each, after a warm-up conversion at each size (``--no-warm-up``); the medians are printed with
   the load, and a conversion past ``--timeout`` seconds as timed out.
+- **pieces** — the request of ``--pieces`` rows (standard layout) converted whole and in pieces of
+  ``--piece-rows`` table rows (:func:`service.packs.pieces.convert_in_pieces`, as a pack makes it), each
+  run by a fresh pool of one converter started before the clock and restarted, as a pack's, once its
+  soffice holds more than ``--rss-limit`` MiB after a document: the wall time, the largest peak resident
+  memory (``VmHWM``) of any soffice it ran and the restarts, alternating, medians of ``--runs``.
 - **summary** — ``summary.xlsx`` for ``--summary-lines`` delivery lines (the lines of a loaded request of
   up to 2 000 clients, 5 lines each, repeated), each measured in a fresh process: the peak RSS the build
   adds (``VmHWM`` after it, reset through ``/proc/self/clear_refs`` before it, less ``VmRSS`` before it)
@@ -21,7 +26,8 @@
 
 Run: ``.venv/bin/python -m bench.request_layout --rows 500 1000 2000 4000 --runs 3 --summary-lines 60000
 --render-clients 1000 5000 10000`` (``--no-request``, ``--summary-lines 0`` or ``--render-clients`` with
-no size leave a part out).
+no size leave a part out); the pieces alone:
+``.venv/bin/python -m bench.request_layout --no-request --summary-lines 0 --pieces 2000 6400 12850 --runs 3``.
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ def request_of(clients: int, lines_per_client: int = 1) -> dict[str, Any]:
     order = pack_order(clients, lines_per_client=lines_per_client)
     header = PackOrderSchema().load_header(order)
     raw = request_input(header, order["agreements"], order["lines"], attachments=[])
-    return ReimbursementRequestSchema().load(raw)
+    limit = max(clients * lines_per_client, 20_000)  # a pack of any size sets its own limits
+    return ReimbursementRequestSchema(max_agreements=limit, max_lines=limit).load(raw)
 
 
 def load() -> str:
@@ -95,6 +102,54 @@ def request_layouts(sizes: list[int], runs: int, timeout: int, warm_up: bool) ->
             tables, one = (_seconds(statistics.median(timings[name]), timeout) for name in layouts)
             row = f"| {len(values['rows'])} | {tables} | {one} | {pages} |"
             print(f"{row}  ({load()})", flush=True)
+
+
+# --- the request in pieces ------------------------------------------------------------------------------
+
+
+def request_pieces(sizes: list[int], runs: int, timeout: int, piece_rows: int, rss_limit_mb: int) -> None:
+    import pypdfium2
+
+    from service.documents import KINDS, Templates
+    from service.documents.pdf import ConversionPool
+    from service.packs.pieces import convert_in_pieces
+
+    kind = KINDS["reimbursement-request"]
+    templates = Templates.of(ROOT / "templates_lv")
+    columns = f"whole: wall | soffice peak | pieces of {piece_rows}: wall | soffice peak | restarts"
+    print(f"| rows | {columns} | pieces | pages |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="bench-pieces-") as folder:
+        for rows in sizes:
+            values = request_of(rows)
+            docx = Path(folder) / "request.docx"
+            docx.write_bytes(templates.render(kind, values))
+            figures: dict[str, list[tuple[float, int, int]]] = {"whole": [], "pieces": []}
+            count = pages = 0
+            for _ in range(runs):
+                for mode in figures:
+                    target = Path(folder) / f"{mode}.pdf"
+                    # as a pack's converter: restarted once its soffice holds more than 250 MiB
+                    with ConversionPool(size=1, timeout_s=timeout, rss_limit_mb=rss_limit_mb) as pool:
+                        pool.start(wait=True)
+                        started = time.perf_counter()
+                        if mode == "whole":
+                            target.write_bytes(pool.convert(docx.read_bytes(), timeout_s=timeout))
+                        else:
+                            count = convert_in_pieces(pool, docx, target, lambda rows: timeout, piece_rows)
+                        took = time.perf_counter() - started
+                        state = pool.state()
+                        figures[mode].append((took, state["peak_kib"], state["restarts"]))
+                    pages = len(pypdfium2.PdfDocument(target))
+            cells = []
+            for mode in figures:
+                wall = statistics.median(took for took, _, _ in figures[mode])
+                peak = statistics.median(kib for _, kib, _ in figures[mode]) / 1024
+                cells += [f"{wall:.1f} s", f"{peak:.0f} MiB"]
+            cells.append(str(max(restarts for _, _, restarts in figures["pieces"])))
+            print(
+                f"| {len(values['rows'])} | {' | '.join(cells)} | {count} | {pages} |  ({load()})", flush=True
+            )
 
 
 def _seconds(value: float, timeout: int) -> str:
@@ -231,6 +286,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=900, help="seconds one conversion may take")
     parser.add_argument("--no-warm-up", action="store_true", help="no warm-up conversion at each size")
     parser.add_argument("--no-request", action="store_true")
+    parser.add_argument("--pieces", type=int, nargs="*", default=[], help="request rows to convert in pieces")
+    parser.add_argument("--piece-rows", type=int, default=1500, help="table rows a piece holds at most")
+    parser.add_argument("--rss-limit", type=int, default=250, help="MiB: a converter over it is restarted")
     parser.add_argument("--summary-lines", type=int, default=60_000)
     parser.add_argument("--summary-code", type=Path, default=ROOT)
     parser.add_argument("--summary-child", type=int, help=argparse.SUPPRESS)
@@ -249,6 +307,9 @@ def main() -> None:
     if not args.no_request:
         print(f"the reimbursement request as PDF, one warm LibreOffice, median of {args.runs}:")
         request_layouts(args.rows, args.runs, args.timeout, not args.no_warm_up)
+    if args.pieces:
+        print(f"the request as PDF, whole and in pieces, a fresh LibreOffice each, median of {args.runs}:")
+        request_pieces(args.pieces, args.runs, args.timeout, args.piece_rows, args.rss_limit)
     if args.summary_lines:
         summary_memory(args.summary_lines, args.summary_code.resolve())
     if args.render_clients:

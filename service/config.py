@@ -138,6 +138,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "PDF_TIMEOUT_S": _integer(environ, "VEIDLAPAS_PDF_TIMEOUT_S", 60),
         # … plus so many seconds for every 1 000 rows a pack's document prints (its request).
         "PDF_TIMEOUT_PER_1000_ROWS_S": _integer(environ, "VEIDLAPAS_PDF_TIMEOUT_PER_1000_ROWS_S", 30),
+        # A pack's document printing more table rows than this (its request) is converted in pieces of
+        # about so many rows each (service.packs.pieces), so that LibreOffice's memory follows the piece.
+        "PDF_PIECE_ROWS": _integer(environ, "VEIDLAPAS_PDF_PIECE_ROWS", 1500),
         "PDF_RESTART_AFTER": _integer(environ, "VEIDLAPAS_PDF_RESTART_AFTER", 500),
         "PDF_RSS_LIMIT_MB": _integer(environ, "VEIDLAPAS_PDF_RSS_LIMIT_MB", 250),
         "PDF_QUEUE": _integer(environ, "VEIDLAPAS_PDF_QUEUE", 8),

@@ -125,7 +125,5 @@ def configure_logging(app: Flask) -> None:
         }
         if user is not None:
             fields |= {"user_id": user.id, "municipality": user.municipality}
-        requests.info(
-            "%s %s %s %.1f ms", request.method, path, response.status_code, elapsed, extra=fields
-        )
+        requests.info("%s %s %s %.1f ms", request.method, path, response.status_code, elapsed, extra=fields)
         return response

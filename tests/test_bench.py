@@ -166,3 +166,21 @@ def test_the_request_layout_benchmark_converts_both_layouts_and_measures_the_sum
     assert "summary.xlsx of 20 lines" in output
     assert "lines as a list" in output and "lines as a generator" in output
     assert output.count("peak RSS added") == 2
+
+
+def test_the_request_layout_benchmark_converts_the_request_whole_and_in_pieces():
+    output = run_bench(
+        "bench.request_layout",
+        "--no-request",
+        "--summary-lines",
+        "0",
+        "--pieces",
+        "30",
+        "--piece-rows",
+        "10",
+        "--runs",
+        "1",
+    )
+    row = next(line for line in output.splitlines() if line.startswith("| 30 |"))
+    assert row.count(" s |") == 2 and row.count(" MiB |") == 2 and "load average" in row
+    assert row.split("|")[7].strip() == "3"  # the summary, then the rows' table and the rest

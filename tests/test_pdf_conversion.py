@@ -28,6 +28,7 @@ import pytest
 from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
+from pypdf import PdfReader
 
 from service.config import SettingsError, from_environment
 from service.documents import KINDS, Templates
@@ -304,10 +305,14 @@ def test_worker_over_its_memory_limit_is_restarted_and_the_conversion_kept(plan_
         (first,) = process_groups_of_workers() - before
         pdf, figures = pool.convert_measured(plan_docx)
         assert figures["rss_kib"] > 1024 and figures["load_ms"] > 0 and figures["export_ms"] > 0
+        assert figures["peak_kib"] >= figures["rss_kib"] and figures["pages"] == len(
+            PdfReader(io.BytesIO(pdf)).pages
+        )
         assert "ĒriksGailītis" in text_of(pdf)
         assert wait_for(lambda: not live_members(first)), f"still running: {live_members(first)}"
         assert "ĒriksGailītis" in text_of(pool.convert(plan_docx))
         state = pool.state()
+        assert state["peak_kib"] >= figures["peak_kib"]
         assert (state["conversions"], state["restarts"], state["memory_restarts"], state["failures"]) == (
             2,
             2,

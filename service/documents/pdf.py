@@ -26,6 +26,10 @@ errors named after their cause). Why each piece is there:
 - **jemalloc.** soffice runs on jemalloc when it is installed (``LD_PRELOAD`` of Debian's libjemalloc2,
   ``allocator``): LibreOffice's many small allocations cost it less CPU than on glibc's malloc, and it
   grows less from one document to the next.
+- **Counting pages.** :meth:`ConversionPool.pages` loads a document, reads its page count (layout is done
+  while loading) and closes it, with the same queue, timeout and supervision as a conversion: a long
+  document converted in pieces (:mod:`service.packs.pieces`) needs every piece's pages before it converts
+  the first, for "Lapa X no Y".
 - **Slim input.** The copy of a DOCX LibreOffice is given leaves out the style definitions nothing in it
   uses (:mod:`service.documents.slim`): importing them was about 40 % of LibreOffice's time.
 - **Hardened.** LibreOffice as installed fetches what a document links to: converting a DOCX with an
@@ -341,6 +345,7 @@ class ConversionPool:
         counted = ("conversions", "failures", "timeouts", "rejected", "restarts", "memory_restarts")
         self._counts = dict.fromkeys((*counted, "replacements"), 0)
         self._last_error: str | None = None
+        self._peak_kib = 0  # the largest peak memory any of its soffice processes reached
 
     # -- public ---------------------------------------------------------------------------------------
 
@@ -356,8 +361,19 @@ class ConversionPool:
         self, docx: bytes, *, pdfa: bool = False, timeout_s: float | None = None
     ) -> tuple[bytes, dict[str, float]]:
         """:meth:`convert`, with where the time went: ``load_ms`` and ``export_ms`` (LibreOffice's own
-        figures), ``wait_ms`` (for a free converter, its start included) and ``rss_kib`` (the converter's
-        memory afterwards) — for the benchmark."""
+        figures), ``wait_ms`` (for a free converter, its start included), ``pages``, and ``rss_kib`` and
+        ``peak_kib`` (the converter's memory afterwards, and its peak since it started) — for the
+        benchmark."""
+        return self._serve(docx, pdfa, timeout_s, count=False)
+
+    def pages(self, docx: bytes, *, timeout_s: float | None = None) -> int:
+        """How many pages LibreOffice lays ``docx`` out on: loaded (layout is done while loading), counted
+        and closed, not exported — with the same queue, timeout and supervision as :meth:`convert`."""
+        return int(self._serve(docx, False, timeout_s, count=True)[1]["pages"])
+
+    def _serve(
+        self, docx: bytes, pdfa: bool, timeout_s: float | None, *, count: bool
+    ) -> tuple[bytes, dict[str, float]]:
         self._check_installed()
         if self.slim:
             docx = slim_docx(docx)  # before taking a converter: it waits for no one
@@ -365,7 +381,7 @@ class ConversionPool:
         slot = self._acquire(queued + self.queue_timeout_s)
         try:
             return self._convert_in(
-                slot, docx, pdfa, self.timeout_s if timeout_s is None else timeout_s, queued
+                slot, docx, pdfa, self.timeout_s if timeout_s is None else timeout_s, queued, count
             )
         except ConversionError as error:
             with self._lock:
@@ -404,6 +420,7 @@ class ConversionPool:
                 "queue_limit": self.queue_limit,
                 **self._counts,
                 "median_ms": round(durations[len(durations) // 2] * 1000) if durations else None,
+                "peak_kib": self._peak_kib,
                 "last_error": self._last_error,
                 "closed": self._closed,
             }
@@ -519,7 +536,7 @@ class ConversionPool:
             slot.worker = self._spawn()
 
     def _convert_in(
-        self, slot: _Slot, docx: bytes, pdfa: bool, timeout_s: float, queued: float
+        self, slot: _Slot, docx: bytes, pdfa: bool, timeout_s: float, queued: float, count: bool
     ) -> tuple[bytes, dict[str, float]]:
         if slot.worker is not None and not slot.worker.alive:
             self._replace(slot, kill=True)  # it died while idle
@@ -538,9 +555,12 @@ class ConversionPool:
             source.write_bytes(docx)
             started = time.monotonic()
             try:
-                answer = worker.request(
-                    {"input": str(source), "output": str(target), "pdfa": pdfa}, started + timeout_s
+                request = (
+                    {"input": str(source), "count": True}
+                    if count
+                    else {"input": str(source), "output": str(target), "pdfa": pdfa}
                 )
+                answer = worker.request(request, started + timeout_s)
             except _Timeout:
                 self._replace(slot, kill=True)
                 raise ConversionTimeout(f"the PDF conversion took longer than {timeout_s:g} s") from None
@@ -555,15 +575,20 @@ class ConversionPool:
                     self._replace(slot, kill=True)
                 raise ConversionFailed(f"LibreOffice could not convert the document: {answer.get('error')}")
             pdf = target.read_bytes() if target.is_file() else b""
-        if not pdf.startswith(b"%PDF-"):
+        if count and not (isinstance(answer.get("pages"), int) and answer["pages"] > 0):
+            raise ConversionFailed("LibreOffice loaded the document but could not count its pages")
+        if not count and not pdf.startswith(b"%PDF-"):
             raise ConversionFailed("LibreOffice reported success but wrote no PDF")
         worker.conversions += 1
-        figures = {key: answer.get(key, 0) for key in ("load_ms", "export_ms", "rss_kib")}
+        figures = {
+            key: answer.get(key, 0) for key in ("load_ms", "export_ms", "pages", "rss_kib", "peak_kib")
+        }
         figures["wait_ms"] = round((started - queued) * 1000, 1)
         over_memory = bool(self.rss_limit_kib) and figures["rss_kib"] > self.rss_limit_kib
         with self._lock:
             self._counts["conversions"] += 1
             self._counts["memory_restarts"] += over_memory
+            self._peak_kib = max(self._peak_kib, int(figures["peak_kib"]))
             self._durations.append(time.monotonic() - started)
         if over_memory or worker.conversions >= self.restart_after:
             self._replace(slot, kill=False, planned=True)

@@ -15,8 +15,11 @@ or ``{"ready": false, "kind": "unavailable", "error": "..."}`` and exits. Then, 
 
     {"input": "/tmp/job/in.docx", "output": "/tmp/job/out.pdf", "pdfa": false}
 
-answered by ``{"ok": true, "load_ms": 80.1, "export_ms": 30.2, "rss_kib": 180000}`` (the time spent
-loading, laid out included, and exporting; soffice's resident memory after closing the document) or
+answered by ``{"ok": true, "load_ms": 80.1, "export_ms": 30.2, "pages": 3, "rss_kib": 180000,
+"peak_kib": 190000}`` (the time spent loading, laid out included, and exporting; the pages laid out;
+soffice's resident memory after closing the document, and its peak so far), or, for
+``{"input": "/tmp/job/in.docx", "count": true}`` (load, count the pages, close: no export), by the same
+without ``export_ms``; or
 ``{"ok": false, "kind": "load" | "export" | "office" | "request", "error": "...", "fatal": bool}``.
 ``fatal`` means the office is gone; the worker exits right after answering. When stdin closes (or the
 parent process disappears) it terminates soffice and exits.
@@ -211,9 +214,10 @@ class Office:
         access = provider.createInstanceWithArguments(service, (path,))
         return str(access.getByName("ooSetupVersionAboutBox"))
 
-    def convert(self, source: str, target: str, pdfa: bool) -> dict[str, float]:
+    def convert(self, source: str, target: str | None, pdfa: bool) -> dict[str, float]:
         """Convert ``source`` into ``target``; the milliseconds spent loading (import and layout) and
-        exporting, and soffice's resident memory afterwards (KiB)."""
+        exporting, the pages laid out, and soffice's resident memory afterwards and at its peak (KiB).
+        Without ``target`` the document is only loaded, its pages counted and closed."""
         import uno
         from com.sun.star.beans import PropertyValue
 
@@ -238,6 +242,9 @@ class Office:
             raise LoadError("LibreOffice could not open the document as DOCX")
         loaded = time.monotonic()
         try:
+            pages = _page_count(document)
+            if target is None:
+                return {"load_ms": round((loaded - started) * 1000, 1), "pages": pages, **self.memory()}
             filter_data = {"UseTaggedPDF": True, "ExportFormFields": False}
             if pdfa:
                 filter_data["SelectPdfVersion"] = PDFA_2B
@@ -265,21 +272,25 @@ class Office:
         return {
             "load_ms": round((loaded - started) * 1000, 1),
             "export_ms": round((exported - loaded) * 1000, 1),
-            "rss_kib": self.rss_kib(),
+            "pages": pages,
+            **self.memory(),
         }
 
-    def rss_kib(self) -> int:
-        """The resident memory of soffice (``soffice.bin`` and its ``oosplash`` wrapper), from /proc."""
+    def memory(self) -> dict[str, int]:
+        """soffice's resident memory now (``rss_kib``) and at its peak so far (``peak_kib``, VmHWM), both
+        ``soffice.bin`` and its ``oosplash`` wrapper, from /proc."""
         if not self._office_pids:  # found once: soffice has restarted itself (status 81) by the first use
             self._office_pids = [self.process.pid, *descendants(self.process.pid)]
-        total = 0
+        totals = {"VmRSS:": 0, "VmHWM:": 0}
         for pid in self._office_pids:
             with (
-                contextlib.suppress(OSError, ValueError, IndexError, StopIteration),
+                contextlib.suppress(OSError, ValueError, IndexError),
                 open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status,
             ):
-                total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-        return total
+                for line in status:
+                    if line.split(maxsplit=1)[0] in totals:
+                        totals[line.split()[0]] += int(line.split()[1])
+        return {"rss_kib": totals["VmRSS:"], "peak_kib": totals["VmHWM:"]}
 
     def stop(self, grace: float = 5.0) -> None:
         """Ask soffice to quit, then make sure it (oosplash and soffice.bin) did."""
@@ -300,6 +311,13 @@ class Office:
         for path in office_sockets(self.pipe, self.profile):
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+
+def _page_count(document) -> int:
+    """The pages of a loaded Writer document (its layout is done while loading); 0 when unknown."""
+    with contextlib.suppress(Exception):
+        return int(document.getCurrentController().getPropertyValue("PageCount"))
+    return 0
 
 
 def office_sockets(pipe: str, profile: str) -> list[str]:
@@ -386,7 +404,8 @@ def serve(office: Office, protocol: Protocol) -> None:
             continue
         try:
             request = json.loads(line)
-            source, target, pdfa = request["input"], request["output"], bool(request.get("pdfa", False))
+            source, pdfa = request["input"], bool(request.get("pdfa", False))
+            target = None if request.get("count") else request["output"]
         except (ValueError, KeyError, TypeError) as error:
             protocol.send({"ok": False, "kind": "request", "error": f"bad request: {error}", "fatal": False})
             continue

@@ -21,16 +21,22 @@ def fixed_pdf(data: bytes) -> bytes:
     with tempfile.TemporaryDirectory(prefix="veidlapas-fixed-") as folder:
         source, target = Path(folder) / "in.pdf", Path(folder) / "out.pdf"
         source.write_bytes(data)
-        with pikepdf.open(source) as pdf:
-            title = pdf.docinfo.get("/Title") if "/Info" in pdf.trailer else None
-            if "/Metadata" in pdf.Root:
-                del pdf.Root.Metadata
-            for key in ("/ID", "/DocChecksum"):
-                if key in pdf.trailer:
-                    del pdf.trailer[key]
-            info = pikepdf.Dictionary(Producer=pikepdf.String(PRODUCER))
-            if title is not None:
-                info.Title = title
-            pdf.docinfo = pdf.make_indirect(info)
-            pdf.save(target, deterministic_id=True)
+        fix_file(source, target)
         return target.read_bytes()
+
+
+def fix_file(source: Path, target: Path, title: str | None = None) -> None:
+    """:func:`fixed_pdf` from file to file; ``title`` (when given) in place of the source's own."""
+    with pikepdf.open(source) as pdf:
+        if title is None and "/Info" in pdf.trailer:
+            title = pdf.docinfo.get("/Title")
+        if "/Metadata" in pdf.Root:
+            del pdf.Root.Metadata
+        for key in ("/ID", "/DocChecksum"):
+            if key in pdf.trailer:
+                del pdf.trailer[key]
+        info = pikepdf.Dictionary(Producer=pikepdf.String(PRODUCER))
+        if title is not None:
+            info.Title = pikepdf.String(str(title))
+        pdf.docinfo = pdf.make_indirect(info)
+        pdf.save(target, deterministic_id=True)

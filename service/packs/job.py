@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
@@ -53,6 +53,7 @@ from service.packs.contents import KINDS_IN_PACK
 from service.packs.fixed_pdf import fixed_pdf
 from service.packs.merge import merge_pdfs
 from service.packs.order import Order, canonical, input_sha256
+from service.packs.pieces import convert_in_pieces
 from service.packs.summary import write_summary
 from service.packs.tables import read_table_files
 from service.register import register_made
@@ -60,6 +61,7 @@ from service.store.models import Job
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 TRANSIENT = (PoolBusy, ConverterUnavailable, ConversionTimeout)
 GENERATOR = "veidlapas 0.1.0"
 DOCUMENTS_FILE = "documents.jsonl"
@@ -202,6 +204,7 @@ class PackJob(JobKind):
             },
             "uploads": dataclasses.asdict(upload_limits(config)),
             "row_timeout_s": config["PDF_TIMEOUT_PER_1000_ROWS_S"] / 1000,
+            "piece_rows": config["PDF_PIECE_ROWS"],
             "pdf": {
                 "size": converters,
                 "timeout_s": config["PDF_TIMEOUT_S"],
@@ -363,16 +366,22 @@ class PackJob(JobKind):
             if pending is not None:
                 pending.result()
 
-    def _finish(self, files: JobFiles, document: contents.Document, docx: Path, timeout_s: float) -> None:
-        """A rendered document's PDF."""
-        data = docx.read_bytes()  # issue 14 (pieces): the request to be converted from the file
-        files.write_part(f"{document.key}.pdf", fixed_pdf(self._convert(document, data, timeout_s)))
+    def _finish(self, files: JobFiles, document: contents.Document, docx: Path, rows: int) -> None:
+        """A rendered document's PDF: from its file in pieces when it prints more than ``piece_rows`` rows
+        (a long request), else at once."""
+        pdf_path, most = files.part(f"{document.key}.pdf"), self.settings["piece_rows"]
+        if rows > most:
+            pool = self.pdf()
+            self._convert(document, lambda: convert_in_pieces(pool, docx, pdf_path, self._timeout, most))
+            return
+        data = docx.read_bytes()
+        pdf = self._convert(document, lambda: self.pdf().convert(data, timeout_s=self._timeout(rows)))
+        files.write_part(pdf_path.name, fixed_pdf(pdf))
 
     def _render(
         self, data: PackData, files: JobFiles, document: contents.Document
-    ) -> tuple[Path, float] | None:
-        """A document rendered to its part file, and its PDF's conversion time limit; None when an earlier
-        run made it."""
+    ) -> tuple[Path, int] | None:
+        """A document rendered to its part file, and the rows it prints; None when an earlier run made it."""
         docx_path, pdf_path = files.part(f"{document.key}.docx"), files.part(f"{document.key}.pdf")
         if docx_path.exists() and (not data.pdf or pdf_path.exists()):
             return None
@@ -388,21 +397,21 @@ class PackJob(JobKind):
                 "rendering %s failed: %s", document.key, type(error).__name__
             )  # no values: personal data
             raise DocumentFailed(document, type(error).__name__) from error
-        return docx_path, self._timeout(values)
+        return docx_path, len(values.get("rows", ()))
 
-    def _timeout(self, values: Mapping[str, Any]) -> float:
-        """A document's conversion time limit: the pool's, and more for each row it prints, as LibreOffice's
-        time follows a long request's rows (the hung converter is still killed, only later)."""
-        rows = len(values.get("rows", ()))
+    def _timeout(self, rows: int) -> float:
+        """The conversion time limit of a document (or a piece of one) printing ``rows`` rows: the pool's,
+        and more for each row, as LibreOffice's time follows a long request's rows (the hung converter is
+        still killed, only later)."""
         return self.settings["pdf"]["timeout_s"] + rows * self.settings["row_timeout_s"]
 
-    def _convert(self, document: contents.Document, docx: bytes, timeout_s: float) -> bytes:
-        """The PDF of a document; a busy, missing or stuck converter gets one more try."""
+    def _convert(self, document: contents.Document, convert: Callable[[], T]) -> T:
+        """A document's conversion; a busy, missing or stuck converter gets one more try."""
         try:
             try:
-                return self.pdf().convert(docx, timeout_s=timeout_s)
+                return convert()
             except TRANSIENT:
-                return self.pdf().convert(docx, timeout_s=timeout_s)
+                return convert()
         except ConversionError as error:
             raise DocumentFailed(document, type(error).__name__) from error
 
