@@ -193,16 +193,10 @@ def _status(key: str) -> int:
 def summary_memory(lines: int, code: Path) -> None:
     print(f"summary.xlsx of {lines:,} lines, code of {code}:")
     for streamed in (False, True):
-        # As a script, so that ``code`` (on PYTHONPATH) comes before this checkout for every import.
-        command = [sys.executable, str(Path(__file__).resolve()), "--summary-child", str(lines)]
-        command += ["--streamed"] if streamed else []
-        env = {**os.environ, "PYTHONPATH": str(code)}
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-        if done.returncode:
-            reason = done.stderr.strip().splitlines()[-1]
-            print(f"  lines as a {'generator' if streamed else 'list'}: failed ({reason})")
+        figures = _in_child(code, "--summary-child", str(lines), *(["--streamed"] if streamed else []))
+        if isinstance(figures, str):
+            print(f"  lines as a {'generator' if streamed else 'list'}: failed ({figures})")
             continue
-        figures = json.loads(done.stdout.splitlines()[-1])
         print(
             f"  lines as a {'generator' if streamed else 'list':9}  peak RSS added"
             f" {figures['added_kib'] / 1024:7.1f} MiB   {figures['seconds']:6.2f} s   {figures['bytes']:,} B"
@@ -211,6 +205,17 @@ def summary_memory(lines: int, code: Path) -> None:
 
 
 # --- the request's render ------------------------------------------------------------------------------
+
+
+def _in_child(code: Path, *arguments: str) -> dict[str, Any] | str:
+    """This script run again with ``arguments`` in a fresh process, ``code`` first on PYTHONPATH (as a
+    script, so that checkout comes before this one for every import): its JSON figures, or why it failed."""
+    command = [sys.executable, str(Path(__file__).resolve()), *arguments]
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        return done.stderr.strip().splitlines()[-1]
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def render_child(clients: int, lines_per_client: int) -> None:
@@ -263,14 +268,10 @@ def render_memory(sizes: list[int], lines_per_client: int, code: Path) -> None:
     print("| clients | lines | rows | load adds | render adds | process peak | render | DOCX |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for clients in sizes:
-        command = [sys.executable, str(Path(__file__).resolve()), "--render-child", str(clients)]
-        command += ["--render-lines", str(lines_per_client)]
-        env = {**os.environ, "PYTHONPATH": str(code)}
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-        if done.returncode:
-            print(f"| {clients} | failed ({done.stderr.strip().splitlines()[-1]}) |")
+        f = _in_child(code, "--render-child", str(clients), "--render-lines", str(lines_per_client))
+        if isinstance(f, str):
+            print(f"| {clients} | failed ({f}) |")
             continue
-        f = json.loads(done.stdout.splitlines()[-1])
         print(
             f"| {clients:,} | {f['lines']:,} | {f['rows']:,} | {f['load_kib'] / 1024:.0f} MiB"
             f" | {f['render_kib'] / 1024:.0f} MiB | {f['peak_kib'] / 1024:.0f} MiB | {f['seconds']:.2f} s"
