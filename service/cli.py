@@ -21,7 +21,7 @@ from schemas.fields import Month
 from schemas.problem_groups import group_problems
 from service import accounts, jobs, submissions
 from service.auth import DEFAULT_TOKEN_DAYS, ROLES, Principal
-from service.config import from_environment, upload_limits
+from service.config import SettingsError, from_environment, upload_limits
 from service.documents import KINDS, DocumentKind, Templates
 from service.documents.docx import TemplateDefect
 from service.documents.labels import LabelError
@@ -780,10 +780,10 @@ def _print_problems(file: Path, problems, lang: str, places=None) -> None:
 
 
 def _setup(factory):
-    """Run a start-up step; a broken catalogue, labels file, template or data key file exits 2 with its
-    message."""
+    """Run a start-up step; a bad setting, a broken catalogue, labels file, template or data key file exits 2
+    with its message."""
     try:
         return factory()
-    except (CatalogueError, TemplateDefect, LabelError, MissingCatalog, KeyFileError) as exc:
+    except (SettingsError, CatalogueError, TemplateDefect, LabelError, MissingCatalog, KeyFileError) as exc:
         click.echo(f"Cannot start: {exc}", err=True)
         sys.exit(EXIT_SETUP)

@@ -51,6 +51,14 @@ def test_broken_json_exits_1_with_the_place(tmp_path):
     assert "Dati nav derīgā JSON formātā (1. rinda, 12. kolonna)." in result.output
 
 
+def test_a_bad_setting_stops_with_its_name_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("VEIDLAPAS_PDF_ALLOCATOR", "tcmalloc")
+    result = CliRunner().invoke(main, ["serve", "--port", "0"])
+    assert result.exit_code == 2
+    assert "Cannot start: VEIDLAPAS_PDF_ALLOCATOR must be one of jemalloc, system" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_broken_catalogue_stops_with_a_message(tmp_path, monkeypatch):
     from schemas import catalogue
 
