@@ -31,7 +31,7 @@ the most a JSON body may hold), ``pdf-5000`` (5 000 clients, 6 lines each: 30 00
 ``pdf-10000`` and ``docx-10000`` (10 000 clients, 60 000 lines, as CSV) — all of them by default, about
 25 minutes with PDF; ``--quick`` runs ``docx-50`` and ``pdf-50``. Run: ``.venv/bin/python -m bench.pack``
 (``--quick``, ``--scenario NAME`` repeated, ``--clients N [--lines-per-client L] [--pdf]``, ``--tables``,
-``--workers``, ``--batch``).
+``--workers``, ``--batch``, ``--timeline FILE``: each scenario's PSS by role every second, as CSV).
 """
 
 from __future__ import annotations
@@ -143,6 +143,9 @@ class Tree:
     office_homes: set[str] = field(default_factory=set)
     converters: set[int] = field(default_factory=set)
     cpu: dict[int, float] = field(default_factory=dict)
+    #: with ``--timeline``: (seconds, PSS KiB of the service, the workers, the largest worker, the offices)
+    timeline: list[tuple[float, int, int, int, int]] | None = None
+    _started: float = field(default_factory=time.perf_counter)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _thread: threading.Thread | None = None
@@ -191,6 +194,8 @@ class Tree:
         self.samples += 1
         with_pss = self.samples % PSS_EVERY == 1
         by_role: dict[str, int] = {}
+        pss_by_role: dict[str, int] = {}
+        largest_worker = 0
         while stack:
             pid, parent_role = stack.pop()
             role = self.roles.get(pid) or self._role(pid, parent_role)
@@ -207,10 +212,16 @@ class Tree:
                 )
             rss_sum, pss_sum = rss_sum + rss, pss_sum + pss
             by_role[role] = by_role.get(role, 0) + rss
+            pss_by_role[role] = pss_by_role.get(role, 0) + pss
+            largest_worker = max(largest_worker, pss if role == "worker" else 0)
             stack.extend((child, role) for child in children.get(pid, ()))
         self.tree_rss, self.tree_pss = max(self.tree_rss, rss_sum), max(self.tree_pss, pss_sum)
         for role, rss in by_role.items():
             self.role_peak[role] = max(self.role_peak.get(role, 0), rss)
+        if with_pss and self.timeline is not None:
+            roles = (pss_by_role.get(role, 0) for role in ("service", "worker"))
+            moment = round(time.perf_counter() - self._started, 1)
+            self.timeline.append((moment, *roles, largest_worker, pss_by_role.get("office", 0)))
 
     def cpu_s(self) -> dict[str, float]:
         """CPU seconds the tree's processes have used (as last seen), by role."""
@@ -244,10 +255,13 @@ class BenchFailed(Exception):
     pass
 
 
-def run_scenario(order_dir: Path, workers: int, batch: int | None, timeout_s: float) -> dict[str, Any]:
+def run_scenario(
+    order_dir: Path, workers: int, batch: int | None, timeout_s: float, timeline: Path | None = None
+) -> dict[str, Any]:
     """Make one pack through the API (the order in ``order_dir``: ``order.json``, and the CSV files of
-    its agreements and lines when it is sent as tables); the figures as a dict."""
-    tree = Tree().start()
+    its agreements and lines when it is sent as tables); the figures as a dict; with ``timeline``, the
+    PSS by role at every PSS sample written there as CSV (phases' times in the figures)."""
+    tree = Tree(timeline=[] if timeline else None).start()
     from bench.client import signed_in  # imported here: the tree sampler sees their memory too
     from service import create_app
 
@@ -320,6 +334,10 @@ def run_scenario(order_dir: Path, workers: int, batch: int | None, timeout_s: fl
     result["converters_started"] = len(tree.converters)
     result["left_running"] = {role: len(tree.alive(role)) for role in ("worker", "office")}
     result["office_homes_left"] = sorted(home for home in tree.office_homes if Path(home).exists())
+    if timeline and tree.timeline is not None:
+        rows = ["seconds,service_mib,workers_mib,largest_worker_mib,offices_mib"]
+        rows += [",".join([str(t), *(f"{kib / 1024:.0f}" for kib in kibs)]) for t, *kibs in tree.timeline]
+        timeline.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return result
 
 
@@ -390,6 +408,7 @@ def run_in_child(name: str, scenario: Scenario, args: argparse.Namespace) -> dic
         del order
         options = ["--workers", str(args.workers), "--timeout", str(args.timeout)]
         options += ["--batch", str(args.batch)] if args.batch else []
+        options += ["--timeline", str(args.timeline.with_suffix(f".{name}.csv"))] if args.timeline else []
         command = [sys.executable, "-m", "bench.pack", "--child", tmp, *options]
         print(
             f"\n== {name}: {scenario.clients:,} clients, {scenario.lines_per_client} lines each, "
@@ -462,11 +481,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="JOB_WORKERS (default 2)")
     parser.add_argument("--batch", type=int, help="PACK_BATCH (default: the service's)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds a job may take")
+    parser.add_argument(
+        "--timeline", type=Path, help="write each scenario's PSS by role over time to FILE.<scenario>.csv"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(
-            RESULT + json.dumps(run_scenario(args.child, args.workers, args.batch, args.timeout)), flush=True
+            RESULT
+            + json.dumps(run_scenario(args.child, args.workers, args.batch, args.timeout, args.timeline)),
+            flush=True,
         )
         return
     if args.clients:
