@@ -4,9 +4,10 @@
 every platform that may unpack the pack. :class:`PackWriter` writes the ZIP member by member, hashing the
 bytes as they are streamed, and appends ``manifest.json`` last. The same members in the same order give a
 byte-identical ZIP: every member has a fixed timestamp, fixed permissions, ``create_system`` 3 (Unix),
-DEFLATE at a fixed level (members that are ZIP packages themselves — DOCX, XLSX — are stored: deflating
-them again took a third of the pack's archiving for about 6 % of their size), no extra fields and no
-comments.
+DEFLATE at a fixed level, no extra fields and no comments. Members that are compressed already are stored:
+ZIP packages (DOCX, XLSX: deflating them again took a third of the pack's archiving for about 6 % of their
+size) and PDFs (the pack's are written with compressed object streams, :mod:`service.packs.fixed_pdf`:
+deflating them again gains 1–5 % for most of the archiving's time).
 
 Writing to a path goes to a temporary file next to the target, renamed into place only when the ``with``
 block ends normally; if it raises, the temporary file is removed and the target is left as it was. The file
@@ -39,8 +40,8 @@ MANIFEST_NAME = "manifest.json"
 MAX_PART_LENGTH = 100
 CHUNK_SIZE = 1 << 20
 COMPRESS_LEVEL = 6
-#: members already compressed as ZIP packages, stored as they are
-STORED_SUFFIXES = (".docx", ".xlsx", ".zip")
+#: members compressed already (ZIP packages, PDFs), stored as they are
+STORED_SUFFIXES = (".docx", ".xlsx", ".zip", ".pdf")
 DEFAULT_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
 

@@ -2,7 +2,9 @@
 
 LibreOffice writes the conversion time (``/CreationDate``, XMP metadata), a random ``/ID`` and a
 ``/DocChecksum`` of that; qpdf (through pikepdf) rewrites the file without them, keeping the title, and
-with an identifier computed from the content. qpdf reads and writes through files here: from a Python
+with an identifier computed from the content. It also packs the objects that are not streams (pages,
+fonts' dictionaries, the structure tree) into compressed object streams: a client's detail shrinks from
+about 165 to 62 KB for 1 ms more, so the pack's ZIP stores PDFs instead of deflating them. qpdf reads and writes through files here: from a Python
 stream (``io.BytesIO``) every read is a call back into Python, and opening took three times as long.
 """
 
@@ -39,4 +41,4 @@ def fix_file(source: Path, target: Path, title: str | None = None) -> None:
         if title is not None:
             info.Title = pikepdf.String(str(title))
         pdf.docinfo = pdf.make_indirect(info)
-        pdf.save(target, deterministic_id=True)
+        pdf.save(target, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
