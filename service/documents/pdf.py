@@ -349,13 +349,17 @@ class ConversionPool:
 
     # -- public ---------------------------------------------------------------------------------------
 
-    def convert(self, docx: bytes, *, pdfa: bool = False, timeout_s: float | None = None) -> bytes:
+    def convert(
+        self, docx: bytes, *, pdfa: bool = False, timeout_s: float | None = None, slimmed: bool = False
+    ) -> bytes:
         """The PDF of ``docx`` (PDF/A-2b when ``pdfa``); waits for a free converter if the queue allows.
+        ``slimmed``: the caller has slimmed ``docx`` already (:func:`~service.documents.slim.slim_docx`),
+        say while the converter was busy with its previous document.
 
         Raises :class:`PoolBusy`, :class:`ConversionTimeout`, :class:`ConversionFailed` or
         :class:`ConverterUnavailable` (all :class:`ConversionError`).
         """
-        return self.convert_measured(docx, pdfa=pdfa, timeout_s=timeout_s)[0]
+        return self._serve(docx, pdfa, timeout_s, count=False, slimmed=slimmed)[0]
 
     def convert_measured(
         self, docx: bytes, *, pdfa: bool = False, timeout_s: float | None = None
@@ -372,10 +376,10 @@ class ConversionPool:
         return int(self._serve(docx, False, timeout_s, count=True)[1]["pages"])
 
     def _serve(
-        self, docx: bytes, pdfa: bool, timeout_s: float | None, *, count: bool
+        self, docx: bytes, pdfa: bool, timeout_s: float | None, *, count: bool, slimmed: bool = False
     ) -> tuple[bytes, dict[str, float]]:
         self._check_installed()
-        if self.slim:
+        if self.slim and not slimmed:
             docx = slim_docx(docx)  # before taking a converter: it waits for no one
         queued = time.monotonic()
         slot = self._acquire(queued + self.queue_timeout_s)

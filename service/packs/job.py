@@ -42,6 +42,7 @@ from service.documents.pdf import (
     ConverterUnavailable,
     PoolBusy,
 )
+from service.documents.slim import slim_docx
 from service.files import atomic_file, write_atomically
 from service.jobs.kinds import JobKind, Plan, StepFailed, register
 from service.jobs.problems import stored
@@ -354,29 +355,48 @@ class PackJob(JobKind):
             return self._pdf
 
     def _make_with_pdf(self, data: PackData, files: JobFiles, documents: list[contents.Document]) -> None:
-        """The documents and their PDFs, each rendered while the one before it converts: the worker's share
-        of a document (rendering, the PDF's rewrite) then overlaps LibreOffice's instead of idling it."""
+        """The documents and their PDFs, with LibreOffice kept busy: each document is rendered (and the
+        copy LibreOffice is given slimmed) while the one before it converts, and that one's PDF rewritten
+        (:func:`fixed_pdf`) once the next is in the converter — the worker's share of a document overlaps
+        LibreOffice's instead of coming between two of its conversions."""
         with ThreadPoolExecutor(1, thread_name_prefix="pdf") as converting:
-            pending: Future | None = None
+            converting_now: tuple[contents.Document, Future] | None = None
             for document in documents:
                 made = self._render(data, files, document)
-                if pending is not None:
-                    pending.result()
-                pending = converting.submit(self._finish, files, document, *made) if made else None
-            if pending is not None:
-                pending.result()
+                prepared = self._prepared(*made) if made else None
+                finished, converting_now = converting_now, None
+                pdf = finished[1].result() if finished else None  # the converter is free from here
+                if prepared:
+                    future = converting.submit(self._convert_prepared, files, document, *prepared)
+                    converting_now = (document, future)
+                if finished:
+                    self._keep_pdf(files, finished[0], pdf)
+            if converting_now:
+                self._keep_pdf(files, converting_now[0], converting_now[1].result())
 
-    def _finish(self, files: JobFiles, document: contents.Document, docx: Path, rows: int) -> None:
-        """A rendered document's PDF: from its file in pieces when it prints more than ``piece_rows`` rows
-        (a long request), else at once."""
-        pdf_path, most = files.part(f"{document.key}.pdf"), self.settings["piece_rows"]
-        if rows > most:
-            pool = self.pdf()
-            self._convert(document, lambda: convert_in_pieces(pool, docx, pdf_path, self._timeout, most))
-            return
-        data = docx.read_bytes()
-        pdf = self._convert(document, lambda: self.pdf().convert(data, timeout_s=self._timeout(rows)))
-        files.write_part(pdf_path.name, fixed_pdf(pdf))
+    @staticmethod
+    def _keep_pdf(files: JobFiles, document: contents.Document, pdf: bytes | None) -> None:
+        """A document's PDF as LibreOffice wrote it, rewritten to its part file (None: written already)."""
+        if pdf is not None:
+            files.write_part(f"{document.key}.pdf", fixed_pdf(pdf))
+
+    def _prepared(self, docx: Path, rows: int) -> tuple[Path | bytes, int]:
+        """What a rendered document is converted from: its file when it prints more than ``piece_rows``
+        rows (a long request, converted in pieces), else the slimmed copy LibreOffice is given."""
+        return (docx if rows > self.settings["piece_rows"] else slim_docx(docx.read_bytes())), rows
+
+    def _convert_prepared(
+        self, files: JobFiles, document: contents.Document, docx: Path | bytes, rows: int
+    ) -> bytes | None:
+        """A prepared document's PDF as LibreOffice wrote it; a long one is converted in pieces straight
+        to its part file (None)."""
+        pool = self.pdf()
+        if isinstance(docx, Path):
+            target, most = files.part(f"{document.key}.pdf"), self.settings["piece_rows"]
+            self._convert(document, lambda: convert_in_pieces(pool, docx, target, self._timeout, most))
+            return None
+        timeout_s = self._timeout(rows)
+        return self._convert(document, lambda: pool.convert(docx, timeout_s=timeout_s, slimmed=True))
 
     def _render(
         self, data: PackData, files: JobFiles, document: contents.Document
