@@ -202,7 +202,7 @@ def test_state_reports_counts_only(pool):
     assert state["size"] == 2 and state["installed"] is True
     assert state["conversions"] >= 1
     assert {"busy", "waiting", "restarts", "replacements", "failures", "timeouts", "rejected"} <= set(state)
-    named = ("last_error", "allocator")
+    named = ("last_error", "allocator", "preloaded")
     assert all(
         value is None or isinstance(value, bool | int) for key, value in state.items() if key not in named
     )
@@ -265,27 +265,33 @@ def test_worker_is_restarted_after_n_conversions(plan_docx):
         pool.close()
 
 
-def _offices_on_jemalloc(groups: set[int]) -> list[bool]:
-    """For each soffice.bin in ``groups``: whether jemalloc is mapped into it."""
+def _offices_with(groups: set[int], library: str) -> list[bool]:
+    """For each soffice.bin in ``groups``: whether ``library`` is mapped into it."""
     found = []
     for pid in _pids():
         stat = _stat(pid)
         if stat and stat["pgrp"] in groups and stat["name"] == "soffice.bin":
             with open(f"/proc/{pid}/maps", encoding="ascii", errors="replace") as maps:
-                found.append("libjemalloc" in maps.read())
+                found.append(library in maps.read())
     return found
 
 
 @pytest.mark.parametrize(("allocator", "preloaded"), [("jemalloc", True), ("system", False)])
-def test_offices_run_on_the_allocator_chosen(plan_docx, allocator, preloaded):
+def test_offices_run_on_the_allocator_chosen_and_never_fsync(plan_docx, allocator, preloaded):
     before = process_groups_of_workers()
     pool = started_pool(size=1, allocator=allocator)
     try:
         assert "ĒriksGailītis" in text_of(pool.convert(plan_docx))
-        assert _offices_on_jemalloc(process_groups_of_workers() - before) == [preloaded], (
+        offices = process_groups_of_workers() - before
+        assert _offices_with(offices, "libjemalloc") == [preloaded], (
             "libjemalloc2 missing? it is in scripts/debian-packages.txt"
         )
-        assert pool.state()["allocator"] == ("libjemalloc.so.2" if preloaded else "system")
+        assert _offices_with(offices, "libeatmydata") == [True], (
+            "libeatmydata1 missing? it is in scripts/debian-packages.txt"
+        )
+        state = pool.state()
+        assert state["allocator"] == ("libjemalloc.so.2" if preloaded else "system")
+        assert state["preloaded"] == (["libjemalloc.so.2"] if preloaded else []) + ["libeatmydata.so.1"]
     finally:
         pool.close()
 

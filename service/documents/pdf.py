@@ -26,6 +26,11 @@ errors named after their cause). Why each piece is there:
 - **jemalloc.** soffice runs on jemalloc when it is installed (``LD_PRELOAD`` of Debian's libjemalloc2,
   ``allocator``): LibreOffice's many small allocations cost it less CPU than on glibc's malloc, and it
   grows less from one document to the next.
+- **No fsync.** soffice flushes every file it writes to the disk (the PDF and two of its own temporary
+  files a conversion): a conversion then waits for the disk whenever the machine writes (the pack's own
+  files), about a tenth of LibreOffice's time in a pack. Nothing it writes has to survive a crash — the
+  pool reads the PDF and deletes it at once, a lost conversion is made again — so soffice runs with
+  Debian's libeatmydata preloaded too, which turns those calls into no-ops (``NO_FSYNC_LIBRARY``).
 - **Counting pages.** :meth:`ConversionPool.pages` loads a document, reads its page count (layout is done
   while loading) and closes it, with the same queue, timeout and supervision as a conversion: a long
   document converted in pieces (:mod:`service.packs.pieces`) needs every piece's pages before it converts
@@ -87,6 +92,8 @@ INSTALL_HINT = (
 )
 #: the allocators soffice may run on: glibc's own, or jemalloc (Debian's libjemalloc2) when installed
 ALLOCATORS = ("jemalloc", "system")
+#: the library that makes soffice's fsync calls no-ops (Debian's libeatmydata1), preloaded when installed
+NO_FSYNC_LIBRARY = "eatmydata"
 _MAX_LINE = 1 << 20  # a protocol line longer than this means the worker is broken
 _LOG_TAIL = 1500
 
@@ -328,7 +335,9 @@ class ConversionPool:
         self.restart_after = restart_after
         self.rss_limit_kib = rss_limit_mb * 1024
         self.slim = slim  # off only to measure what it saves (bench/convert_pdf.py)
-        self.preload = allocator_library(allocator)
+        self.allocator = allocator_library(allocator)
+        no_fsync = ctypes.util.find_library(NO_FSYNC_LIBRARY)
+        self.preload = ":".join(library for library in (self.allocator, no_fsync) if library) or None
         self.queue_limit = queue_limit
         self.python = python
         self.soffice = soffice or shutil.which("soffice") or shutil.which("libreoffice")
@@ -416,7 +425,8 @@ class ConversionPool:
             durations = sorted(self._durations)
             return {
                 "installed": bool(self.soffice) and os.access(self.python, os.X_OK),
-                "allocator": self.preload or "system",
+                "allocator": self.allocator or "system",
+                "preloaded": self.preload.split(":") if self.preload else [],
                 "size": self.size,
                 "workers": sum(1 for slot in self._slots if slot.worker is not None and slot.worker.alive),
                 "busy": self._busy,

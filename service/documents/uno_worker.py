@@ -115,8 +115,8 @@ def write_profile(profile: str) -> None:
 
 
 def office_environment(preload: str | None = None) -> dict[str, str]:
-    """soffice's environment: the dead proxy for curl too, never a proxy exemption; with ``preload``, that
-    library (a memory allocator) loaded into it first."""
+    """soffice's environment: the dead proxy for curl too, never a proxy exemption; with ``preload``, those
+    libraries (``:`` between them: a memory allocator, the fsync no-op) loaded into it first."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -431,7 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", required=True, help="a folder for this worker's own LibreOffice profile")
     parser.add_argument("--pipe", help="the name of the pipe soffice listens on (default: a new unique one)")
     parser.add_argument("--start-timeout", type=float, default=60.0)
-    parser.add_argument("--preload", help="a library soffice loads first (LD_PRELOAD): a memory allocator")
+    parser.add_argument(
+        "--preload", help="libraries soffice loads first (LD_PRELOAD, ':' between): an allocator, no fsync"
+    )
     args = parser.parse_args(argv)
     protocol = Protocol()
     office: Office | None = None

@@ -4,8 +4,9 @@ LibreOffice writes the conversion time (``/CreationDate``, XMP metadata), a rand
 ``/DocChecksum`` of that; qpdf (through pikepdf) rewrites the file without them, keeping the title, and
 with an identifier computed from the content. It also packs the objects that are not streams (pages,
 fonts' dictionaries, the structure tree) into compressed object streams: a client's detail shrinks from
-about 165 to 62 KB for 1 ms more, so the pack's ZIP stores PDFs instead of deflating them. qpdf reads and writes through files here: from a Python
-stream (``io.BytesIO``) every read is a call back into Python, and opening took three times as long.
+about 165 to 62 KB for 1 ms more, so the pack's ZIP stores PDFs instead of deflating them. qpdf reads
+and writes through files here: from a Python stream (``io.BytesIO``) every read is a call back into
+Python, and opening took three times as long.
 """
 
 from __future__ import annotations
